@@ -1,0 +1,22 @@
+# Classed conditions. Every error fastpredict raises has class
+# c("fastpredict_error_<kind>", "fastpredict_error", "error", "condition"),
+# so callers can catch one kind or all of them.
+
+fp_abort <- function(kind, message, ..., call = NULL) {
+  cond <- structure(
+    class = c(paste0("fastpredict_error_", kind), "fastpredict_error", "error", "condition"),
+    list(message = message, call = call, ...)
+  )
+  stop(cond)
+}
+
+fp_unsupported <- function(what, ...) {
+  fp_abort("unsupported", paste0("fastpredict cannot reproduce ", what, "; ",
+                                 "fp_compile() refuses it rather than predict differently from R"), ...)
+}
+
+# Results of the Rust functions are either values or an error list.
+fp_check <- function(x) {
+  if (inherits(x, "fastpredict_rust_error")) fp_abort(x$kind, x$message)
+  x
+}

@@ -1,0 +1,420 @@
+//! Numeric expressions from model formulas (`log(x)`, `I(x^2)`,
+//! `scale(x, center, scale)`, ...), evaluated with R's own semantics so that
+//! special values come out as they do in R.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::frame::NA_REAL;
+
+/// An expression node as stored in the model document:
+/// `{"op": "log", "args": [...], "base": 10}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Expr {
+    pub op: Op,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<Expr>,
+    /// Input column name (`input`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Constant value (`const`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// Logarithm base (`log`); absent means natural log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<f64>,
+    /// `scale`: subtract `center`, then divide by `scale` (each optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub center: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Input,
+    Const,
+    Neg,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Log,
+    Log2,
+    Log10,
+    Log1p,
+    Exp,
+    Sqrt,
+    Abs,
+    Scale,
+    /// `as.numeric(x)`: numbers unchanged, logicals 0/1, factors their codes.
+    AsNumeric,
+}
+
+impl Expr {
+    pub fn input(name: &str) -> Expr {
+        Expr { op: Op::Input, args: vec![], name: Some(name.to_string()), value: None, base: None, center: None, scale: None }
+    }
+
+    pub fn constant(value: f64) -> Expr {
+        Expr { op: Op::Const, args: vec![], name: None, value: Some(value), base: None, center: None, scale: None }
+    }
+
+    pub fn call(op: Op, args: Vec<Expr>) -> Expr {
+        Expr { op, args, name: None, value: None, base: None, center: None, scale: None }
+    }
+
+    /// Names of the input columns the expression reads, in first-use order.
+    pub fn inputs(&self, out: &mut Vec<String>) {
+        if self.op == Op::Input {
+            if let Some(n) = &self.name {
+                if !out.contains(n) {
+                    out.push(n.clone());
+                }
+            }
+        }
+        for a in &self.args {
+            a.inputs(out);
+        }
+    }
+
+    /// Turn the document form into the evaluable form, resolving input
+    /// names with `resolve`.
+    pub fn compile(&self, resolve: &dyn Fn(&str) -> Result<usize>) -> Result<CExpr> {
+        let arity = |n: usize| -> Result<()> {
+            if self.args.len() != n {
+                return Err(Error::invalid(format!(
+                    "expression op '{:?}' takes {n} argument(s), found {}",
+                    self.op,
+                    self.args.len()
+                )));
+            }
+            Ok(())
+        };
+        let arg = |i: usize| -> Result<Box<CExpr>> { Ok(Box::new(self.args[i].compile(resolve)?)) };
+        Ok(match self.op {
+            Op::Input => {
+                arity(0)?;
+                let name = self.name.as_deref().ok_or_else(|| Error::invalid("input expression without 'name'"))?;
+                CExpr::Input(resolve(name)?)
+            }
+            Op::Const => {
+                arity(0)?;
+                CExpr::Const(self.value.ok_or_else(|| Error::invalid("const expression without 'value'"))?)
+            }
+            Op::AsNumeric => {
+                arity(1)?;
+                if self.args[0].op != Op::Input {
+                    // as.numeric() of a computed number is the number itself.
+                    return self.args[0].compile(resolve);
+                }
+                CExpr::Input(resolve(self.args[0].name.as_deref().unwrap_or(""))?)
+            }
+            Op::Neg => {
+                arity(1)?;
+                CExpr::Unary(Unary::Neg, arg(0)?)
+            }
+            Op::Log => {
+                arity(1)?;
+                match self.base {
+                    None => CExpr::Unary(Unary::Log, arg(0)?),
+                    Some(b) => CExpr::Unary(Unary::LogBase(b), arg(0)?),
+                }
+            }
+            Op::Log2 => {
+                arity(1)?;
+                CExpr::Unary(Unary::Log2, arg(0)?)
+            }
+            Op::Log10 => {
+                arity(1)?;
+                CExpr::Unary(Unary::Log10, arg(0)?)
+            }
+            Op::Log1p => {
+                arity(1)?;
+                CExpr::Unary(Unary::Log1p, arg(0)?)
+            }
+            Op::Exp => {
+                arity(1)?;
+                CExpr::Unary(Unary::Exp, arg(0)?)
+            }
+            Op::Sqrt => {
+                arity(1)?;
+                CExpr::Unary(Unary::Sqrt, arg(0)?)
+            }
+            Op::Abs => {
+                arity(1)?;
+                CExpr::Unary(Unary::Abs, arg(0)?)
+            }
+            Op::Scale => {
+                arity(1)?;
+                CExpr::Unary(Unary::Scale { center: self.center, scale: self.scale }, arg(0)?)
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow => {
+                arity(2)?;
+                let b = match self.op {
+                    Op::Add => Binary::Add,
+                    Op::Sub => Binary::Sub,
+                    Op::Mul => Binary::Mul,
+                    Op::Div => Binary::Div,
+                    _ => Binary::Pow,
+                };
+                CExpr::Binary(b, arg(0)?, arg(1)?)
+            }
+        })
+    }
+}
+
+/// Compiled expression: inputs resolved to indices.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CExpr {
+    Input(usize),
+    Const(f64),
+    Unary(Unary, Box<CExpr>),
+    Binary(Binary, Box<CExpr>, Box<CExpr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unary {
+    Neg,
+    Log,
+    LogBase(f64),
+    Log2,
+    Log10,
+    Log1p,
+    Exp,
+    Sqrt,
+    Abs,
+    Scale { center: Option<f64>, scale: Option<f64> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+}
+
+/// Something that yields the numeric value of input `i` at row `r`.
+pub trait NumericSource {
+    fn value(&self, input: usize, row: usize) -> f64;
+}
+
+impl CExpr {
+    #[inline]
+    pub fn eval<S: NumericSource + ?Sized>(&self, src: &S, row: usize) -> f64 {
+        match self {
+            CExpr::Input(i) => src.value(*i, row),
+            CExpr::Const(v) => *v,
+            CExpr::Unary(u, a) => apply_unary(*u, a.eval(src, row)),
+            CExpr::Binary(b, x, y) => apply_binary(*b, x.eval(src, row), y.eval(src, row)),
+        }
+    }
+
+    /// The input index if this is a bare input (lets callers skip evaluation).
+    pub fn as_input(&self) -> Option<usize> {
+        match self {
+            CExpr::Input(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// R's `log()`: -Inf at 0, NaN below.
+#[inline]
+fn r_log(x: f64) -> f64 {
+    if x > 0.0 {
+        x.ln()
+    } else if x == 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        f64::NAN
+    }
+}
+
+#[inline]
+pub fn apply_unary(u: Unary, x: f64) -> f64 {
+    // R's math functions hand back a missing input unchanged, which keeps
+    // NA as NA rather than turning it into NaN.
+    if x.is_nan() {
+        return x;
+    }
+    match u {
+        Unary::Neg => -x,
+        Unary::Log => r_log(x),
+        Unary::LogBase(b) => {
+            if b == 10.0 {
+                if x > 0.0 {
+                    x.log10()
+                } else if x < 0.0 {
+                    f64::NAN
+                } else {
+                    f64::NEG_INFINITY
+                }
+            } else if b == 2.0 {
+                if x > 0.0 {
+                    x.log2()
+                } else if x < 0.0 {
+                    f64::NAN
+                } else {
+                    f64::NEG_INFINITY
+                }
+            } else {
+                r_log(x) / r_log(b)
+            }
+        }
+        Unary::Log2 => x.log2(),
+        Unary::Log10 => x.log10(),
+        Unary::Log1p => x.ln_1p(),
+        Unary::Exp => x.exp(),
+        Unary::Sqrt => x.sqrt(),
+        Unary::Abs => x.abs(),
+        Unary::Scale { center, scale } => {
+            let c = match center {
+                Some(c) => x - c,
+                None => x,
+            };
+            match scale {
+                Some(s) => c / s,
+                None => c,
+            }
+        }
+    }
+}
+
+#[inline]
+pub fn apply_binary(b: Binary, x: f64, y: f64) -> f64 {
+    match b {
+        Binary::Add => x + y,
+        Binary::Sub => x - y,
+        Binary::Mul => x * y,
+        Binary::Div => x / y,
+        Binary::Pow => r_pow(x, y),
+    }
+}
+
+/// R's `x ^ y` (`R_pow` in arithmetic.c), including its special cases.
+#[inline]
+pub fn r_pow(x: f64, y: f64) -> f64 {
+    if y == 2.0 {
+        return x * x;
+    }
+    if x == 1.0 || y == 0.0 {
+        return 1.0;
+    }
+    if x == 0.0 {
+        return if y > 0.0 {
+            0.0
+        } else if y < 0.0 {
+            f64::INFINITY
+        } else {
+            y
+        };
+    }
+    if x.is_finite() && y.is_finite() {
+        return x.powf(y);
+    }
+    if x.is_nan() || y.is_nan() {
+        return x + y;
+    }
+    if !x.is_finite() {
+        if x > 0.0 {
+            return if y < 0.0 { 0.0 } else { f64::INFINITY };
+        } else if y.is_finite() && y == y.floor() {
+            return if y < 0.0 {
+                0.0
+            } else if y % 2.0 != 0.0 {
+                x
+            } else {
+                -x
+            };
+        }
+    }
+    if !y.is_finite() && x >= 0.0 {
+        return if y > 0.0 {
+            if x >= 1.0 {
+                f64::INFINITY
+            } else {
+                0.0
+            }
+        } else if x < 1.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        };
+    }
+    f64::NAN
+}
+
+/// Whether `x` is R's `NA_real_` (as opposed to another NaN).
+#[inline]
+pub fn is_na_real(x: f64) -> bool {
+    x.to_bits() & 0xFFFF_FFFF == NA_REAL.to_bits() & 0xFFFF_FFFF && x.is_nan()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Row(Vec<f64>);
+    impl NumericSource for Row {
+        fn value(&self, i: usize, _r: usize) -> f64 {
+            self.0[i]
+        }
+    }
+
+    fn eval(e: &Expr, row: &[f64]) -> f64 {
+        let names = ["x", "y"];
+        let c = e
+            .compile(&|n: &str| names.iter().position(|m| *m == n).ok_or_else(|| Error::invalid(n)))
+            .unwrap();
+        c.eval(&Row(row.to_vec()), 0)
+    }
+
+    #[test]
+    fn arithmetic_and_functions() {
+        let x = Expr::input("x");
+        let e = Expr::call(Op::Add, vec![Expr::call(Op::Log, vec![x.clone()]), Expr::constant(1.0)]);
+        assert_eq!(eval(&e, &[std::f64::consts::E, 0.0]), 2.0);
+        let mut lg = Expr::call(Op::Log, vec![x.clone()]);
+        lg.base = Some(10.0);
+        assert_eq!(eval(&lg, &[1000.0, 0.0]), 3.0);
+        lg.base = Some(3.0);
+        assert_eq!(eval(&lg, &[9.0, 0.0]), 9f64.ln() / 3f64.ln());
+        let p = Expr::call(Op::Pow, vec![x.clone(), Expr::constant(2.0)]);
+        assert_eq!(eval(&p, &[3.0, 0.0]), 9.0);
+    }
+
+    #[test]
+    fn na_is_preserved_and_nan_is_produced() {
+        let x = Expr::input("x");
+        let e = Expr::call(Op::Log, vec![x.clone()]);
+        assert!(is_na_real(eval(&e, &[NA_REAL, 0.0])));
+        let v = eval(&e, &[-1.0, 0.0]);
+        assert!(v.is_nan() && !is_na_real(v));
+        assert_eq!(eval(&e, &[0.0, 0.0]), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn r_pow_special_cases() {
+        assert_eq!(r_pow(0.0, -1.0), f64::INFINITY);
+        assert_eq!(r_pow(1.0, f64::NAN), 1.0);
+        assert_eq!(r_pow(f64::NAN, 0.0), 1.0);
+        assert_eq!(r_pow(f64::NEG_INFINITY, 3.0), f64::NEG_INFINITY);
+        assert_eq!(r_pow(f64::NEG_INFINITY, 2.0), f64::INFINITY);
+        assert_eq!(r_pow(f64::NEG_INFINITY, -1.0), 0.0);
+        assert_eq!(r_pow(0.5, f64::INFINITY), 0.0);
+        assert_eq!(r_pow(2.0, f64::NEG_INFINITY), 0.0);
+        assert!(r_pow(-2.0, 0.5).is_nan());
+        assert_eq!(r_pow(2.0, 10.0), 1024.0);
+    }
+
+    #[test]
+    fn arity_is_checked() {
+        let bad = Expr::call(Op::Add, vec![Expr::input("x")]);
+        assert!(bad.compile(&|_| Ok(0)).is_err());
+    }
+}

@@ -1,0 +1,237 @@
+//! The model document: what a `.json` model file holds, field for field.
+//!
+//! These structs are the format. `inst/schema/fastpredict-model.schema.json`
+//! describes the same thing for other readers; keep the two in step.
+//! Unknown fields are ignored on reading so that a newer minor version can
+//! add fields that an older reader skips; `extensions` is the place for
+//! optional data that must survive a round trip.
+
+use serde::{Deserialize, Serialize};
+
+use crate::expr::Expr;
+
+/// Value of the `format` field.
+pub const FORMAT_NAME: &str = "fastpredict-model";
+/// Major version this engine reads and writes. A file with a larger major
+/// version is refused; a larger minor version is read.
+pub const FORMAT_MAJOR: u32 = 1;
+pub const FORMAT_MINOR: u32 = 0;
+
+pub fn format_version() -> String {
+    format!("{FORMAT_MAJOR}.{FORMAT_MINOR}")
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelDoc {
+    pub format: String,
+    pub format_version: String,
+    pub producer: Producer,
+    pub kind: ModelKind,
+    /// The input prototype: every column the model reads from newdata.
+    pub inputs: Vec<InputSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear: Option<LinearSpec>,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Producer {
+    /// Name of the program that wrote the document ("fastpredict").
+    pub name: String,
+    pub version: String,
+    /// Version of R (or other host) the source model was fitted in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r_version: Option<String>,
+    /// Class vector of the source model, e.g. `["glm", "lm"]`.
+    #[serde(default)]
+    pub source_class: Vec<String>,
+    /// Package that fitted the source model, e.g. "stats".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_package: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_package_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    Linear,
+}
+
+impl ModelKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+        }
+    }
+}
+
+/// What R type a column had at training time, which decides what is
+/// accepted at prediction time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputType {
+    /// Double or integer.
+    Numeric,
+    /// Logical only.
+    Logical,
+    /// Factor or character, matched to `levels` by name.
+    Factor,
+    /// As `Factor`; the training column was an ordered factor.
+    Ordered,
+    /// As `Factor`; the training column was a character vector.
+    Character,
+    /// Any atomic type: the model converts it itself, as R's inline
+    /// `factor(x)` or `as.numeric(x)` do.
+    Any,
+}
+
+impl InputType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            InputType::Numeric => "numeric",
+            InputType::Logical => "logical",
+            InputType::Factor => "factor",
+            InputType::Ordered => "ordered",
+            InputType::Character => "character",
+            InputType::Any => "any",
+        }
+    }
+
+    pub fn is_categorical(&self) -> bool {
+        matches!(self, InputType::Factor | InputType::Ordered | InputType::Character)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: InputType,
+    /// Training levels of a factor or character column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<Vec<String>>,
+}
+
+/// A linear predictor `X beta + offset`, optionally through a link:
+/// `lm` and `glm`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearSpec {
+    /// Family name as R spells it ("gaussian", "binomial", "quasi", ...).
+    pub family: String,
+    /// Link name as R spells it ("identity", "logit", "1/mu^2", ...).
+    pub link: String,
+    /// Prediction types offered, e.g. `["link", "response"]`.
+    pub types: Vec<String>,
+    pub default_type: String,
+    /// Whether column 0 of the design is the intercept.
+    pub intercept: bool,
+    /// One per design column; `null` marks an aliased (rank-deficient)
+    /// column, which R's predict() leaves out.
+    pub coefficients: Vec<Option<f64>>,
+    pub coefficient_names: Vec<String>,
+    /// The model-frame variables (R's `predvars`), resolved.
+    pub variables: Vec<VariableSpec>,
+    /// Model terms in design-column order.
+    pub terms: Vec<TermSpec>,
+    /// Offset expressions, summed and added to the linear predictor.
+    #[serde(default)]
+    pub offsets: Vec<Expr>,
+}
+
+/// One model-frame variable: a numeric expression, a numeric basis with
+/// several columns, or a factor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VariableSpec {
+    /// One numeric column.
+    Numeric { label: String, expr: Expr },
+    /// Orthogonal polynomial, `poly(x, degree, coefs = list(alpha, norm2))`.
+    Poly { label: String, arg: Expr, alpha: Vec<f64>, norm2: Vec<f64> },
+    /// Raw polynomial, `poly(x, degree, raw = TRUE)`.
+    PolyRaw { label: String, arg: Expr, degree: u32 },
+    /// B-spline basis as `splines::bs()` / `splines::ns()` evaluate it.
+    Spline(Box<SplineSpec>),
+    /// A factor (or logical) variable coded by levels.
+    Factor {
+        label: String,
+        /// Name of the input column the codes come from.
+        input: String,
+        levels: Vec<String>,
+        /// Contrast matrix, one row per level; needed when a term codes
+        /// this factor by contrasts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contrasts: Option<Vec<Vec<f64>>>,
+    },
+}
+
+impl VariableSpec {
+    pub fn label(&self) -> &str {
+        match self {
+            VariableSpec::Numeric { label, .. }
+            | VariableSpec::Poly { label, .. }
+            | VariableSpec::PolyRaw { label, .. }
+            | VariableSpec::Factor { label, .. } => label,
+            VariableSpec::Spline(s) => &s.label,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplineSpec {
+    pub label: String,
+    /// "bs" or "ns" (informational: the numbers below define the basis).
+    pub basis: String,
+    pub arg: Expr,
+    /// Spline order (degree + 1).
+    pub order: u32,
+    /// The full, sorted knot sequence (boundary knots repeated `order` times).
+    pub knots: Vec<f64>,
+    /// Lower and upper boundary knots.
+    pub boundary: Vec<f64>,
+    /// Whether the first basis column is kept.
+    pub intercept: bool,
+    /// Outside the boundary the basis is a polynomial in `x - pivot`:
+    /// `sum_j (x - pivot)^j * coefs[j]`, over the full basis.
+    pub left: Extrapolation,
+    pub right: Extrapolation,
+    /// For natural splines: the matrix (rows = kept basis columns) that
+    /// projects the basis onto the natural-spline space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection: Option<Vec<Vec<f64>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extrapolation {
+    pub pivot: f64,
+    pub coefs: Vec<Vec<f64>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coding {
+    /// Columns of the factor's contrast matrix.
+    Contrasts,
+    /// One indicator column per level (R's coding for the first factor of
+    /// a model without intercept, and for factors in interactions whose
+    /// margin is absent).
+    Indicators,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermSpec {
+    pub label: String,
+    /// The variables of the term, in model-frame order; the first varies
+    /// fastest across the term's design columns, as in R.
+    pub factors: Vec<TermFactor>,
+    /// Design-column (coefficient) indices of the term's columns.
+    pub columns: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermFactor {
+    pub variable: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coding: Option<Coding>,
+}

@@ -1,0 +1,90 @@
+//! The input frame: named columns borrowed from the caller, never copied.
+//!
+//! The conventions are R's, because R is the first caller and the cheapest
+//! place to convert is nowhere: integers and logicals use `i32::MIN` for NA,
+//! doubles use R's NA bit pattern (any NaN counts as missing), and factor
+//! codes are 1-based.
+
+/// R's `NA_integer_` (and `NA` for logicals).
+pub const NA_INTEGER: i32 = i32::MIN;
+
+/// R's `NA_real_`: a NaN with payload 1954. Producing this exact pattern
+/// for missing outputs makes them `NA` (not `NaN`) on the R side.
+pub const NA_REAL: f64 = f64::from_bits(0x7FF0_0000_0000_07A2);
+
+/// One input column.
+#[derive(Debug, Clone)]
+pub enum Column<'a> {
+    /// Double-precision numbers.
+    Real(&'a [f64]),
+    /// Integers (not factors).
+    Int(&'a [i32]),
+    /// Logicals: 0, 1 or NA.
+    Logical(&'a [i32]),
+    /// A factor: 1-based codes into `levels`.
+    Factor { codes: &'a [i32], levels: Vec<&'a str> },
+    /// Strings; `None` is a missing value.
+    Str(Vec<Option<&'a str>>),
+}
+
+impl Column<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Real(x) => x.len(),
+            Column::Int(x) | Column::Logical(x) => x.len(),
+            Column::Factor { codes, .. } => codes.len(),
+            Column::Str(x) => x.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A short description used in type errors ("a factor", "a character vector").
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Column::Real(_) => "a double vector",
+            Column::Int(_) => "an integer vector",
+            Column::Logical(_) => "a logical vector",
+            Column::Factor { .. } => "a factor",
+            Column::Str(_) => "a character vector",
+        }
+    }
+}
+
+/// A set of named columns of one common length.
+#[derive(Debug, Clone, Default)]
+pub struct Frame<'a> {
+    names: Vec<&'a str>,
+    columns: Vec<Column<'a>>,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new() -> Self {
+        Frame { names: Vec::new(), columns: Vec::new() }
+    }
+
+    pub fn with_capacity(n: usize) -> Self {
+        Frame { names: Vec::with_capacity(n), columns: Vec::with_capacity(n) }
+    }
+
+    /// Add a column. Lengths are checked when the frame is bound to a model,
+    /// so that the error can name the column.
+    pub fn push(&mut self, name: &'a str, column: Column<'a>) {
+        self.names.push(name);
+        self.columns.push(column);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Column<'a>> {
+        self.names.iter().position(|n| *n == name).map(|i| &self.columns[i])
+    }
+
+    pub fn names(&self) -> &[&'a str] {
+        &self.names
+    }
+
+    pub fn ncols(&self) -> usize {
+        self.columns.len()
+    }
+}

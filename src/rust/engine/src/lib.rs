@@ -1,0 +1,24 @@
+//! fastpredict's engine: portable model documents and exact, fast
+//! prediction from them. Pure Rust with no R types, so that the R package
+//! and a standalone server can share it.
+//!
+//! The flow is `ModelDoc` (the JSON format) -> `Model::from_doc` (checked,
+//! compiled once) -> `Model::prepare(&Frame)` (per call: bind columns, map
+//! factor levels) -> `Job::run` (fill a caller-allocated output).
+
+pub mod error;
+pub mod expr;
+pub mod format;
+pub mod frame;
+pub mod inputs;
+pub mod io;
+pub mod linear;
+pub mod link;
+pub mod model;
+pub mod parallel;
+pub mod spline;
+
+pub use error::{Error, Result};
+pub use format::ModelDoc;
+pub use frame::{Column, Frame, NA_INTEGER, NA_REAL};
+pub use model::{Job, Model, OutputShape, PredictOptions};

@@ -1,0 +1,86 @@
+//! Build the engine's `Frame` from an R data.frame or named list, reading
+//! the columns in place (no copy) for the inputs the model uses.
+
+use extendr_ffi::{
+    R_DimSymbol, R_LevelsSymbol, R_NaString, R_NamesSymbol, Rf_getAttrib, Rf_isFactor, Rf_xlength, SEXP, SEXPTYPE,
+    INTEGER, LOGICAL, REAL, STRING_ELT, TYPEOF, VECTOR_ELT,
+};
+use fastpredict_engine::{Column, Error, Frame, Result};
+
+use super::rtools::{char_str, first_class};
+
+unsafe fn strs(x: SEXP) -> Result<Vec<Option<&'static str>>> {
+    let n = Rf_xlength(x) as usize;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = STRING_ELT(x, i as _);
+        out.push(if c == R_NaString { None } else { Some(char_str(c).map_err(Error::bad_argument)?) });
+    }
+    Ok(out)
+}
+
+unsafe fn slice<'a, T>(p: *mut T, n: usize) -> &'a [T] {
+    if n == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(p, n)
+    }
+}
+
+/// Read column `x` called `name`.
+unsafe fn column(name: &str, x: SEXP) -> Result<Column<'static>> {
+    let wrong = |found: String| Error::WrongType {
+        column: name.to_string(),
+        expected: "an atomic vector".into(),
+        found,
+    };
+    if TYPEOF(Rf_getAttrib(x, R_DimSymbol)) != SEXPTYPE::NILSXP {
+        return Err(wrong("a matrix".into()));
+    }
+    let n = Rf_xlength(x) as usize;
+    if Rf_isFactor(x) != extendr_ffi::Rboolean::FALSE {
+        let lv = Rf_getAttrib(x, R_LevelsSymbol);
+        let levels = if TYPEOF(lv) == SEXPTYPE::STRSXP { strs(lv)? } else { vec![] };
+        let levels = levels
+            .into_iter()
+            .map(|l| l.ok_or_else(|| Error::bad_argument(format!("factor column '{name}' has an NA level"))))
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(Column::Factor { codes: slice(INTEGER(x), n), levels });
+    }
+    // Classed vectors (Date, POSIXct, difftime, ...) are not plain numbers.
+    if let Some(cl) = first_class(x).filter(|c| *c != "AsIs" && *c != "integer" && *c != "numeric") {
+        return Err(Error::WrongType {
+            column: name.to_string(),
+            expected: "a plain vector".into(),
+            found: format!("an object of class '{cl}'"),
+        });
+    }
+    Ok(match TYPEOF(x) {
+        SEXPTYPE::REALSXP => Column::Real(slice(REAL(x), n)),
+        SEXPTYPE::INTSXP => Column::Int(slice(INTEGER(x), n)),
+        SEXPTYPE::LGLSXP => Column::Logical(slice(LOGICAL(x), n)),
+        SEXPTYPE::STRSXP => Column::Str(strs(x)?),
+        t => return Err(wrong(format!("an R object of type {t:?}"))),
+    })
+}
+
+/// The columns of `data` named in `wanted`; missing ones are left out so
+/// that the engine reports them.
+pub unsafe fn frame_from_r<'w>(data: SEXP, wanted: impl Iterator<Item = &'w str>) -> Result<Frame<'static>> {
+    if TYPEOF(data) != SEXPTYPE::VECSXP {
+        return Err(Error::bad_argument("newdata must be a data.frame or a named list of columns"));
+    }
+    let names = Rf_getAttrib(data, R_NamesSymbol);
+    if TYPEOF(names) != SEXPTYPE::STRSXP {
+        return Err(Error::bad_argument("newdata must have column names"));
+    }
+    let names = strs(names)?;
+    let mut frame = Frame::with_capacity(names.len());
+    for w in wanted {
+        if let Some(i) = names.iter().position(|n| *n == Some(w)) {
+            let name = names[i].unwrap_or_default();
+            frame.push(name, column(name, VECTOR_ELT(data, i as _))?);
+        }
+    }
+    Ok(frame)
+}
