@@ -21,15 +21,18 @@ fp_linear_body <- function(fit, family, link, types, default_type) {
   terms <- list()
   col_names <- if (intercept) "(Intercept)" else character()
   if (length(factors)) {
+    # Term labels (and coefficient names) backtick non-syntactic names;
+    # model-frame names (dataClasses, xlevels, contrasts) do not.
     labels <- rownames(factors)
+    frame_names <- vapply(as.list(attr(Terms, "variables"))[-1], fp_frame_name, "")
     classes <- attr(Terms, "dataClasses")
     predvars <- as.list(attr(Terms, "predvars") %||% attr(Terms, "variables"))[-1]
     used <- rowSums(factors) > 0
     parsed <- vector("list", length(labels))
     for (i in which(used)) {
-      cls <- classes[[labels[[i]]]]
+      cls <- if (frame_names[[i]] %in% names(classes)) classes[[frame_names[[i]]]]
       if (is.null(cls)) fp_unsupported(sprintf("the variable '%s' (no recorded data class)", labels[[i]]))
-      parsed[[i]] <- fp_linear_variable(labels[[i]], predvars[[i]], cls, ctx)
+      parsed[[i]] <- fp_linear_variable(frame_names[[i]], predvars[[i]], cls, ctx)
     }
     coding <- fp_linear_coding(factors, parsed, intercept)
     # Engine variable index (0-based) of each model-frame variable.
@@ -37,7 +40,7 @@ fp_linear_body <- function(fit, family, link, types, default_type) {
     next_col <- length(col_names)
     for (i in which(used)) {
       if (identical(parsed[[i]]$spec$kind, "factor") && any(coding[i, ] == 1L)) {
-        cm <- fp_contrast_matrix(parsed[[i]]$levels, fit$contrasts[[labels[[i]]]], labels[[i]])
+        cm <- fp_contrast_matrix(parsed[[i]]$levels, fit$contrasts[[frame_names[[i]]]], labels[[i]])
         parsed[[i]]$spec$contrasts <- lapply(seq_len(nrow(cm)), function(r) I(unname(cm[r, ])))
         parsed[[i]]$contrast_names <- if (is.null(colnames(cm))) as.character(seq_len(ncol(cm))) else colnames(cm)
       }
@@ -203,9 +206,12 @@ fp_poly_variable <- function(label, expr, ctx) {
     fp_unsupported(sprintf("the arguments of '%s'", label))
   }
   x <- positional[[1L]]
-  degree <- if (length(positional) == 2L) fp_eval_arg(positional[[2L]], ctx, label) else
-    if (!is.null(named$degree)) fp_eval_arg(named$degree, ctx, label) else 1
-  if (length(positional) > 2L || length(degree) != 1L) {
+  # As poly() does: one extra positional argument of length 1 is the
+  # degree; anything else is a second variable.
+  degree <- if (length(positional) == 2L) {
+    tryCatch(eval(positional[[2L]], ctx$env), error = function(e) NULL)
+  } else if (!is.null(named$degree)) fp_eval_arg(named$degree, ctx, label) else 1
+  if (length(positional) > 2L || length(degree) != 1L || !is.numeric(degree)) {
     fp_unsupported(sprintf("poly() of several variables ('%s')", label))
   }
   raw <- isTRUE(fp_eval_arg(named$raw %||% FALSE, ctx, label))
@@ -393,6 +399,11 @@ fp_call_name <- function(e) {
     return(as.character(f[[3L]]))
   }
   ""
+}
+
+# The name model.frame() gives a variable (deparse2() in R's model.frame).
+fp_frame_name <- function(e) {
+  paste(deparse(e, width.cutoff = 500L, backtick = !is.symbol(e) && is.language(e)), collapse = " ")
 }
 
 fp_deparse <- function(e) paste(deparse(e, width.cutoff = 500L), collapse = " ")

@@ -58,15 +58,17 @@ impl Column<'_> {
 pub struct Frame<'a> {
     names: Vec<&'a str>,
     columns: Vec<Column<'a>>,
+    /// Row count of the source table, for models that read no column.
+    nrows: Option<usize>,
 }
 
 impl<'a> Frame<'a> {
     pub fn new() -> Self {
-        Frame { names: Vec::new(), columns: Vec::new() }
+        Frame { names: Vec::new(), columns: Vec::new(), nrows: None }
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        Frame { names: Vec::with_capacity(n), columns: Vec::with_capacity(n) }
+        Frame { names: Vec::with_capacity(n), columns: Vec::with_capacity(n), nrows: None }
     }
 
     /// Add a column. Lengths are checked when the frame is bound to a model,
@@ -74,6 +76,15 @@ impl<'a> Frame<'a> {
     pub fn push(&mut self, name: &'a str, column: Column<'a>) {
         self.names.push(name);
         self.columns.push(column);
+    }
+
+    /// Declare the number of rows (needed when no column is read).
+    pub fn set_nrows(&mut self, n: usize) {
+        self.nrows = Some(n);
+    }
+
+    pub fn nrows(&self) -> Option<usize> {
+        self.nrows
     }
 
     pub fn get(&self, name: &str) -> Option<&Column<'a>> {

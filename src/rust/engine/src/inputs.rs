@@ -62,7 +62,8 @@ impl Inputs {
             cols.push(col);
         }
         let num = cols.iter().map(|c| NumView::of(c)).collect();
-        Ok(Bound { cols, num, nrows: nrows.map_or(0, |(n, _)| n) })
+        let nrows = nrows.map(|(n, _)| n).or(frame.nrows()).unwrap_or(0);
+        Ok(Bound { cols, num, nrows })
     }
 }
 

@@ -2,7 +2,7 @@
 //! the columns in place (no copy) for the inputs the model uses.
 
 use extendr_ffi::{
-    R_DimSymbol, R_LevelsSymbol, R_NaString, R_NamesSymbol, Rf_getAttrib, Rf_isFactor, Rf_xlength, SEXP, SEXPTYPE,
+    R_DimSymbol, R_LevelsSymbol, R_NaString, R_NamesSymbol, R_RowNamesSymbol, Rf_getAttrib, Rf_isFactor, Rf_xlength, SEXP, SEXPTYPE,
     INTEGER, LOGICAL, REAL, STRING_ELT, TYPEOF, VECTOR_ELT,
 };
 use fastpredict_engine::{Column, Error, Frame, Result};
@@ -64,6 +64,18 @@ unsafe fn column(name: &str, x: SEXP) -> Result<Column<'static>> {
     })
 }
 
+/// Rows of a data.frame (from its row names) or of a list (its first column).
+unsafe fn table_rows(data: SEXP) -> usize {
+    let rn = Rf_getAttrib(data, R_RowNamesSymbol);
+    match TYPEOF(rn) {
+        // compact form c(NA, -n) or c(NA, n)
+        SEXPTYPE::INTSXP if Rf_xlength(rn) == 2 && *INTEGER(rn) == i32::MIN => (*INTEGER(rn).add(1)).unsigned_abs() as usize,
+        SEXPTYPE::INTSXP | SEXPTYPE::STRSXP => Rf_xlength(rn) as usize,
+        _ if Rf_xlength(data) > 0 => Rf_xlength(VECTOR_ELT(data, 0)) as usize,
+        _ => 0,
+    }
+}
+
 /// The columns of `data` named in `wanted`; missing ones are left out so
 /// that the engine reports them.
 pub unsafe fn frame_from_r<'w>(data: SEXP, wanted: impl Iterator<Item = &'w str>) -> Result<Frame<'static>> {
@@ -76,6 +88,7 @@ pub unsafe fn frame_from_r<'w>(data: SEXP, wanted: impl Iterator<Item = &'w str>
     }
     let names = strs(names)?;
     let mut frame = Frame::with_capacity(names.len());
+    frame.set_nrows(table_rows(data));
     for w in wanted {
         if let Some(i) = names.iter().position(|n| *n == Some(w)) {
             let name = names[i].unwrap_or_default();

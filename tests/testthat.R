@@ -1,0 +1,4 @@
+library(testthat)
+library(fastpredict)
+
+test_check("fastpredict")

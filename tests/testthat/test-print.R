@@ -1,0 +1,17 @@
+test_that("print() shows kind, family, link, types, inputs and format", {
+  fit <- glm(vs ~ scale(mpg) + factor(am) + log(drat), family = binomial("probit"), data = mtcars)
+  m <- fp_compile(fit)
+  out <- capture.output(print(m))
+  expect_match(out[1], "linear model from glm/lm \\(binomial, link probit\\)")
+  expect_match(out, "\"link\" \\(default\\), \"response\"", all = FALSE)
+  expect_match(out, "mpg +numeric", all = FALSE)
+  expect_match(out, "am +any", all = FALSE)
+  expect_match(out, "format: fastpredict-model 1.0", all = FALSE)
+  expect_identical(withVisible(print(m))$visible, FALSE)
+  d <- data.frame(y = rnorm(30), f = factor(rep(letters[1:10], 3)), x = rnorm(30), x2 = 0)
+  d$x2 <- d$x
+  m2 <- fp_compile(lm(y ~ f + x + x2, data = d))
+  out2 <- capture.output(m2)
+  expect_match(out2, "f +factor \\[a, b, c, d, e, f, g, h, \\.\\.\\. \\(10 levels\\)\\]", all = FALSE)
+  expect_match(out2, "1 aliased", all = FALSE)
+})
