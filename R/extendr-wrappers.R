@@ -27,9 +27,10 @@ rs_model_to_json <- function(model, pretty) .Call(wrap__rs_model_to_json, model,
 #' @noRd
 rs_model_info <- function(model) .Call(wrap__rs_model_info, model)
 
-#' Predict `newdata` (a data.frame or a named list of columns).
+#' Predict `newdata` (a data.frame or a named list of columns); `options`
+#' holds the extra arguments of the call by their R names.
 #' @noRd
-rs_predict <- function(model, newdata, type_, threads) .Call(wrap__rs_predict, model, newdata, type_, threads)
+rs_predict <- function(model, newdata, type_, threads, options) .Call(wrap__rs_predict, model, newdata, type_, threads, options)
 
 #' Get (`n = NULL`) or set the default number of threads.
 #' @noRd

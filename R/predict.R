@@ -12,7 +12,10 @@
 #'   list of length-1 vectors is the fast path for single rows.
 #' @param type Prediction type, as in the model's `predict()`: `"response"`
 #'   for `lm`; `"link"` (the default) or `"response"` for `glm`.
-#' @param ... Unused.
+#' @param ... Further arguments of the model's own `predict()` that
+#'   fastpredict reproduces: `n.trees` (gbm), `num.trees` (ranger),
+#'   `norm.votes` (randomForest). Any other argument is refused with an
+#'   error naming it, rather than ignored.
 #' @param threads Number of threads; default [fp_threads()]. Results do not
 #'   depend on it.
 #' @return A numeric vector with one value per row; `NA` where a column the
@@ -30,12 +33,12 @@
 #' predict_fast(m, list(wt = 2.5, hp = 110), type = "response")
 predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   if (!inherits(model, "fp_model")) model <- fp_compile(model)
-  fp_check(rs_predict(model$ptr, newdata, type, threads))
+  fp_check(rs_predict(model$ptr, newdata, type, threads, list(...)))
 }
 
 #' @rdname predict_fast
 #' @param object An `fp_model`.
 #' @export
 predict.fp_model <- function(object, newdata, type = NULL, ..., threads = NULL) {
-  fp_check(rs_predict(object$ptr, newdata, type, threads))
+  fp_check(rs_predict(object$ptr, newdata, type, threads, list(...)))
 }

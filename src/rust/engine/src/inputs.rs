@@ -11,8 +11,8 @@ use crate::frame::{Column, Frame, NA_INTEGER, NA_REAL};
 
 /// Code of a missing value in a [`FactorCodes`].
 pub const NA_CODE: u32 = u32::MAX;
-/// Code of a level the model did not see (only with [`Unseen::Missing`]
-/// this never appears: it becomes `NA_CODE`).
+/// Marks a level the model did not see, while checking whether a row uses
+/// it (with [`Unseen::Error`] only; it never reaches a prediction).
 const UNSEEN_CODE: u32 = u32::MAX - 1;
 
 /// The model's input prototype, ready for binding.
@@ -160,6 +160,9 @@ pub enum Unseen {
     Error,
     /// Treat it as a missing value.
     Missing,
+    /// Give it the code after the last known level (ranger's "order" mode
+    /// sorts new levels after the known ones).
+    Last,
 }
 
 /// The levels of a categorical variable, indexed for lookups by name and,
@@ -232,10 +235,15 @@ impl<'a> FactorCodes<'a> {
                 None => match unseen {
                     Unseen::Error => Err(Error::UnseenLevel { column: column.to_string(), level: shown() }),
                     Unseen::Missing => Ok(NA_CODE),
+                    Unseen::Last => Ok(levels.len() as u32),
                 },
             }
         };
-        let missing = if unseen == Unseen::Error { UNSEEN_CODE } else { NA_CODE };
+        let missing = match unseen {
+            Unseen::Error => UNSEEN_CODE,
+            Unseen::Missing => NA_CODE,
+            Unseen::Last => levels.len() as u32,
+        };
         match col {
             Column::Factor { codes, levels: data_levels } => {
                 // Unused data levels are no error (R drops them first), so

@@ -17,8 +17,9 @@ pub mod link;
 pub mod model;
 pub mod parallel;
 pub mod spline;
+pub mod trees;
 
 pub use error::{Error, Result};
 pub use format::ModelDoc;
 pub use frame::{Column, Frame, NA_INTEGER, NA_REAL};
-pub use model::{Job, Model, OutputShape, PredictOptions};
+pub use model::{Job, Model, OutBuf, OutputShape, PredictOptions, ValueKind};

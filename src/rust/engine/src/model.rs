@@ -10,8 +10,10 @@ use crate::inputs::{Bound, FactorCodes, Inputs};
 use crate::io;
 use crate::linear::LinearModel;
 use crate::parallel;
+use crate::trees::{OutWriter, Plan, TreeModel, TreeOptions};
 
-/// Work (rows x per-row cost) in one parallel task; about 100-200 us.
+/// Work (rows x per-row cost) in one parallel task of a linear model;
+/// about 100-200 us.
 const TASK_WORK: usize = 1 << 18;
 /// Above this much work a call is worth running where it can be
 /// interrupted (about a millisecond and up).
@@ -27,6 +29,7 @@ pub struct Model {
 #[derive(Debug, Clone)]
 enum Body {
     Linear(LinearModel),
+    Trees(TreeModel),
 }
 
 /// Options of one prediction call.
@@ -34,12 +37,48 @@ enum Body {
 pub struct PredictOptions {
     /// Prediction type; `None` means the model's default.
     pub type_: Option<String>,
+    /// Tree ensembles: number(s) of trees (gbm: iterations) to use.
+    pub n_trees: Option<Vec<usize>>,
+    /// randomForest classification: normalise votes for type "vote".
+    pub norm_votes: Option<bool>,
 }
 
-/// Shape of a prediction: one number per row.
+/// What the values of a prediction are.
 #[derive(Debug, Clone, PartialEq)]
-pub enum OutputShape {
-    Vector,
+pub enum ValueKind {
+    /// Doubles.
+    Real,
+    /// A factor: 1-based integer codes into these levels.
+    Factor(Vec<String>),
+}
+
+/// Shape of a prediction: a vector (`dim` = None) or an array whose first
+/// dimension is the rows, with optional names per dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputShape {
+    pub values: ValueKind,
+    pub dim: Option<Vec<usize>>,
+    pub dimnames: Option<Vec<Option<Vec<String>>>>,
+}
+
+impl OutputShape {
+    pub fn vector() -> OutputShape {
+        OutputShape { values: ValueKind::Real, dim: None, dimnames: None }
+    }
+
+    /// Number of values for `nrows` rows.
+    pub fn len(&self, nrows: usize) -> usize {
+        match &self.dim {
+            None => nrows,
+            Some(d) => nrows * d[1..].iter().product::<usize>(),
+        }
+    }
+}
+
+/// The caller's output buffer, allocated once for the whole prediction.
+pub enum OutBuf<'o> {
+    Real(&'o mut [f64]),
+    Int(&'o mut [i32]),
 }
 
 impl Model {
@@ -50,6 +89,10 @@ impl Model {
             ModelKind::Linear => {
                 let spec = doc.linear.as_ref().ok_or_else(|| Error::invalid("kind 'linear' without a 'linear' section"))?;
                 Body::Linear(LinearModel::new(spec, &inputs)?)
+            }
+            ModelKind::Trees => {
+                let spec = doc.trees.as_ref().ok_or_else(|| Error::invalid("kind 'trees' without a 'trees' section"))?;
+                Body::Trees(TreeModel::new(spec, &inputs)?)
             }
         };
         Ok(Model { doc, inputs, body })
@@ -75,12 +118,14 @@ impl Model {
     pub fn types(&self) -> &[String] {
         match &self.body {
             Body::Linear(m) => m.types(),
+            Body::Trees(m) => m.types(),
         }
     }
 
     pub fn default_type(&self) -> &str {
         match &self.body {
             Body::Linear(m) => m.default_type(),
+            Body::Trees(m) => m.default_type(),
         }
     }
 
@@ -101,9 +146,20 @@ impl Model {
     /// Bind `frame` and do the per-call preparation (level maps).
     pub fn prepare<'m, 'f, 'a>(&'m self, frame: &'f Frame<'a>, opts: &PredictOptions) -> Result<Job<'m, 'f, 'a>> {
         let type_ = self.resolve_type(opts.type_.as_deref())?;
-        let bound = self.inputs.bind(frame)?;
         let state = match &self.body {
-            Body::Linear(m) => State::Linear { codes: m.prepare(&bound)?, response: type_ == "response" },
+            Body::Linear(_) => {
+                if opts.n_trees.is_some() || opts.norm_votes.is_some() {
+                    return Err(Error::bad_argument("a linear model takes no tree options"));
+                }
+                None
+            }
+            Body::Trees(m) => Some(m.plan(&type_, &TreeOptions { n_trees: opts.n_trees.clone(), norm_votes: opts.norm_votes })?),
+        };
+        let bound = self.inputs.bind(frame)?;
+        let state = match (&self.body, state) {
+            (Body::Linear(m), _) => State::Linear { codes: m.prepare(&bound)?, response: type_ == "response" },
+            (Body::Trees(m), Some(plan)) => State::Trees { codes: m.prepare(&bound)?, plan },
+            (Body::Trees(_), None) => return Err(Error::invalid("tree plan missing")),
         };
         Ok(Job { model: self, bound, state })
     }
@@ -111,6 +167,7 @@ impl Model {
 
 enum State<'a> {
     Linear { codes: Vec<FactorCodes<'a>>, response: bool },
+    Trees { codes: Vec<Option<FactorCodes<'a>>>, plan: Plan },
 }
 
 /// One prediction call, ready to run.
@@ -125,13 +182,24 @@ impl Job<'_, '_, '_> {
         self.bound.nrows()
     }
 
+    /// Shape of the result, with the row count filled in.
     pub fn shape(&self) -> OutputShape {
-        OutputShape::Vector
+        match &self.state {
+            State::Linear { .. } => OutputShape::vector(),
+            State::Trees { plan, .. } => {
+                let mut s = plan.shape.clone();
+                if let Some(d) = s.dim.as_mut() {
+                    d[0] = self.nrows();
+                }
+                s
+            }
+        }
     }
 
     fn row_cost(&self) -> usize {
         match &self.model.body {
             Body::Linear(m) => m.row_cost(),
+            Body::Trees(m) => m.row_cost(),
         }
     }
 
@@ -141,18 +209,37 @@ impl Job<'_, '_, '_> {
         self.nrows().saturating_mul(self.row_cost()) > LARGE_WORK
     }
 
-    /// Fill `out` (length `nrows()`); `cancel` stops the work early.
-    pub fn run(&self, out: &mut [f64], threads: usize, cancel: &AtomicBool) -> Result<()> {
-        if out.len() != self.nrows() {
-            return Err(Error::bad_argument("output buffer has the wrong length"));
+    /// Fill `out` (sized by `shape().len(nrows())`); `cancel` stops the
+    /// work early with `Error::Interrupted`.
+    pub fn run(&self, out: OutBuf, threads: usize, cancel: &AtomicBool) -> Result<()> {
+        let shape = self.shape();
+        let n = self.nrows();
+        let want = shape.len(n);
+        let len = match &out {
+            OutBuf::Real(o) => o.len(),
+            OutBuf::Int(o) => o.len(),
+        };
+        let int_out = matches!(shape.values, ValueKind::Factor(_));
+        if len != want || int_out != matches!(out, OutBuf::Int(_)) {
+            return Err(Error::bad_argument("output buffer does not match the prediction's shape"));
         }
-        let chunk = (TASK_WORK / self.row_cost().max(1)).max(256);
-        match (&self.model.body, &self.state) {
-            (Body::Linear(m), State::Linear { codes, response }) => {
-                parallel::run_chunks(out, chunk, threads, cancel, |rows, o| {
+        match (&self.model.body, &self.state, out) {
+            (Body::Linear(m), State::Linear { codes, response }, OutBuf::Real(o)) => {
+                let chunk = (TASK_WORK / self.row_cost().max(1)).max(256);
+                parallel::run_chunks(o, chunk, threads, cancel, |rows, o| {
                     m.predict_rows(&self.bound, codes, *response, rows, o)
                 })
             }
+            (Body::Trees(m), State::Trees { codes, plan }, out) => {
+                let writer = match out {
+                    OutBuf::Real(o) => OutWriter::real(o, n),
+                    OutBuf::Int(o) => OutWriter::int(o, n),
+                };
+                parallel::run_ranges(n, m.chunk_rows(), threads, cancel, |rows| {
+                    m.predict_rows(&self.bound, codes, plan, rows, &writer, cancel)
+                })
+            }
+            _ => Err(Error::bad_argument("output buffer does not match the model")),
         }
     }
 }

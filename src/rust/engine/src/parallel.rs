@@ -17,11 +17,14 @@ use crate::error::{Error, Result};
 static POOLS: OnceLock<Mutex<Vec<(usize, Arc<ThreadPool>)>>> = OnceLock::new();
 static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(0);
 
+static CORES: OnceLock<usize> = OnceLock::new();
+
 /// Threads used when a call does not say: set by `set_default_threads`,
-/// else every available core.
+/// else every available core. (`available_parallelism` reads cgroup files
+/// on Linux, tens of microseconds, so it is asked once.)
 pub fn default_threads() -> usize {
     match DEFAULT_THREADS.load(Ordering::Relaxed) {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         n => n,
     }
 }
@@ -69,6 +72,34 @@ where
         return out.chunks_mut(chunk_rows).enumerate().try_for_each(|(i, c)| step(i, c));
     }
     pool(threads)?.install(|| out.par_chunks_mut(chunk_rows).enumerate().try_for_each(|(i, c)| step(i, c)))
+}
+
+/// Call `f(rows)` over consecutive row ranges of `chunk_rows` covering
+/// `0..n`, on `threads` threads when there is more than one range. `f`
+/// writes its own rows of a shared output. `cancel` is checked before each
+/// range, and after the work so that an early return counts as interrupted.
+pub fn run_ranges<F>(n: usize, chunk_rows: usize, threads: usize, cancel: &AtomicBool, f: F) -> Result<()>
+where
+    F: Fn(Range<usize>) + Sync,
+{
+    let chunk_rows = chunk_rows.max(1);
+    let nchunks = n.div_ceil(chunk_rows);
+    let step = |i: usize| -> Result<()> {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted);
+        }
+        f(i * chunk_rows..((i + 1) * chunk_rows).min(n));
+        Ok(())
+    };
+    if threads <= 1 || nchunks <= 1 {
+        (0..nchunks).try_for_each(step)?;
+    } else {
+        pool(threads)?.install(|| (0..nchunks).into_par_iter().try_for_each(step))?;
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Error::Interrupted);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

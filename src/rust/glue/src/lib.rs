@@ -13,9 +13,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use extendr_api::prelude::*;
-use fastpredict_engine::{io, parallel, Error, Model, ModelDoc, PredictOptions, Result};
+use fastpredict_engine::{io, parallel, Error, Model, ModelDoc, OutBuf, Result};
 
 mod from_r;
+mod options;
 mod rframe;
 mod rtools;
 
@@ -131,6 +132,14 @@ fn rs_model_info(model: Robj) -> Robj {
             "types": m.types(),
             "default_type": m.default_type(),
         });
+        if let (Some(tr), Some(o)) = (&d.trees, info.as_object_mut()) {
+            o.insert("algorithm".into(), tr.algorithm.clone().into());
+            o.insert("n_trees".into(), tr.trees.len().into());
+            o.insert("n_nodes".into(), tr.trees.iter().map(|t| t.feature.len()).sum::<usize>().into());
+            if let Some(c) = &tr.classes {
+                o.insert("classes".into(), c.clone().into());
+            }
+        }
         if let (Some(lin), Some(o)) = (&d.linear, info.as_object_mut()) {
             o.insert("family".into(), lin.family.clone().into());
             o.insert("link".into(), lin.link.clone().into());
@@ -151,28 +160,31 @@ fn threads_arg(x: &Robj) -> Result<usize> {
     }
 }
 
-/// Predict `newdata` (a data.frame or a named list of columns).
+/// Predict `newdata` (a data.frame or a named list of columns); `options`
+/// holds the extra arguments of the call by their R names.
 /// @noRd
 #[extendr]
-fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj) -> Robj {
+fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: Robj) -> Robj {
     guard(|| {
         let m = model_ref(&model)?;
-        let opts = PredictOptions {
-            type_: if type_.is_null() { None } else { Some(string_arg(&type_, "type")?) },
-        };
+        let mut opts = options::from_r(m, &options)?;
+        opts.type_ = if type_.is_null() { None } else { Some(string_arg(&type_, "type")?) };
         let threads = threads_arg(&threads)?;
         let frame = unsafe { rframe::frame_from_r(newdata.get(), m.inputs().iter().map(|i| i.name.as_str()))? };
         let job = m.prepare(&frame, &opts)?;
-        let mut out = rtools::alloc_real(job.nrows());
-        let slice = out.as_real_slice_mut().unwrap_or(&mut []);
-        run_interruptible(&job, slice, threads)?;
+        let mut out = rtools::alloc_output(&job.shape(), job.nrows());
+        let buf = match out.as_real_slice_mut() {
+            Some(s) => OutBuf::Real(s),
+            None => OutBuf::Int(out.as_integer_slice_mut().unwrap_or(&mut [])),
+        };
+        run_interruptible(&job, buf, threads)?;
         Ok(out)
     })
 }
 
 /// Run a job. A large one runs on the pool while this (R's main) thread
 /// watches for Ctrl-C and, when it comes, asks the workers to stop.
-fn run_interruptible(job: &fastpredict_engine::Job, out: &mut [f64], threads: usize) -> Result<()> {
+fn run_interruptible(job: &fastpredict_engine::Job, out: OutBuf, threads: usize) -> Result<()> {
     let cancel = AtomicBool::new(false);
     if !job.is_large() {
         return job.run(out, threads, &cancel);

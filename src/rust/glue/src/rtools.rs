@@ -3,6 +3,7 @@
 use std::ffi::{c_char, c_int, c_void, CStr};
 
 use extendr_api::prelude::*;
+use fastpredict_engine::{OutputShape, ValueKind};
 use extendr_ffi::{
     cetype_t, R_ClassSymbol, R_NaString, Rf_allocVector, Rf_getAttrib, Rf_mkCharLenCE, Rf_xlength, SET_STRING_ELT,
     SEXP, SEXPTYPE, STRING_ELT, TYPEOF,
@@ -71,9 +72,38 @@ pub fn strings<S: AsRef<str>>(v: &[S]) -> Robj {
     }
 }
 
-/// A freshly allocated (uninitialised) double vector of length `n`.
-pub fn alloc_real(n: usize) -> Robj {
-    unsafe { Robj::from_sexp(Rf_allocVector(SEXPTYPE::REALSXP, n as _)) }
+/// The R object a prediction of this shape fills: a double vector, a
+/// factor, or a matrix/array with its dimnames. Allocated once; the
+/// engine writes into it.
+pub fn alloc_output(shape: &OutputShape, nrows: usize) -> Robj {
+    let len = shape.len(nrows);
+    unsafe {
+        match &shape.values {
+            ValueKind::Factor(levels) => {
+                let mut r = Robj::from_sexp(Rf_allocVector(SEXPTYPE::INTSXP, len as _));
+                let _ = r.set_attrib("levels", strings(levels));
+                let _ = r.set_attrib("class", strings(&["factor"]));
+                r
+            }
+            ValueKind::Real => {
+                let mut r = Robj::from_sexp(Rf_allocVector(SEXPTYPE::REALSXP, len as _));
+                if let Some(dim) = &shape.dim {
+                    let d: Vec<i32> = dim.iter().map(|&x| x as i32).collect();
+                    let _ = r.set_attrib("dim", Robj::from(d));
+                    if let Some(dn) = &shape.dimnames {
+                        if dn.iter().any(|x| x.is_some()) {
+                            let parts = dn.iter().map(|x| match x {
+                                Some(v) => strings(v),
+                                None => Robj::from(()),
+                            });
+                            let _ = r.set_attrib("dimnames", List::from_values(parts));
+                        }
+                    }
+                }
+                r
+            }
+        }
+    }
 }
 
 /// Convert a JSON value to the R object a user would expect: objects to

@@ -1,0 +1,44 @@
+# fastpredict: `make demo` runs the main job, `make test` the tests.
+# Both install what is missing (Debian packages when run as root) and
+# build the package into a library inside this folder (R_LIB).
+
+R_LIB ?= $(CURDIR)/.lib
+RSCRIPT = R_LIBS="$(R_LIB)" Rscript
+# R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
+R_DEPS = testthat jsonlite bench
+
+.PHONY: all deps install test demo bench check docs clean
+
+all: install
+
+deps:
+	@tools/deps.sh $(R_DEPS)
+
+install: deps
+	@mkdir -p "$(R_LIB)"
+	R CMD INSTALL --no-multiarch --library="$(R_LIB)" .
+
+test: install
+	@tools/run-tests.sh
+
+demo: install
+	$(RSCRIPT) demo/fastpredict.R
+
+bench: install
+	$(RSCRIPT) bench/linear.R
+
+# R CMD check on the built tarball: no ERROR and no WARNING allowed.
+check: deps
+	rm -rf check && mkdir -p check
+	cd check && R CMD build .. && \
+	  _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual fastpredict_*.tar.gz; \
+	  status=$$?; \
+	  if grep -q "^Status:.*\(ERROR\|WARNING\)" fastpredict.Rcheck/00check.log; then status=1; fi; \
+	  exit $$status
+
+# Regenerate NAMESPACE and man/ from the roxygen comments (needs r-cran-roxygen2).
+docs: install
+	R_LIBS="$(R_LIB)" Rscript -e 'roxygen2::roxygenise(load_code = "installed")'
+
+clean:
+	rm -rf check src/rust/target src/*.o src/*.so

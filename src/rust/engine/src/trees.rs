@@ -1,0 +1,1023 @@
+//! Tree models: rpart, randomForest, ranger and gbm.
+//!
+//! Layout. At load time each tree is re-laid out breadth-first so that the
+//! two children of a node are adjacent (right = left + 1); a node is then
+//! 16 bytes (threshold, feature with flag bits, left child), and per-node
+//! payloads (values, class probabilities) live in separate arrays in the
+//! same order. Rare things (categorical sets, missing-value children,
+//! surrogate splits) live in side tables, reached only from nodes flagged
+//! as needing them, so plain numeric nodes take a short branch-light path.
+//!
+//! Traversal is tree-major over blocks of rows: every tree is walked for a
+//! whole block (its nodes stay in cache), with several rows in flight at
+//! once to overlap memory latency. Row blocks are spread over threads;
+//! every row is computed on its own, so results do not depend on threads.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::{Error, Result};
+use crate::format::{
+    Aggregation, FeatureKind, MissingRule, SplitRule, Surrogates, TreeSpec, TreesSpec, UnseenRule,
+};
+use crate::frame::NA_REAL;
+use crate::inputs::{Bound, FactorCodes, Inputs, Levels, Unseen, NA_CODE};
+use crate::model::{OutputShape, ValueKind};
+
+const LEAF: u32 = 1 << 31;
+/// Categorical split: `threshold` holds the category-set index.
+const CAT: u32 = 1 << 30;
+/// The node must look for missing values (missing child, surrogates, stop).
+const ROUTE: u32 = 1 << 29;
+const FMASK: u32 = (1 << 24) - 1;
+/// Rows walked together through one tree.
+const LANES: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+struct Node {
+    threshold: f64,
+    feature: u32,
+    left: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct CatSet {
+    left: Vec<u64>,
+    right: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Left,
+    Right,
+    Missing,
+}
+
+fn bit(words: &[u64], code: usize) -> bool {
+    words.get(code / 64).is_some_and(|w| w >> (code % 64) & 1 == 1)
+}
+
+impl CatSet {
+    fn dir(&self, code: f64) -> Dir {
+        if !(code >= 0.0) {
+            return Dir::Missing;
+        }
+        let c = code as usize;
+        if bit(&self.left, c) {
+            Dir::Left
+        } else if bit(&self.right, c) {
+            Dir::Right
+        } else {
+            Dir::Missing
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Tree {
+    nodes: Vec<Node>,
+    values: Vec<f64>,
+    probs: Option<Vec<f64>>,
+    matrix: Option<Vec<f64>>,
+    /// Child for a missing value, `u32::MAX` for none (only with ROUTE).
+    missing: Vec<u32>,
+    cats: Vec<CatSet>,
+    /// Surrogates by (new) node: `surr_start[i]..surr_start[i+1]`.
+    surr_start: Vec<u32>,
+    surr: Vec<Surrogate>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Surrogate {
+    feature: u32,
+    threshold: f64,
+    categorical: bool,
+    less_left: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Feature {
+    input: usize,
+    column: String,
+    kind: FeatureKind,
+    levels: Option<Levels>,
+    offset: f64,
+    unseen: Unseen,
+}
+
+#[derive(Debug, Clone)]
+pub struct TreeModel {
+    features: Vec<Feature>,
+    le: bool,
+    missing: MissingRule,
+    agg: Aggregation,
+    types: Vec<String>,
+    default_type: String,
+    classes: Option<Vec<String>>,
+    n_probs: usize,
+    n_matrix: usize,
+    trees: Vec<Tree>,
+    avg_depth: usize,
+}
+
+/// Per-call options of a tree prediction.
+#[derive(Debug, Clone, Default)]
+pub struct TreeOptions {
+    /// Number(s) of trees (boosting iterations for gbm) to use.
+    pub n_trees: Option<Vec<usize>>,
+    /// randomForest's `norm.votes` for type "vote".
+    pub norm_votes: Option<bool>,
+}
+
+impl TreeModel {
+    pub fn new(spec: &TreesSpec, inputs: &Inputs) -> Result<TreeModel> {
+        if !["rpart", "randomForest", "ranger", "gbm"].contains(&spec.algorithm.as_str()) {
+            return Err(Error::unsupported(format!("tree algorithm '{}'", spec.algorithm)));
+        }
+        if spec.features.len() > FMASK as usize {
+            return Err(Error::invalid("too many features"));
+        }
+        if spec.trees.is_empty() {
+            return Err(Error::invalid("a tree model needs at least one tree"));
+        }
+        if !spec.types.contains(&spec.default_type) {
+            return Err(Error::invalid("'default_type' must be one of 'types'"));
+        }
+        let features = spec
+            .features
+            .iter()
+            .map(|f| {
+                let levels = f.levels.as_ref().map(|l| Levels::new(l)).transpose()?;
+                if f.kind != FeatureKind::Numeric && levels.is_none() {
+                    return Err(Error::invalid(format!("feature '{}' needs its levels", f.input)));
+                }
+                Ok(Feature {
+                    input: inputs.index(&f.input)?,
+                    column: f.input.clone(),
+                    kind: f.kind,
+                    levels,
+                    offset: f.code_offset.unwrap_or(0.0),
+                    unseen: match f.unseen.unwrap_or(UnseenRule::Error) {
+                        UnseenRule::Error => Unseen::Error,
+                        UnseenRule::Missing => Unseen::Missing,
+                        UnseenRule::Last => Unseen::Last,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let n_classes = spec.classes.as_ref().map_or(0, |c| c.len());
+        let first = &spec.trees[0];
+        let n_nodes0 = first.feature.len().max(1);
+        let n_probs = first.probs.as_ref().map_or(0, |p| p.len() / n_nodes0);
+        let n_matrix = first.matrix.as_ref().map_or(0, |p| p.len() / n_nodes0);
+        spec.agg_check()?;
+        if matches!(spec.aggregation, Aggregation::Votes { .. } | Aggregation::ProbMean) && n_classes == 0 {
+            return Err(Error::invalid("a classification forest needs 'classes'"));
+        }
+        if matches!(spec.aggregation, Aggregation::ProbMean) && n_probs != n_classes {
+            return Err(Error::invalid("'probs' must have one column per class"));
+        }
+        let route = spec.missing == MissingRule::Route;
+        let mut trees = Vec::with_capacity(spec.trees.len());
+        let mut depth_sum = 0usize;
+        for (k, t) in spec.trees.iter().enumerate() {
+            let (tree, depth) = build_tree(t, &features, route, n_probs, n_matrix)
+                .map_err(|e| Error::invalid(format!("tree {}: {}", k + 1, e_detail(&e))))?;
+            depth_sum += depth;
+            trees.push(tree);
+        }
+        Ok(TreeModel {
+            features,
+            le: spec.split == SplitRule::Le,
+            missing: spec.missing,
+            agg: spec.aggregation.clone(),
+            types: spec.types.clone(),
+            default_type: spec.default_type.clone(),
+            classes: spec.classes.clone(),
+            n_probs,
+            n_matrix,
+            avg_depth: (depth_sum / trees.len()).max(1),
+            trees,
+        })
+    }
+
+    pub fn types(&self) -> &[String] {
+        &self.types
+    }
+
+    pub fn default_type(&self) -> &str {
+        &self.default_type
+    }
+
+    pub fn n_trees(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// Work estimate per row.
+    pub fn row_cost(&self) -> usize {
+        self.trees.len() * self.avg_depth * 4
+    }
+
+    /// Check the options of a call and work out the output.
+    pub fn plan(&self, type_: &str, opts: &TreeOptions) -> Result<Plan> {
+        let k = self.classes.as_ref().map_or(0, |c| c.len());
+        let class_names = || self.classes.clone();
+        let all = self.trees.len();
+        let check_n = |n: usize, max: usize, what: &str| -> Result<usize> {
+            if n == 0 || n > max {
+                return Err(Error::bad_argument(format!("{what} must be between 1 and {max}, not {n}")));
+            }
+            Ok(n)
+        };
+        let out = match (&self.agg, type_) {
+            (Aggregation::Single, "vector") => Out::Value,
+            (Aggregation::Single, "class") if k > 0 => Out::ClassOfValue,
+            (Aggregation::Single, "prob") if self.n_probs == k && k > 0 => Out::NodeProbs,
+            (Aggregation::Single, "matrix") => {
+                if self.n_matrix > 0 {
+                    Out::NodeMatrix
+                } else {
+                    Out::Value
+                }
+            }
+            (Aggregation::Mean { .. }, "response") => Out::Mean,
+            (Aggregation::Votes { .. }, "response") => Out::VoteClass,
+            (Aggregation::Votes { .. }, "prob") => Out::VoteFraction,
+            (Aggregation::Votes { .. }, "vote") => {
+                if opts.norm_votes.unwrap_or(true) {
+                    Out::VoteFraction
+                } else {
+                    Out::VoteCount
+                }
+            }
+            (Aggregation::ProbMean, "response") => Out::ProbMean,
+            (Aggregation::Sum { .. }, "link") => Out::Sum { response: false },
+            (Aggregation::Sum { .. }, "response") => Out::Sum { response: true },
+            (_, t) => {
+                return Err(Error::bad_argument(format!(
+                    "type = \"{t}\" is not available for this model; use one of: {}",
+                    self.types.iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(", ")
+                )))
+            }
+        };
+        if opts.norm_votes.is_some() && !matches!(self.agg, Aggregation::Votes { .. }) {
+            return Err(Error::bad_argument("norm.votes applies only to randomForest classification"));
+        }
+        let (checkpoints, per_class) = match &self.agg {
+            Aggregation::Sum { n_classes, default_n_trees, .. } => {
+                let kc = (*n_classes).max(1);
+                let iters = all / kc;
+                let ns = opts.n_trees.clone().unwrap_or_else(|| vec![*default_n_trees]);
+                if ns.is_empty() {
+                    return Err(Error::bad_argument("n.trees must not be empty"));
+                }
+                let ns = ns.into_iter().map(|n| check_n(n, iters, "n.trees")).collect::<Result<Vec<_>>>()?;
+                (ns, kc)
+            }
+            _ => {
+                let n = match &opts.n_trees {
+                    None => all,
+                    Some(v) if v.len() == 1 => check_n(v[0], all, "the number of trees")?,
+                    Some(_) => return Err(Error::bad_argument("give a single number of trees")),
+                };
+                if self.agg == Aggregation::Single && n != 1 {
+                    return Err(Error::bad_argument("a single tree has no number of trees to choose"));
+                }
+                (vec![n], 1)
+            }
+        };
+        let rows_dim = |cols: usize, names: Option<Vec<String>>| OutputShape {
+            values: ValueKind::Real,
+            dim: Some(vec![0, cols]),
+            dimnames: Some(vec![None, names]),
+        };
+        let shape = match out {
+            Out::Value | Out::Mean => OutputShape::vector(),
+            Out::ClassOfValue | Out::VoteClass => OutputShape {
+                values: ValueKind::Factor(self.classes.clone().unwrap_or_default()),
+                dim: None,
+                dimnames: None,
+            },
+            Out::NodeProbs | Out::VoteFraction | Out::VoteCount | Out::ProbMean => rows_dim(k, class_names()),
+            Out::NodeMatrix => rows_dim(self.n_matrix, None),
+            Out::Sum { .. } => {
+                if per_class > 1 {
+                    let names: Vec<String> = checkpoints.iter().map(|n| n.to_string()).collect();
+                    OutputShape {
+                        values: ValueKind::Real,
+                        dim: Some(vec![0, per_class, checkpoints.len()]),
+                        dimnames: Some(vec![None, class_names(), Some(names)]),
+                    }
+                } else if checkpoints.len() > 1 {
+                    rows_dim(checkpoints.len(), None)
+                } else {
+                    OutputShape::vector()
+                }
+            }
+        };
+        Ok(Plan { out, checkpoints, per_class, shape })
+    }
+
+    /// Per-call state: the features' level codes.
+    pub fn prepare<'f, 'a>(&self, bound: &Bound<'f, 'a>) -> Result<Vec<Option<FactorCodes<'a>>>> {
+        let codes = self
+            .features
+            .iter()
+            .map(|f| match &f.levels {
+                Some(levels) if f.kind != FeatureKind::Numeric => {
+                    FactorCodes::new(bound.column(f.input), &f.column, levels, f.unseen).map(Some)
+                }
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if self.missing == MissingRule::Error {
+            for (f, c) in self.features.iter().zip(&codes) {
+                let has_na = match c {
+                    Some(c) => (0..bound.nrows()).any(|r| c.get(r) == NA_CODE),
+                    None => (0..bound.nrows()).any(|r| bound.num(f.input).get(r).is_nan()),
+                };
+                if has_na {
+                    return Err(Error::bad_argument(format!(
+                        "column '{}' has missing values, which this model cannot predict from",
+                        f.column
+                    )));
+                }
+            }
+        }
+        Ok(codes)
+    }
+
+    /// Fill the feature block: row-major, one row of `features.len()`.
+    fn load_block(&self, bound: &Bound, codes: &[Option<FactorCodes>], rows: Range<usize>, xs: &mut [f64]) {
+        let nf = self.features.len();
+        for (j, (f, c)) in self.features.iter().zip(codes).enumerate() {
+            match c {
+                None => {
+                    let v = bound.num(f.input);
+                    for (k, r) in rows.clone().enumerate() {
+                        xs[k * nf + j] = v.get(r);
+                    }
+                }
+                Some(c) => {
+                    for (k, r) in rows.clone().enumerate() {
+                        let code = c.get(r);
+                        xs[k * nf + j] = if code == NA_CODE { NA_REAL } else { code as f64 + f.offset };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows per parallel task: large blocks keep the trees in cache.
+    pub fn chunk_rows(&self) -> usize {
+        if self.trees.len() == 1 {
+            16384
+        } else {
+            4096
+        }
+    }
+
+    /// Predict `rows`, writing through `out` (rows are global indices).
+    /// `cancel` is checked before each tree.
+    pub fn predict_rows(
+        &self,
+        bound: &Bound,
+        codes: &[Option<FactorCodes>],
+        plan: &Plan,
+        rows: Range<usize>,
+        out: &OutWriter,
+        cancel: &AtomicBool,
+    ) {
+        let block = if self.trees.len() == 1 { 512 } else { 4096 };
+        let nf = self.features.len().max(1);
+        let mut s = TreeScratch::new(rows.len().min(block), nf, plan, self);
+        let mut start = rows.start;
+        while start < rows.end {
+            let end = (start + block).min(rows.end);
+            self.predict_block(bound, codes, plan, start..end, out, &mut s, cancel);
+            start = end;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn predict_block(
+        &self,
+        bound: &Bound,
+        codes: &[Option<FactorCodes>],
+        plan: &Plan,
+        rows: Range<usize>,
+        out: &OutWriter,
+        s: &mut TreeScratch,
+        cancel: &AtomicBool,
+    ) {
+        let n = rows.len();
+        let nf = self.features.len().max(1);
+        let xs = &mut s.xs[..n * nf];
+        self.load_block(bound, codes, rows.clone(), xs);
+        let na_row: Vec<bool> = if self.missing == MissingRule::NaRow {
+            (0..n).map(|k| xs[k * nf..(k + 1) * nf].iter().any(|v| v.is_nan())).collect()
+        } else {
+            Vec::new()
+        };
+        let xs = &s.xs[..n * nf];
+        let leaves = &mut s.leaves[..n];
+        let acc = &mut s.acc;
+        acc.iter_mut().for_each(|a| *a = 0.0);
+        let width = plan.acc_width(self);
+        for (t, tree) in self.trees.iter().enumerate().take(plan.trees_used(self)) {
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            if self.le {
+                self.walk::<true>(tree, xs, nf, leaves);
+            } else {
+                self.walk::<false>(tree, xs, nf, leaves);
+            }
+            match plan.out {
+                Out::Value | Out::ClassOfValue | Out::NodeProbs | Out::NodeMatrix => {
+                    self.write_single(tree, plan, &rows, leaves, out);
+                    return;
+                }
+                Out::Mean => {
+                    for (a, &l) in acc.iter_mut().zip(leaves.iter()) {
+                        *a += tree.values[l as usize];
+                    }
+                }
+                Out::VoteClass | Out::VoteFraction | Out::VoteCount => {
+                    let k = width;
+                    for (r, &l) in leaves.iter().enumerate() {
+                        let c = tree.values[l as usize] as usize;
+                        if (1..=k).contains(&c) {
+                            acc[r * k + c - 1] += 1.0;
+                        }
+                    }
+                }
+                Out::ProbMean => {
+                    let k = width;
+                    if let Some(p) = &tree.probs {
+                        for (r, &l) in leaves.iter().enumerate() {
+                            let src = &p[l as usize * k..(l as usize + 1) * k];
+                            for (a, v) in acc[r * k..(r + 1) * k].iter_mut().zip(src) {
+                                *a += v;
+                            }
+                        }
+                    }
+                }
+                Out::Sum { .. } => {
+                    let kc = plan.per_class;
+                    let class = t % kc;
+                    for (r, &l) in leaves.iter().enumerate() {
+                        acc[r * kc + class] += tree.values[l as usize];
+                    }
+                    // after each complete iteration, emit the n.trees asked for
+                    if class == kc - 1 {
+                        let iter = t / kc + 1;
+                        for (ci, &cp) in plan.checkpoints.iter().enumerate() {
+                            if cp == iter {
+                                self.write_sum(plan, ci, &rows, acc, out);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let used = plan.trees_used(self) as f64;
+        match plan.out {
+            Out::Mean => {
+                let bias = match &self.agg {
+                    Aggregation::Mean { bias: Some(b) } if b.len() == 2 => Some((b[0], b[1])),
+                    _ => None,
+                };
+                for (k, r) in rows.clone().enumerate() {
+                    let v = if na_row.get(k).copied().unwrap_or(false) {
+                        NA_REAL
+                    } else {
+                        let m = acc[k] / used;
+                        match bias {
+                            Some((a, b)) => a + b * m,
+                            None => m,
+                        }
+                    };
+                    out.set_real(r, 0, v);
+                }
+            }
+            Out::VoteClass | Out::VoteFraction | Out::VoteCount => {
+                let k = width;
+                let cutoff = match &self.agg {
+                    Aggregation::Votes { cutoff: Some(c) } if c.len() == k => Some(c.as_slice()),
+                    _ => None,
+                };
+                for (row, r) in rows.clone().enumerate() {
+                    let votes = &acc[row * k..(row + 1) * k];
+                    let na = na_row.get(row).copied().unwrap_or(false);
+                    match plan.out {
+                        Out::VoteClass => {
+                            let c = if na { None } else { Some(vote_winner(votes, used, cutoff)) };
+                            out.set_int(r, c.map_or(i32::MIN, |c| c as i32 + 1));
+                        }
+                        _ => {
+                            for (c, v) in votes.iter().enumerate() {
+                                let x = if na {
+                                    NA_REAL
+                                } else if plan.out == Out::VoteCount {
+                                    *v
+                                } else {
+                                    v / used
+                                };
+                                out.set_real(r, c, x);
+                            }
+                        }
+                    }
+                }
+            }
+            Out::ProbMean => {
+                let k = width;
+                for (row, r) in rows.clone().enumerate() {
+                    let na = na_row.get(row).copied().unwrap_or(false);
+                    for c in 0..k {
+                        out.set_real(r, c, if na { NA_REAL } else { acc[row * k + c] / used });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn write_single(&self, tree: &Tree, plan: &Plan, rows: &Range<usize>, leaves: &[u32], out: &OutWriter) {
+        for (&l, r) in leaves.iter().zip(rows.clone()) {
+            let l = l as usize;
+            match plan.out {
+                Out::Value => out.set_real(r, 0, tree.values[l]),
+                Out::ClassOfValue => {
+                    let c = tree.values[l];
+                    out.set_int(r, if c >= 1.0 { c as i32 } else { i32::MIN });
+                }
+                Out::NodeProbs => {
+                    let k = self.n_probs;
+                    if let Some(p) = &tree.probs {
+                        for c in 0..k {
+                            out.set_real(r, c, p[l * k + c]);
+                        }
+                    }
+                }
+                Out::NodeMatrix => {
+                    let k = self.n_matrix;
+                    if let Some(m) = &tree.matrix {
+                        for c in 0..k {
+                            out.set_real(r, c, m[l * k + c]);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn write_sum(&self, plan: &Plan, checkpoint: usize, rows: &Range<usize>, acc: &[f64], out: &OutWriter) {
+        let (init, transform) = match &self.agg {
+            Aggregation::Sum { init, transform, .. } => (init.as_slice(), transform.as_str()),
+            _ => return,
+        };
+        let response = matches!(plan.out, Out::Sum { response: true });
+        let kc = plan.per_class;
+        let mut f = vec![0.0; kc];
+        for (row, r) in rows.clone().enumerate() {
+            for c in 0..kc {
+                f[c] = init.get(c).copied().unwrap_or(0.0) + acc[row * kc + c];
+            }
+            if response {
+                apply_transform(transform, &mut f);
+            }
+            for (c, v) in f.iter().enumerate() {
+                out.set_real(r, checkpoint * kc + c, *v);
+            }
+        }
+    }
+
+    /// Walk one tree for every row of the block, `LANES` rows at a time.
+    fn walk<const LE: bool>(&self, tree: &Tree, xs: &[f64], nf: usize, leaves: &mut [u32]) {
+        let n = leaves.len();
+        let mut r = 0;
+        while r + LANES <= n {
+            let mut idx = [0u32; LANES];
+            loop {
+                let mut moved = false;
+                for j in 0..LANES {
+                    let x = &xs[(r + j) * nf..(r + j + 1) * nf];
+                    let next = self.advance::<LE>(tree, idx[j], x);
+                    moved |= next != idx[j];
+                    idx[j] = next;
+                }
+                if !moved {
+                    break;
+                }
+            }
+            leaves[r..r + LANES].copy_from_slice(&idx);
+            r += LANES;
+        }
+        for (k, leaf) in leaves.iter_mut().enumerate().skip(r) {
+            let x = &xs[k * nf..(k + 1) * nf];
+            let mut i = 0;
+            loop {
+                let next = self.advance::<LE>(tree, i, x);
+                if next == i {
+                    break;
+                }
+                i = next;
+            }
+            *leaf = i;
+        }
+    }
+
+    /// The next node from node `i` for row `x`; `i` itself when the walk
+    /// ends there (a leaf, or a stop for lack of a route).
+    #[inline(always)]
+    fn advance<const LE: bool>(&self, tree: &Tree, i: u32, x: &[f64]) -> u32 {
+        let n = &tree.nodes[i as usize];
+        let f = n.feature;
+        if f & LEAF != 0 {
+            return i;
+        }
+        if f & (CAT | ROUTE) == 0 {
+            let v = x[(f & FMASK) as usize];
+            let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
+            return n.left + right as u32;
+        }
+        self.advance_slow::<LE>(tree, i, n, x)
+    }
+
+    #[cold]
+    fn advance_slow<const LE: bool>(&self, tree: &Tree, i: u32, n: &Node, x: &[f64]) -> u32 {
+        let v = x[(n.feature & FMASK) as usize];
+        let dir = if n.feature & CAT != 0 {
+            tree.cats[n.threshold as usize].dir(v)
+        } else if v.is_nan() {
+            Dir::Missing
+        } else if if LE { v <= n.threshold } else { v < n.threshold } {
+            Dir::Left
+        } else {
+            Dir::Right
+        };
+        match dir {
+            Dir::Left => n.left,
+            Dir::Right => n.left + 1,
+            Dir::Missing => self.missing_route(tree, i, n, x),
+        }
+    }
+
+    fn missing_route(&self, tree: &Tree, i: u32, n: &Node, x: &[f64]) -> u32 {
+        let iu = i as usize;
+        if let (Some(&a), Some(&b)) = (tree.surr_start.get(iu), tree.surr_start.get(iu + 1)) {
+            for s in &tree.surr[a as usize..b as usize] {
+                let v = x[s.feature as usize];
+                let dir = if s.categorical {
+                    tree.cats[s.threshold as usize].dir(v)
+                } else if v.is_nan() {
+                    Dir::Missing
+                } else if (v < s.threshold) == s.less_left {
+                    Dir::Left
+                } else {
+                    Dir::Right
+                };
+                match dir {
+                    Dir::Left => return n.left,
+                    Dir::Right => return n.left + 1,
+                    Dir::Missing => {}
+                }
+            }
+        }
+        match tree.missing.get(iu) {
+            Some(&m) if m != u32::MAX => m,
+            // no route: the walk stops here and the node predicts
+            _ => i,
+        }
+    }
+}
+
+fn e_detail(e: &Error) -> String {
+    match e {
+        Error::InvalidModel { detail } => detail.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl TreesSpec {
+    fn agg_check(&self) -> Result<()> {
+        match &self.aggregation {
+            Aggregation::Sum { init, n_classes, transform, default_n_trees } => {
+                let k = (*n_classes).max(1);
+                if init.len() != k {
+                    return Err(Error::invalid("'init' needs one value per class"));
+                }
+                if self.trees.len() % k != 0 {
+                    return Err(Error::invalid("the number of trees must be a multiple of the classes"));
+                }
+                if *default_n_trees == 0 || *default_n_trees > self.trees.len() / k {
+                    return Err(Error::invalid("'default_n_trees' is out of range"));
+                }
+                if !["identity", "logistic", "exp", "adaboost", "softmax"].contains(&transform.as_str()) {
+                    return Err(Error::unsupported(format!("the response transform '{transform}'")));
+                }
+                Ok(())
+            }
+            Aggregation::Mean { bias: Some(b) } if b.len() != 2 => Err(Error::invalid("'bias' needs two numbers")),
+            Aggregation::Single if self.trees.len() != 1 => Err(Error::invalid("'single' needs exactly one tree")),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn apply_transform(t: &str, f: &mut [f64]) {
+    match t {
+        "logistic" => f.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp())),
+        "exp" => f.iter_mut().for_each(|v| *v = v.exp()),
+        "adaboost" => f.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-2.0 * *v).exp())),
+        "softmax" => {
+            for v in f.iter_mut() {
+                *v = v.exp();
+            }
+            let s: f64 = f.iter().sum();
+            f.iter_mut().for_each(|v| *v /= s);
+        }
+        _ => {}
+    }
+}
+
+/// The winning class (0-based): the largest `votes / n` (divided by the
+/// cutoff when there is one); on a tie, the first such class. randomForest
+/// and ranger break ties at random; fastpredict documents this rule.
+fn vote_winner(votes: &[f64], n: f64, cutoff: Option<&[f64]>) -> usize {
+    let mut best = 0;
+    let mut best_v = f64::NEG_INFINITY;
+    for (c, v) in votes.iter().enumerate() {
+        let s = match cutoff {
+            Some(cut) => (v / n) / cut[c],
+            None => *v,
+        };
+        if s > best_v {
+            best_v = s;
+            best = c;
+        }
+    }
+    best
+}
+
+/// Check a tree and lay it out breadth-first with adjacent children.
+/// Returns the tree and its mean leaf depth.
+fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n_matrix: usize) -> Result<(Tree, usize)> {
+    let n = t.feature.len();
+    if n == 0 {
+        return Err(Error::invalid("empty tree"));
+    }
+    for (name, len) in [("threshold", t.threshold.len()), ("left", t.left.len()), ("right", t.right.len()), ("value", t.value.len())] {
+        if len != n {
+            return Err(Error::invalid(format!("'{name}' has {len} entries for {n} nodes")));
+        }
+    }
+    if let Some(m) = &t.missing {
+        if m.len() != n {
+            return Err(Error::invalid("'missing' has the wrong length"));
+        }
+    }
+    for (what, arr, width) in [("probs", &t.probs, n_probs), ("matrix", &t.matrix, n_matrix)] {
+        if let Some(a) = arr {
+            if a.len() != n * width {
+                return Err(Error::invalid(format!("'{what}' needs {width} values per node")));
+            }
+        } else if width > 0 {
+            return Err(Error::invalid(format!("every tree needs '{what}'")));
+        }
+    }
+    let cats_spec = t.categories.as_deref().unwrap_or(&[]);
+    let cats: Vec<CatSet> = cats_spec
+        .iter()
+        .map(|c| {
+            let words = |v: &[u32]| {
+                let mut w = vec![0u64; v.iter().max().map_or(0, |m| *m as usize / 64 + 1)];
+                for &x in v {
+                    w[x as usize / 64] |= 1 << (x % 64);
+                }
+                w
+            };
+            CatSet { left: words(&c.left), right: words(&c.right) }
+        })
+        .collect();
+    let child = |c: i32, i: usize, side: &str| -> Result<usize> {
+        if c < 0 || c as usize >= n || c as usize == i {
+            return Err(Error::invalid(format!("node {i} has an invalid {side} child {c}")));
+        }
+        Ok(c as usize)
+    };
+    // breadth-first order, children adjacent
+    let mut order = Vec::with_capacity(n);
+    let mut new_of = vec![u32::MAX; n];
+    let mut depth = vec![0usize; n];
+    order.push(0usize);
+    new_of[0] = 0;
+    let mut head = 0;
+    while head < order.len() {
+        let i = order[head];
+        head += 1;
+        if t.feature[i] < 0 {
+            continue;
+        }
+        for c in [child(t.left[i], i, "left")?, child(t.right[i], i, "right")?] {
+            if new_of[c] != u32::MAX {
+                return Err(Error::invalid(format!("node {c} is reached twice")));
+            }
+            new_of[c] = order.len() as u32;
+            depth[c] = depth[i] + 1;
+            order.push(c);
+        }
+    }
+    let m = order.len();
+    let mut nodes = Vec::with_capacity(m);
+    let mut missing = if route { vec![u32::MAX; m] } else { Vec::new() };
+    let mut leaf_depths = 0usize;
+    let mut n_leaves = 0usize;
+    for (k, &i) in order.iter().enumerate() {
+        if t.feature[i] < 0 {
+            nodes.push(Node { threshold: 0.0, feature: LEAF, left: 0 });
+            leaf_depths += depth[i];
+            n_leaves += 1;
+            continue;
+        }
+        let f = t.feature[i] as usize;
+        let feat = features.get(f).ok_or_else(|| Error::invalid(format!("node {i} splits on unknown feature {f}")))?;
+        let mut flags = f as u32;
+        let threshold = t.threshold[i];
+        if feat.kind == FeatureKind::Categorical {
+            if !(threshold >= 0.0) || threshold as usize >= cats.len() || threshold.fract() != 0.0 {
+                return Err(Error::invalid(format!("node {i} refers to category set {threshold}")));
+            }
+            flags |= CAT;
+        } else if !threshold.is_finite() {
+            return Err(Error::invalid(format!("node {i} has a non-finite threshold")));
+        }
+        if route {
+            flags |= ROUTE;
+            if let Some(mv) = &t.missing {
+                if mv[i] >= 0 {
+                    let c = child(mv[i], i, "missing")?;
+                    if new_of[c] == u32::MAX {
+                        return Err(Error::invalid(format!("node {i}: missing child {c} is not a child")));
+                    }
+                    missing[k] = new_of[c];
+                }
+            }
+        }
+        let left = new_of[child(t.left[i], i, "left")?];
+        if new_of[child(t.right[i], i, "right")?] != left + 1 {
+            return Err(Error::invalid("internal layout error"));
+        }
+        nodes.push(Node { threshold, feature: flags, left });
+    }
+    let gather = |src: &[f64], w: usize| -> Vec<f64> {
+        let mut out = Vec::with_capacity(m * w);
+        for &i in &order {
+            out.extend_from_slice(&src[i * w..(i + 1) * w]);
+        }
+        out
+    };
+    let (surr_start, surr) = match &t.surrogates {
+        None => (Vec::new(), Vec::new()),
+        Some(s) => build_surrogates(s, n, &order, features, cats.len())?,
+    };
+    if !route && (!surr.is_empty() || t.missing.as_ref().is_some_and(|m| m.iter().any(|&c| c >= 0))) {
+        return Err(Error::invalid("missing-value routes need missing = \"route\""));
+    }
+    Ok((
+        Tree {
+            nodes,
+            values: gather(&t.value, 1),
+            probs: t.probs.as_ref().map(|p| gather(p, n_probs)),
+            matrix: t.matrix.as_ref().map(|p| gather(p, n_matrix)),
+            missing,
+            cats,
+            surr_start,
+            surr,
+        },
+        leaf_depths / n_leaves.max(1),
+    ))
+}
+
+fn build_surrogates(s: &Surrogates, n: usize, order: &[usize], features: &[Feature], n_cats: usize) -> Result<(Vec<u32>, Vec<Surrogate>)> {
+    if s.start.len() != n + 1 || s.start.windows(2).any(|w| w[0] > w[1]) {
+        return Err(Error::invalid("surrogate 'start' must have one more entry than nodes, increasing"));
+    }
+    let total = s.start[n] as usize;
+    if s.feature.len() != total || s.threshold.len() != total || s.less_left.len() != total {
+        return Err(Error::invalid("surrogate arrays differ in length"));
+    }
+    let mut start = Vec::with_capacity(order.len() + 1);
+    let mut out = Vec::with_capacity(total);
+    start.push(0u32);
+    for &i in order {
+        for e in s.start[i] as usize..s.start[i + 1] as usize {
+            let f = s.feature[e] as usize;
+            let feat = features.get(f).ok_or_else(|| Error::invalid(format!("surrogate on unknown feature {f}")))?;
+            let categorical = feat.kind == FeatureKind::Categorical;
+            if categorical && !(s.threshold[e] >= 0.0 && (s.threshold[e] as usize) < n_cats) {
+                return Err(Error::invalid("surrogate refers to a missing category set"));
+            }
+            out.push(Surrogate { feature: f as u32, threshold: s.threshold[e], categorical, less_left: s.less_left[e] });
+        }
+        start.push(out.len() as u32);
+    }
+    Ok((start, out))
+}
+
+/// What a call computes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Out {
+    Value,
+    ClassOfValue,
+    NodeProbs,
+    NodeMatrix,
+    Mean,
+    VoteClass,
+    VoteFraction,
+    VoteCount,
+    ProbMean,
+    Sum { response: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    out: Out,
+    checkpoints: Vec<usize>,
+    per_class: usize,
+    pub shape: OutputShape,
+}
+
+impl Plan {
+    fn trees_used(&self, m: &TreeModel) -> usize {
+        match self.out {
+            Out::Sum { .. } => self.checkpoints.iter().max().copied().unwrap_or(0) * self.per_class,
+            _ => self.checkpoints.first().copied().unwrap_or(m.trees.len()).min(m.trees.len()),
+        }
+    }
+
+    fn acc_width(&self, m: &TreeModel) -> usize {
+        match self.out {
+            Out::Mean => 1,
+            Out::VoteClass | Out::VoteFraction | Out::VoteCount | Out::ProbMean => {
+                m.classes.as_ref().map_or(0, |c| c.len())
+            }
+            Out::Sum { .. } => self.per_class,
+            _ => 0,
+        }
+    }
+}
+
+struct TreeScratch {
+    xs: Vec<f64>,
+    leaves: Vec<u32>,
+    acc: Vec<f64>,
+}
+
+impl TreeScratch {
+    fn new(block: usize, nf: usize, plan: &Plan, m: &TreeModel) -> TreeScratch {
+        TreeScratch { xs: vec![0.0; block * nf], leaves: vec![0; block], acc: vec![0.0; block * plan.acc_width(m).max(1)] }
+    }
+}
+
+/// Writes predictions into the caller's output (column-major, `nrows`
+/// rows). Row ranges handed to different threads are disjoint, which is
+/// what makes the shared writes sound.
+pub struct OutWriter {
+    real: *mut f64,
+    int: *mut i32,
+    nrows: usize,
+    len: usize,
+}
+
+// SAFETY: every task writes only the rows of its own disjoint range.
+unsafe impl Send for OutWriter {}
+unsafe impl Sync for OutWriter {}
+
+impl OutWriter {
+    pub fn real(out: &mut [f64], nrows: usize) -> OutWriter {
+        OutWriter { real: out.as_mut_ptr(), int: std::ptr::null_mut(), nrows, len: out.len() }
+    }
+
+    pub fn int(out: &mut [i32], nrows: usize) -> OutWriter {
+        OutWriter { real: std::ptr::null_mut(), int: out.as_mut_ptr(), nrows, len: out.len() }
+    }
+
+    #[inline]
+    fn set_real(&self, row: usize, col: usize, v: f64) {
+        let i = col * self.nrows + row;
+        assert!(i < self.len && !self.real.is_null());
+        // SAFETY: in bounds (checked), and no other task writes this row.
+        unsafe { *self.real.add(i) = v }
+    }
+
+    #[inline]
+    fn set_int(&self, row: usize, v: i32) {
+        assert!(row < self.len && !self.int.is_null());
+        // SAFETY: as above.
+        unsafe { *self.int.add(row) = v }
+    }
+}
