@@ -822,7 +822,13 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
         if t.feature[i] < 0 {
             continue;
         }
-        for c in [child(t.left[i], i, "left")?, child(t.right[i], i, "right")?] {
+        let (l, r) = (child(t.left[i], i, "left")?, child(t.right[i], i, "right")?);
+        // left and right adjacent; a distinct missing child (gbm) anywhere
+        let m = match &t.missing {
+            Some(mv) if route && mv[i] >= 0 => Some(child(mv[i], i, "missing")?).filter(|&m| m != l && m != r),
+            _ => None,
+        };
+        for c in [Some(l), Some(r), m].into_iter().flatten() {
             if new_of[c] != u32::MAX {
                 return Err(Error::invalid(format!("node {c} is reached twice")));
             }
@@ -859,11 +865,7 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
             flags |= ROUTE;
             if let Some(mv) = &t.missing {
                 if mv[i] >= 0 {
-                    let c = child(mv[i], i, "missing")?;
-                    if new_of[c] == u32::MAX {
-                        return Err(Error::invalid(format!("node {i}: missing child {c} is not a child")));
-                    }
-                    missing[k] = new_of[c];
+                    missing[k] = new_of[child(mv[i], i, "missing")?];
                 }
             }
         }
@@ -1019,5 +1021,115 @@ impl OutWriter {
         assert!(row < self.len && !self.int.is_null());
         // SAFETY: as above.
         unsafe { *self.int.add(row) = v }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{CategorySet, FeatureSpec, InputSpec, InputType};
+    use crate::frame::{Column, Frame};
+    use crate::model::{Model, OutBuf, PredictOptions};
+    use crate::format::{ModelDoc, ModelKind, Producer};
+
+    /// x < 0.5 ? (f in {a} ? 1 : 2) : 3, with a missing node 4 (value 9)
+    /// on the root, as gbm lays it out (left, right, missing).
+    fn doc(missing: MissingRule) -> ModelDoc {
+        let tree = TreeSpec {
+            feature: vec![0, -1, 1, -1, -1, -1],
+            threshold: vec![0.5, 0.0, 0.0, 0.0, 0.0, 0.0],
+            left: vec![2, -1, 3, -1, -1, -1],
+            right: vec![5, -1, 1, -1, -1, -1],
+            missing: if missing == MissingRule::Route { Some(vec![4, -1, -1, -1, -1, -1]) } else { None },
+            value: vec![0.0, 2.0, 0.0, 1.0, 9.0, 3.0],
+            probs: None,
+            matrix: None,
+            categories: Some(vec![CategorySet { left: vec![0], right: vec![1] }]),
+            surrogates: None,
+        };
+        ModelDoc {
+            format: crate::format::FORMAT_NAME.into(),
+            format_version: crate::format::format_version(),
+            producer: Producer::default(),
+            kind: ModelKind::Trees,
+            inputs: vec![
+                InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None },
+                InputSpec { name: "f".into(), kind: InputType::Factor, levels: Some(vec!["a".into(), "b".into(), "c".into()]) },
+            ],
+            linear: None,
+            trees: Some(TreesSpec {
+                algorithm: "gbm".into(),
+                features: vec![
+                    FeatureSpec { input: "x".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None },
+                    FeatureSpec {
+                        input: "f".into(),
+                        kind: FeatureKind::Categorical,
+                        levels: Some(vec!["a".into(), "b".into(), "c".into()]),
+                        code_offset: None,
+                        unseen: None,
+                    },
+                ],
+                split: SplitRule::Lt,
+                missing,
+                aggregation: Aggregation::Sum { init: vec![0.0], n_classes: 1, transform: "identity".into(), default_n_trees: 1 },
+                types: vec!["link".into(), "response".into()],
+                default_type: "link".into(),
+                classes: None,
+                trees: vec![tree],
+            }),
+            extensions: Default::default(),
+        }
+    }
+
+    fn predict(m: &Model, x: &[f64], f: Vec<Option<&str>>) -> crate::error::Result<Vec<f64>> {
+        let mut fr = Frame::new();
+        fr.push("x", Column::Real(x));
+        fr.push("f", Column::Str(f));
+        let job = m.prepare(&fr, &PredictOptions::default())?;
+        let mut out = vec![0.0; job.nrows()];
+        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false))?;
+        Ok(out)
+    }
+
+    #[test]
+    fn routes_numeric_categorical_and_missing() {
+        let m = Model::from_doc(doc(MissingRule::Route)).unwrap();
+        let out = predict(&m, &[0.1, 0.1, 0.7, f64::NAN, 0.5, 0.1], vec![Some("a"), Some("b"), Some("a"), Some("a"), Some("b"), Some("c")])
+            .unwrap();
+        // "c" is in neither set: the categorical node has no missing route, so it stops there (value 0)
+        assert_eq!(out, vec![1.0, 2.0, 3.0, 9.0, 3.0, 0.0]);
+    }
+
+    #[test]
+    fn missing_rules_na_row_and_error() {
+        let mut d = doc(MissingRule::NaRow);
+        if let Some(t) = d.trees.as_mut() {
+            t.aggregation = Aggregation::Mean { bias: None };
+            t.types = vec!["response".into()];
+            t.default_type = "response".into();
+        }
+        let m = Model::from_doc(d.clone()).unwrap();
+        let out = predict(&m, &[0.1, f64::NAN], vec![Some("a"), Some("a")]).unwrap();
+        assert_eq!(out[0], 1.0);
+        assert!(out[1].is_nan());
+        if let Some(t) = d.trees.as_mut() {
+            t.missing = MissingRule::Error;
+        }
+        let m = Model::from_doc(d).unwrap();
+        assert!(predict(&m, &[0.1, f64::NAN], vec![Some("a"), Some("a")]).is_err());
+    }
+
+    #[test]
+    fn malformed_trees_are_refused() {
+        let mut d = doc(MissingRule::Route);
+        if let Some(t) = d.trees.as_mut() {
+            t.trees[0].left[0] = 0;
+        }
+        assert!(Model::from_doc(d).is_err());
+        let mut d = doc(MissingRule::Route);
+        if let Some(t) = d.trees.as_mut() {
+            t.trees[0].right[2] = 3;
+        }
+        assert!(Model::from_doc(d).is_err());
     }
 }
