@@ -33,12 +33,15 @@
 #' predict_fast(m, list(wt = 2.5, hp = 110), type = "response")
 predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   if (!inherits(model, "fp_model")) model <- fp_compile(model)
-  fp_check(rs_predict(model$ptr, newdata, type, threads, list(...)))
+  # The per-row hot path: straight to the registered routine, and errors
+  # come back as a list (predictions never are one).
+  res <- .Call(wrap__rs_predict, model$ptr, newdata, type, threads, if (...length()) list(...))
+  if (is.list(res)) fp_check(res) else res
 }
 
 #' @rdname predict_fast
 #' @param object An `fp_model`.
 #' @export
 predict.fp_model <- function(object, newdata, type = NULL, ..., threads = NULL) {
-  fp_check(rs_predict(object$ptr, newdata, type, threads, list(...)))
+  predict_fast(object, newdata, type = type, ..., threads = threads)
 }

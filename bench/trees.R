@@ -1,0 +1,82 @@
+# Tree models: each package's own predict() against predict_fast(),
+# measured in one run, plus model size, load and compile times.
+# Run with `make bench` (or Rscript bench/trees.R with fastpredict installed).
+local({
+  here <- if (file.exists("bench/common.R")) "bench" else "."
+  source(file.path(here, "common.R"))
+})
+suppressPackageStartupMessages({
+  library(rpart)
+  library(randomForest)
+  library(ranger)
+  library(gbm)
+})
+machine_note()
+
+# Generated data: 10 numeric columns and a 5-level factor.
+gen <- function(n, seed) {
+  set.seed(seed)
+  d <- as.data.frame(matrix(rnorm(n * 10), n, 10, dimnames = list(NULL, paste0("x", 1:10))))
+  d$f <- factor(sample(c("a", "b", "c", "d", "e"), n, TRUE))
+  d$y <- d$x1 + 2 * sin(d$x2) + d$x3 * d$x4 + c(a = 0, b = 1, c = -1, d = 0.5, e = 2)[as.character(d$f)] + rnorm(n)
+  d
+}
+train <- gen(10000, 1)
+test <- gen(1e5, 2)
+one <- test[1, ]
+form <- y ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + f
+
+same <- function(a, b) isTRUE(all.equal(unname(a), unname(b), tolerance = 1e-12))
+
+cat("Fitting models on 10,000 rows ...\n")
+fits <- list(
+  randomForest = randomForest(form, data = train, ntree = 500),
+  ranger = ranger(form, data = train, num.trees = 500, num.threads = 2),
+  gbm = gbm(form, data = train, distribution = "gaussian", n.trees = 500, interaction.depth = 3),
+  rpart = rpart(form, data = train)
+)
+compile_time <- vapply(fits, function(f) system.time(fp_compile(f))[["elapsed"]], 0)
+models <- lapply(fits, fp_compile)
+native <- list(
+  randomForest = function(d) predict(fits$randomForest, d),
+  ranger = function(d) predict(fits$ranger, d, num.threads = 2)$predictions,
+  gbm = function(d) predict(fits$gbm, d, n.trees = 500),
+  rpart = function(d) predict(fits$rpart, d)
+)
+fast <- function(name, d) predict_fast(models[[name]], d)
+for (name in names(fits)) {
+  stopifnot(same(fast(name, test[1:2000, ]), native[[name]](test[1:2000, ])))
+}
+
+cat("\nOne row (a 1-row data.frame)\n")
+bench_case("randomForest, 500 trees", native$randomForest(one), fast("randomForest", one), 50, 200)
+bench_case("ranger, 500 trees", native$ranger(one), fast("ranger", one), 50, 200)
+bench_case("gbm, 500 trees, depth 3", native$gbm(one), fast("gbm", one), 30, 80)
+bench_case("rpart", native$rpart(one), fast("rpart", one), 50, 200)
+
+cat("\n100,000 rows\n")
+bench_case("randomForest", native$randomForest(test), fast("randomForest", test), 3, 6, iterations = 3)
+bench_case("ranger, num.threads = 2", native$ranger(test), fast("ranger", test), 3, 8, iterations = 3)
+bench_case("gbm", native$gbm(test), fast("gbm", test), 4, 10, iterations = 3)
+big <- gen(1e6, 3)
+cat("\n1,000,000 rows\n")
+bench_case("rpart", native$rpart(big), fast("rpart", big), 20, 50, iterations = 3)
+
+cat("\nModel files: fp_save(.json.gz) against saveRDS(), fp_load() against readRDS(), fp_compile()\n")
+dir <- tempfile("fp-bench")
+dir.create(dir)
+rows <- lapply(names(fits), function(name) {
+  rds <- file.path(dir, paste0(name, ".rds"))
+  js <- file.path(dir, paste0(name, ".json.gz"))
+  saveRDS(fits[[name]], rds)
+  fp_save(models[[name]], js)
+  t_rds <- median(replicate(3, system.time(readRDS(rds))[["elapsed"]]))
+  t_fp <- median(replicate(3, system.time(fp_load(js))[["elapsed"]]))
+  data.frame(model = name,
+             nodes = models[[name]]$info$n_nodes,
+             rds = sprintf("%.1f MB", file.size(rds) / 2^20),
+             json_gz = sprintf("%.1f MB", file.size(js) / 2^20),
+             readRDS = sprintf("%.3f s", t_rds), fp_load = sprintf("%.3f s", t_fp),
+             fp_compile = sprintf("%.3f s", compile_time[[name]]))
+})
+print(do.call(rbind, rows), row.names = FALSE, right = FALSE)
