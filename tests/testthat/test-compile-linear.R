@@ -142,6 +142,10 @@ test_that("values outside the training range and non-finite results", {
   fit <- lm(y ~ log(x1) + sqrt(x3) + I(1 / x2), data = train)
   nd <- data.frame(x1 = c(0, 1e300, 5), x3 = c(4, 1, 1e-300), x2 = c(1, 0, -1))
   expect_parity(fit, nd)
+  # an infinite value meets zero codings of a factor: R gives NaN there
+  fit <- lm(y ~ log(x1):f + g:I(1 / x2), data = train)
+  nd <- data.frame(x1 = c(0, 0, 2, Inf), f = c("a", "c", "b", "d"), x2 = c(1, 0, 0, 2), g = c("lo", "mid", "hi", "lo"))
+  expect_parity(fit, nd)
 })
 
 test_that("seeded random formulas match predict()", {

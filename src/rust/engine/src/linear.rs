@@ -68,6 +68,22 @@ struct Term {
     combos: Vec<Vec<(usize, usize)>>,
     /// `(n_level_combos + 1) x combos.len()`, row-major; the last row is NA.
     table: Vec<f64>,
+    /// Per table entry, the unfolded (coefficient, coding weight) pairs of
+    /// its design columns: R multiplies the coding into the column before
+    /// the coefficient, so an infinite value meets a zero coding as NaN,
+    /// which the folded table cannot show.
+    unfolded: Vec<Vec<(f64, f64)>>,
+}
+
+impl Term {
+    /// Contribution of table entry `e` for the numeric product `p`.
+    #[inline]
+    fn contribution(&self, e: usize, p: f64) -> f64 {
+        match self.unfolded.get(e) {
+            Some(cols) if p.is_infinite() && !cols.is_empty() => cols.iter().fold(0.0, |s, (b, w)| s + b * (w * p)),
+            _ => self.table[e] * p,
+        }
+    }
 }
 
 impl LinearModel {
@@ -303,7 +319,7 @@ impl LinearModel {
             for (j, combo) in t.combos.iter().enumerate() {
                 for (k, o) in out.iter_mut().enumerate() {
                     let p = combo.iter().fold(1.0, |p, (v, c)| p * col(*v, *c)[k]);
-                    *o += t.table[lc[k] * m + j] * p;
+                    *o += t.contribution(lc[k] * m + j, p);
                 }
             }
         }
@@ -468,6 +484,7 @@ fn build_term(
         t.columns[k]
     };
     let mut table = vec![0.0; (n_level_combos + 1) * n_num_combos];
+    let mut unfolded: Vec<Vec<(f64, f64)>> = vec![Vec::new(); (n_level_combos + 1) * n_num_combos];
     let mut live = vec![false; n_num_combos];
     let mut idx = vec![0usize; parts.len()];
     let mut levels = vec![0usize; parts.len()];
@@ -488,7 +505,8 @@ fn build_term(
                 rest /= p.ncols;
             }
             let Some(b) = beta[column_of(&idx)] else { continue };
-            let mut w = b;
+            // product of the factors' coding entries for this column
+            let mut w = 1.0;
             let mut nk = 0;
             let mut nstride = 1;
             for (i, p) in parts.iter().enumerate() {
@@ -500,7 +518,8 @@ fn build_term(
                     }
                 }
             }
-            table[lc * n_num_combos + nk] += w;
+            table[lc * n_num_combos + nk] += b * w;
+            unfolded[lc * n_num_combos + nk].push((b, w));
             live[nk] = true;
         }
     }
@@ -526,13 +545,12 @@ fn build_term(
         .collect();
     // drop combinations whose coefficients are all aliased
     let keep: Vec<usize> = (0..n_num_combos).filter(|&j| live[j]).collect();
-    let table = if keep.len() == n_num_combos {
-        table
-    } else {
-        (0..=n_level_combos).flat_map(|lc| keep.iter().map(move |&j| (lc, j))).map(|(lc, j)| table[lc * n_num_combos + j]).collect()
-    };
+    let entries: Vec<usize> = (0..=n_level_combos).flat_map(|lc| keep.iter().map(move |&j| lc * n_num_combos + j)).collect();
+    let table = entries.iter().map(|&e| table[e]).collect();
+    // Only terms with factors fold codings into the table.
+    let unfolded = if factors.is_empty() { Vec::new() } else { entries.iter().map(|&e| std::mem::take(&mut unfolded[e])).collect() };
     let combos = keep.iter().map(|&j| combos_all[j].clone()).collect();
-    Ok(Some(Term { factors, n_level_combos, combos, table }))
+    Ok(Some(Term { factors, n_level_combos, combos, table, unfolded }))
 }
 
 #[cfg(test)]
