@@ -1265,7 +1265,8 @@ fn infinite_value_in_numeric_term() {
 /// Infinity in a numeric x factor term: R's model.matrix multiplies Inf by
 /// the 0 entries of the coding row, so the row is NaN
 /// (`predict(lm(y ~ x:f), data.frame(x = Inf, f = "b"))` is NaN in R).
-/// The engine folds the coding into its table first and gives +-Inf.
+/// The engine folds codings into its tables, so it must keep the unfolded
+/// (coefficient, coding) pairs for infinite values.
 #[test]
 fn infinite_value_in_factor_interaction() {
     let spec = linear(
