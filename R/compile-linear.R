@@ -281,6 +281,8 @@ fp_expr <- function(e, ctx) {
     return(list(op = "input", name = name))
   }
   if ((is.numeric(e) || is.logical(e)) && length(e) == 1L && !is.na(e)) {
+    # JSON has no infinity: such a model could not be saved and reloaded
+    if (!is.finite(e)) fp_unsupported(sprintf("the non-finite constant '%s' in the formula", fp_deparse(e)))
     return(list(op = "const", value = as.double(e)))
   }
   if (!is.call(e)) fp_unsupported(sprintf("the expression '%s'", fp_deparse(e)))

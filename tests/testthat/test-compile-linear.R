@@ -31,6 +31,12 @@ test_that("factors, ordered factors and characters", {
   check_lm(y ~ ch + f)
 })
 
+test_that("as.numeric() of a character column parses it, as R does", {
+  fit <- lm(mpg ~ as.numeric(cyl), data = mtcars)
+  nd <- data.frame(cyl = c("4", " 6", "8.5", "0x8", "abc", NA), stringsAsFactors = FALSE)
+  expect_parity(fit, nd)
+})
+
 test_that("inline factor() and as.numeric()", {
   check_lm(y ~ factor(k) + x1)
   check_lm(y ~ factor(cnt) * x2)

@@ -24,6 +24,8 @@ test_that("models fastpredict cannot reproduce are refused, naming what", {
                class = "fastpredict_error_unsupported", regexp = "several variables")
   expect_error(fp_compile(lm(mpg ~ I(wt > 3), data = mtcars)), class = "fastpredict_error_unsupported",
                regexp = "I\\(wt > 3\\)")
+  expect_error(fp_compile(lm(mpg ~ wt + I(1 / (wt + 1e400)), data = mtcars)),
+               class = "fastpredict_error_unsupported", regexp = "non-finite constant")
   local({
     log <- function(x) base::log(x + 1)
     fit <- lm(mpg ~ log(wt), data = mtcars)

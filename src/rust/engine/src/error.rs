@@ -56,6 +56,15 @@ impl Error {
         Error::InvalidModel { detail: detail.into() }
     }
 
+    /// Refuse non-finite numbers: JSON cannot hold them, so a model with one
+    /// could not be saved and read back.
+    pub fn check_finite(what: &str, values: &[f64]) -> Result<()> {
+        match values.iter().find(|v| !v.is_finite()) {
+            Some(v) => Err(Error::invalid(format!("{what} holds the non-finite number {v}"))),
+            None => Ok(()),
+        }
+    }
+
     pub fn bad_argument(detail: impl Into<String>) -> Self {
         Error::BadArgument { detail: detail.into() }
     }

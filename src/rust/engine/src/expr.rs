@@ -94,6 +94,13 @@ impl Expr {
             Ok(())
         };
         let arg = |i: usize| -> Result<Box<CExpr>> { Ok(Box::new(self.args[i].compile(resolve)?)) };
+        // JSON cannot hold NaN or infinity: a document with one could not be
+        // saved and read back.
+        for (field, v) in [("value", self.value), ("base", self.base), ("center", self.center), ("scale", self.scale)] {
+            if v.is_some_and(|v| !v.is_finite()) {
+                return Err(Error::invalid(format!("expression field '{field}' is not finite")));
+            }
+        }
         Ok(match self.op {
             Op::Input => {
                 arity(0)?;

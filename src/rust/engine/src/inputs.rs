@@ -61,7 +61,7 @@ impl Inputs {
             }
             cols.push(col);
         }
-        let num = cols.iter().map(|c| NumView::of(c)).collect();
+        let num = cols.iter().map(|c| NumView::of(*c)).collect();
         let nrows = nrows.map(|(n, _)| n).or(frame.nrows()).unwrap_or(0);
         Ok(Bound { cols, num, nrows })
     }
@@ -88,22 +88,22 @@ fn check_type(spec: &InputSpec, col: &Column) -> Result<()> {
     Err(Error::WrongType { column: spec.name.clone(), expected: expected.to_string(), found: col.describe().to_string() })
 }
 
-/// Numeric view of a column (`as.numeric()` semantics: factor codes for
-/// factors); strings have none.
+/// Numeric view of a column, with `as.numeric()` semantics: factor codes
+/// for factors, strings parsed as numbers.
 #[derive(Debug, Clone, Copy)]
 pub enum NumView<'a> {
     Real(&'a [f64]),
     Int(&'a [i32]),
-    None,
+    Str(&'a [Option<&'a str>]),
 }
 
 impl<'a> NumView<'a> {
-    fn of(c: &Column<'a>) -> NumView<'a> {
+    fn of(c: &'a Column<'a>) -> NumView<'a> {
         match c {
             Column::Real(x) => NumView::Real(x),
             Column::Int(x) | Column::Logical(x) => NumView::Int(x),
             Column::Factor { codes, .. } => NumView::Int(codes),
-            Column::Str(_) => NumView::None,
+            Column::Str(s) => NumView::Str(s),
         }
     }
 
@@ -119,15 +119,38 @@ impl<'a> NumView<'a> {
                     v as f64
                 }
             }
-            NumView::None => NA_REAL,
+            NumView::Str(s) => s[r].map_or(NA_REAL, parse_number),
         }
+    }
+}
+
+/// A string as R's `as.numeric()` reads it: surrounding blanks ignored,
+/// decimal or hexadecimal, `Inf`/`NaN` spelled in any case; anything else
+/// (and "NA") is missing.
+fn parse_number(s: &str) -> f64 {
+    let t = s.trim();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok().map(|v| v as f64)
+    } else if body.eq_ignore_ascii_case("na") {
+        None
+    } else {
+        body.parse::<f64>().ok()
+    };
+    match v {
+        Some(v) if neg => -v,
+        Some(v) => v,
+        None => NA_REAL,
     }
 }
 
 /// A frame bound to a model's inputs (in the model's input order).
 pub struct Bound<'f, 'a> {
     cols: Vec<&'f Column<'a>>,
-    num: Vec<NumView<'a>>,
+    num: Vec<NumView<'f>>,
     nrows: usize,
 }
 
@@ -141,7 +164,7 @@ impl<'f, 'a> Bound<'f, 'a> {
     }
 
     #[inline]
-    pub fn num(&self, input: usize) -> NumView<'a> {
+    pub fn num(&self, input: usize) -> NumView<'f> {
         self.num[input]
     }
 }
@@ -375,6 +398,14 @@ mod tests {
         let ints = [4, NA_INTEGER];
         let fc = FactorCodes::new(&Column::Int(&ints), "cyl", &lv, Unseen::Error).unwrap();
         assert_eq!(fc.get(0), 0);
+    }
+
+    #[test]
+    fn strings_read_as_numbers_like_as_numeric() {
+        let s = [Some(" 4 "), Some("-0x1A"), Some("1e3"), Some("Inf"), Some("NA"), Some("abc"), None];
+        let v: Vec<f64> = (0..s.len()).map(|r| NumView::Str(&s).get(r)).collect();
+        assert_eq!(&v[..4], &[4.0, -26.0, 1000.0, f64::INFINITY]);
+        assert!(v[4..].iter().all(|x| x.is_nan()));
     }
 
     #[test]

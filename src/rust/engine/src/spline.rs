@@ -38,6 +38,16 @@ impl Spline {
         if spec.knots.windows(2).any(|w| !(w[0] <= w[1])) || spec.knots.iter().any(|k| !k.is_finite()) {
             return Err(Error::invalid(format!("spline '{}': knots must be finite and sorted", spec.label)));
         }
+        Error::check_finite("spline boundary", &spec.boundary)?;
+        for e in [&spec.left, &spec.right] {
+            Error::check_finite("spline extrapolation", &[e.pivot])?;
+            for r in &e.coefs {
+                Error::check_finite("spline extrapolation", r)?;
+            }
+        }
+        for r in spec.projection.iter().flatten() {
+            Error::check_finite("spline projection", r)?;
+        }
         if spec.boundary.len() != 2 || !(spec.boundary[0] < spec.boundary[1]) {
             return Err(Error::invalid(format!("spline '{}': boundary must be two increasing numbers", spec.label)));
         }

@@ -705,6 +705,15 @@ fn e_detail(e: &Error) -> String {
 impl TreesSpec {
     fn agg_check(&self) -> Result<()> {
         match &self.aggregation {
+            Aggregation::Sum { init, .. } if init.iter().any(|v| !v.is_finite()) => {
+                Err(Error::invalid("'init' holds a non-finite number"))
+            }
+            Aggregation::Mean { bias: Some(b) } if b.iter().any(|v| !v.is_finite()) => {
+                Err(Error::invalid("'bias' holds a non-finite number"))
+            }
+            Aggregation::Votes { cutoff: Some(c) } if c.iter().any(|v| !(v.is_finite() && *v > 0.0)) => {
+                Err(Error::invalid("'cutoff' must hold positive numbers"))
+            }
             Aggregation::Sum { init, n_classes, transform, default_n_trees } => {
                 let k = (*n_classes).max(1);
                 if init.len() != k {
@@ -774,6 +783,10 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
         if len != n {
             return Err(Error::invalid(format!("'{name}' has {len} entries for {n} nodes")));
         }
+    }
+    Error::check_finite("node values", &t.value)?;
+    for payload in [&t.probs, &t.matrix].into_iter().flatten() {
+        Error::check_finite("node payloads", payload)?;
     }
     if let Some(m) = &t.missing {
         if m.len() != n {
