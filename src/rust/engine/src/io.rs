@@ -5,15 +5,19 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
-use flate2::Compression;
+use flate2::read::{DeflateDecoder, MultiGzDecoder};
+use flate2::write::DeflateEncoder;
+use flate2::{Compression, Crc};
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::format::{ModelDoc, FORMAT_MAJOR, FORMAT_MINOR, FORMAT_NAME};
+use crate::format::{ModelDoc, TreeSpec, TreesSpec, FORMAT_MAJOR, FORMAT_MINOR, FORMAT_NAME};
+use crate::parallel;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Uncompressed text per gzip member when a document is split.
+const MEMBER_TEXT: usize = 4 << 20;
 
 /// Serialize a document. Numbers are written in their shortest form that
 /// reads back to the same double, so a round trip is exact.
@@ -80,7 +84,7 @@ pub fn from_json_bytes(bytes: &[u8]) -> Result<ModelDoc> {
 pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>> {
     if bytes.len() >= 2 && bytes[..2] == GZIP_MAGIC {
         let mut out = Vec::with_capacity(bytes.len() * 4);
-        GzDecoder::new(&bytes[..])
+        MultiGzDecoder::new(&bytes[..])
             .read_to_end(&mut out)
             .map_err(|e| Error::CorruptFile { file: String::new(), detail: format!("gzip data is damaged ({e})") })?;
         Ok(out)
@@ -89,10 +93,18 @@ pub fn maybe_gunzip(bytes: Vec<u8>) -> Result<Vec<u8>> {
     }
 }
 
+/// Parse a document from file bytes: gzip or not, split or not.
+pub fn from_file_bytes(bytes: Vec<u8>) -> Result<ModelDoc> {
+    match split_members(&bytes) {
+        Some(members) => from_members(&bytes, &members),
+        None => from_json_bytes(&maybe_gunzip(bytes)?),
+    }
+}
+
 pub fn read_file(path: &Path) -> Result<ModelDoc> {
     let name = path.display().to_string();
     let bytes = fs::read(path).map_err(|e| Error::Io { file: name.clone(), detail: e.to_string() })?;
-    maybe_gunzip(bytes).and_then(|b| from_json_bytes(&b)).map_err(|e| e.in_file(&name))
+    from_file_bytes(bytes).map_err(|e| e.in_file(&name))
 }
 
 /// Whether a path asks for compression (`.gz`).
@@ -106,21 +118,14 @@ pub fn wants_gzip(path: &Path) -> bool {
 pub fn write_file(doc: &ModelDoc, path: &Path, gzip: bool) -> Result<()> {
     let name = path.display().to_string();
     let io_err = |e: std::io::Error| Error::Io { file: name.clone(), detail: e.to_string() };
-    let json = to_json(doc, false)?;
+    let bytes = if gzip { to_gzip(doc)? } else { to_json(doc, false)?.into_bytes() };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let file_name = path.file_name().ok_or_else(|| Error::Io { file: name.clone(), detail: "not a file path".into() })?;
     let tmp = dir.join(format!(".{}.tmp-{}", file_name.to_string_lossy(), std::process::id()));
     let result = (|| -> std::io::Result<()> {
-        let f = fs::File::create(&tmp)?;
-        if gzip {
-            let mut enc = GzEncoder::new(std::io::BufWriter::new(f), Compression::default());
-            enc.write_all(json.as_bytes())?;
-            enc.finish()?.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        } else {
-            let mut w = std::io::BufWriter::new(f);
-            w.write_all(json.as_bytes())?;
-            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        }
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
         fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
@@ -128,4 +133,263 @@ pub fn write_file(doc: &ModelDoc, path: &Path, gzip: bool) -> Result<()> {
         return Err(io_err(e));
     }
     Ok(())
+}
+
+// --- Split gzip -------------------------------------------------------------
+//
+// A compressed document is written as consecutive gzip members (RFC 1952
+// allows any number; every gzip reader concatenates them): the text before
+// the tree list, groups of whole trees, and the text after it. Each member
+// carries an extra-field subfield "FP" holding its own length and what it
+// holds, so a reader can find the members without decompressing and then
+// decompress and parse them on all threads. Any other gzip file is read
+// the ordinary way.
+
+const KIND_HEAD: u8 = 0;
+const KIND_TREES: u8 = 1;
+const KIND_TAIL: u8 = 2;
+
+/// The JSON of `doc` as (text before the tree list, one text per tree, text
+/// after), when it has trees to split; otherwise `None`.
+fn json_pieces(doc: &ModelDoc) -> Result<Option<(String, Vec<String>, String)>> {
+    let spec = match &doc.trees {
+        Some(t) if t.trees.len() > 1 => t,
+        _ => return Ok(None),
+    };
+    let shell = ModelDoc {
+        format: doc.format.clone(),
+        format_version: doc.format_version.clone(),
+        producer: doc.producer.clone(),
+        kind: doc.kind,
+        inputs: doc.inputs.clone(),
+        linear: doc.linear.clone(),
+        trees: Some(TreesSpec {
+            algorithm: spec.algorithm.clone(),
+            features: spec.features.clone(),
+            split: spec.split,
+            missing: spec.missing,
+            aggregation: spec.aggregation.clone(),
+            types: spec.types.clone(),
+            default_type: spec.default_type.clone(),
+            classes: spec.classes.clone(),
+            trees: Vec::new(),
+        }),
+        extensions: doc.extensions.clone(),
+    };
+    let text = to_json(&shell, false)?;
+    // The empty tree list is the first `"trees":[]` after the `"trees":{`
+    // section starts; inside strings quotes are escaped, so it cannot occur
+    // there.
+    let section = text.find("\"trees\":{").ok_or_else(|| Error::invalid("tree section not found"))?;
+    let at = text[section..].find("\"trees\":[]").map(|p| section + p + "\"trees\":[".len());
+    let at = at.ok_or_else(|| Error::invalid("tree list not found"))?;
+    let trees = parallel::pool(parallel::default_threads())?.install(|| {
+        spec.trees.par_iter().map(|t| serde_json::to_string(t).map_err(|e| Error::invalid(e.to_string()))).collect::<Result<Vec<_>>>()
+    })?;
+    Ok(Some((text[..at].to_string(), trees, text[at..].to_string())))
+}
+
+fn gzip_member(text: &[u8], kind: u8) -> std::io::Result<Vec<u8>> {
+    let mut enc = DeflateEncoder::new(Vec::with_capacity(text.len() / 3), Compression::default());
+    enc.write_all(text)?;
+    let data = enc.finish()?;
+    let mut crc = Crc::new();
+    crc.update(text);
+    // header (10) + XLEN (2) + subfield "FP" (4 + 5) + data + CRC32 + ISIZE
+    let total = 10 + 2 + 9 + data.len() + 8;
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 255]);
+    out.extend_from_slice(&9u16.to_le_bytes());
+    out.extend_from_slice(b"FP");
+    out.extend_from_slice(&5u16.to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.push(kind);
+    out.extend_from_slice(&data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    Ok(out)
+}
+
+fn to_gzip(doc: &ModelDoc) -> Result<Vec<u8>> {
+    let zerr = |e: std::io::Error| Error::invalid(format!("cannot compress the model: {e}"));
+    let pieces: Vec<(Vec<u8>, u8)> = match json_pieces(doc)? {
+        None => vec![(to_json(doc, false)?.into_bytes(), KIND_HEAD)],
+        Some((head, trees, tail)) => {
+            let mut pieces = vec![(head.into_bytes(), KIND_HEAD)];
+            let mut group = Vec::new();
+            for (i, t) in trees.iter().enumerate() {
+                if i > 0 {
+                    group.push(b',');
+                }
+                group.extend_from_slice(t.as_bytes());
+                if group.len() >= MEMBER_TEXT {
+                    pieces.push((std::mem::take(&mut group), KIND_TREES));
+                }
+            }
+            if !group.is_empty() {
+                pieces.push((group, KIND_TREES));
+            }
+            pieces.push((tail.into_bytes(), KIND_TAIL));
+            pieces
+        }
+    };
+    let members = parallel::pool(parallel::default_threads())?
+        .install(|| pieces.par_iter().map(|(text, kind)| gzip_member(text, *kind)).collect::<std::io::Result<Vec<_>>>())
+        .map_err(zerr)?;
+    Ok(members.concat())
+}
+
+/// The (start, end, kind) of every member, if the bytes are a split gzip
+/// written as above.
+fn split_members(bytes: &[u8]) -> Option<Vec<(usize, usize, u8)>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let h = bytes.get(pos..pos + 21)?;
+        if h[..4] != [0x1f, 0x8b, 8, 4] || h[10..12] != 9u16.to_le_bytes() || &h[12..14] != b"FP" {
+            return None;
+        }
+        let total = u32::from_le_bytes([h[16], h[17], h[18], h[19]]) as usize;
+        if total < 29 || pos + total > bytes.len() {
+            return None;
+        }
+        out.push((pos, pos + total, h[20]));
+        pos += total;
+    }
+    (out.len() > 1 || out.first().is_some_and(|m| m.2 == KIND_HEAD)).then_some(out)
+}
+
+fn inflate_member(member: &[u8]) -> Result<Vec<u8>> {
+    let damaged = |what: &str| Error::CorruptFile { file: String::new(), detail: format!("gzip data is damaged ({what})") };
+    let n = member.len();
+    let want_crc = u32::from_le_bytes(member[n - 8..n - 4].try_into().map_err(|_| damaged("short member"))?);
+    let want_len = u32::from_le_bytes(member[n - 4..].try_into().map_err(|_| damaged("short member"))?);
+    let mut out = Vec::with_capacity(want_len as usize);
+    DeflateDecoder::new(&member[21..n - 8]).read_to_end(&mut out).map_err(|e| damaged(&e.to_string()))?;
+    let mut crc = Crc::new();
+    crc.update(&out);
+    if crc.sum() != want_crc || out.len() as u32 != want_len {
+        return Err(damaged("checksum mismatch"));
+    }
+    Ok(out)
+}
+
+enum Part {
+    Text(Vec<u8>),
+    Trees(Vec<TreeSpec>),
+}
+
+/// Decompress and parse the members of a split gzip on all threads.
+fn from_members(bytes: &[u8], members: &[(usize, usize, u8)]) -> Result<ModelDoc> {
+    let parts = parallel::pool(parallel::default_threads())?.install(|| {
+        members
+            .par_iter()
+            .map(|&(a, b, kind)| {
+                let text = inflate_member(&bytes[a..b])?;
+                if kind != KIND_TREES {
+                    return Ok(Part::Text(text));
+                }
+                let mut list = Vec::with_capacity(text.len() + 2);
+                list.push(b'[');
+                list.extend_from_slice(text.strip_prefix(b",").unwrap_or(&text));
+                list.push(b']');
+                serde_json::from_slice::<Vec<TreeSpec>>(&list)
+                    .map(Part::Trees)
+                    .map_err(|e| Error::CorruptFile { file: String::new(), detail: e.to_string() })
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let mut shell = Vec::new();
+    let mut trees = Vec::new();
+    for p in parts {
+        match p {
+            Part::Text(t) => shell.extend_from_slice(&t),
+            Part::Trees(t) => trees.extend(t),
+        }
+    }
+    let mut doc = from_json_bytes(&shell)?;
+    if !trees.is_empty() {
+        match doc.trees.as_mut() {
+            Some(spec) if spec.trees.is_empty() => spec.trees = trees,
+            _ => return Err(Error::CorruptFile { file: String::new(), detail: "misplaced tree data".into() }),
+        }
+    }
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::*;
+    use flate2::write::GzEncoder;
+
+    /// A stump forest big enough to be split into several members.
+    fn forest(ntrees: usize) -> ModelDoc {
+        let tree = |k: usize| TreeSpec {
+            feature: vec![0, -1, -1],
+            threshold: vec![k as f64 / 7.0, 0.0, 0.0],
+            left: vec![1, -1, -1],
+            right: vec![2, -1, -1],
+            missing: None,
+            value: vec![0.0, -(k as f64) * 0.1, k as f64 * 0.3 + 1e-17],
+            probs: None,
+            matrix: None,
+            categories: None,
+            surrogates: None,
+        };
+        ModelDoc {
+            format: FORMAT_NAME.into(),
+            format_version: format_version(),
+            producer: Producer::default(),
+            kind: ModelKind::Trees,
+            inputs: vec![InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None }],
+            linear: None,
+            trees: Some(TreesSpec {
+                algorithm: "randomForest".into(),
+                features: vec![FeatureSpec { input: "x".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None }],
+                split: SplitRule::Le,
+                missing: MissingRule::NaRow,
+                aggregation: Aggregation::Mean { bias: None },
+                types: vec!["response".into()],
+                default_type: "response".into(),
+                classes: None,
+                trees: (0..ntrees).map(tree).collect(),
+            }),
+            extensions: Default::default(),
+        }
+    }
+
+    #[test]
+    fn split_gzip_round_trips_and_is_plain_gzip() {
+        let doc = forest(60_000);
+        let bytes = to_gzip(&doc).unwrap();
+        let members = split_members(&bytes).unwrap();
+        assert!(members.len() > 3, "expected several members, got {}", members.len());
+        assert_eq!(from_file_bytes(bytes.clone()).unwrap(), doc);
+        // any gzip reader sees the same JSON as the uncompressed file
+        assert_eq!(maybe_gunzip(bytes).unwrap(), to_json(&doc, false).unwrap().into_bytes());
+    }
+
+    #[test]
+    fn ordinary_gzip_is_read_too() {
+        let doc = forest(10);
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        enc.write_all(to_json(&doc, true).unwrap().as_bytes()).unwrap();
+        let bytes = enc.finish().unwrap();
+        assert!(split_members(&bytes).is_none());
+        assert_eq!(from_file_bytes(bytes).unwrap(), doc);
+    }
+
+    #[test]
+    fn damaged_members_are_corrupt_files() {
+        let doc = forest(60_000);
+        let mut bytes = to_gzip(&doc).unwrap();
+        let members = split_members(&bytes).unwrap();
+        let (a, b, _) = members[1];
+        bytes[(a + b) / 2] ^= 0x55;
+        assert!(matches!(from_file_bytes(bytes), Err(Error::CorruptFile { .. })));
+        let bytes = to_gzip(&doc).unwrap();
+        let cut = bytes[..bytes.len() - 100].to_vec();
+        assert!(matches!(from_file_bytes(cut), Err(Error::CorruptFile { .. })));
+    }
 }

@@ -23,6 +23,8 @@ use crate::format::{
 use crate::frame::NA_REAL;
 use crate::inputs::{Bound, FactorCodes, Inputs, Levels, Unseen, NA_CODE};
 use crate::model::{OutputShape, ValueKind};
+use crate::parallel;
+use rayon::prelude::*;
 
 const LEAF: u32 = 1 << 31;
 /// Categorical split: `threshold` holds the category-set index.
@@ -179,14 +181,19 @@ impl TreeModel {
             return Err(Error::invalid("'probs' must have one column per class"));
         }
         let route = spec.missing == MissingRule::Route;
-        let mut trees = Vec::with_capacity(spec.trees.len());
-        let mut depth_sum = 0usize;
-        for (k, t) in spec.trees.iter().enumerate() {
-            let (tree, depth) = build_tree(t, &features, route, n_probs, n_matrix)
-                .map_err(|e| Error::invalid(format!("tree {}: {}", k + 1, e_detail(&e))))?;
-            depth_sum += depth;
-            trees.push(tree);
-        }
+        let build = |(k, t): (usize, &TreeSpec)| {
+            build_tree(t, &features, route, n_probs, n_matrix)
+                .map_err(|e| Error::invalid(format!("tree {}: {}", k + 1, e_detail(&e))))
+        };
+        // trees are independent: build them on all threads (big forests load faster)
+        let built: Vec<(Tree, usize)> = if spec.trees.len() > 1 {
+            parallel::pool(parallel::default_threads())?
+                .install(|| spec.trees.par_iter().enumerate().map(build).collect::<Result<Vec<_>>>())?
+        } else {
+            spec.trees.iter().enumerate().map(build).collect::<Result<Vec<_>>>()?
+        };
+        let depth_sum: usize = built.iter().map(|b| b.1).sum();
+        let trees: Vec<Tree> = built.into_iter().map(|b| b.0).collect();
         Ok(TreeModel {
             features,
             le: spec.split == SplitRule::Le,
@@ -822,34 +829,48 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
         }
         Ok(c as usize)
     };
-    // breadth-first order, children adjacent
-    let mut order = Vec::with_capacity(n);
-    let mut new_of = vec![u32::MAX; n];
-    let mut depth = vec![0usize; n];
-    order.push(0usize);
-    new_of[0] = 0;
-    let mut head = 0;
-    while head < order.len() {
-        let i = order[head];
-        head += 1;
-        if t.feature[i] < 0 {
-            continue;
-        }
-        let (l, r) = (child(t.left[i], i, "left")?, child(t.right[i], i, "right")?);
-        // left and right adjacent; a distinct missing child (gbm) anywhere
-        let m = match &t.missing {
-            Some(mv) if route && mv[i] >= 0 => Some(child(mv[i], i, "missing")?).filter(|&m| m != l && m != r),
+    let missing_of = |i: usize| -> Option<i32> {
+        match &t.missing {
+            Some(mv) if route && mv[i] >= 0 => Some(mv[i]),
             _ => None,
-        };
-        for c in [Some(l), Some(r), m].into_iter().flatten() {
-            if new_of[c] != u32::MAX {
-                return Err(Error::invalid(format!("node {c} is reached twice")));
-            }
-            new_of[c] = order.len() as u32;
-            depth[c] = depth[i] + 1;
-            order.push(c);
         }
-    }
+    };
+    let mut depth = vec![0usize; n];
+    let (order, new_of) = if let Some(d) = adjacent_layout(t, &missing_of) {
+        // children already adjacent and after their parent (randomForest,
+        // ranger): keep the order, which saves the re-layout
+        depth = d;
+        ((0..n).collect::<Vec<_>>(), (0..n as u32).collect::<Vec<_>>())
+    } else {
+        // breadth-first order, children adjacent
+        let mut order = Vec::with_capacity(n);
+        let mut new_of = vec![u32::MAX; n];
+        order.push(0usize);
+        new_of[0] = 0;
+        let mut head = 0;
+        while head < order.len() {
+            let i = order[head];
+            head += 1;
+            if t.feature[i] < 0 {
+                continue;
+            }
+            let (l, r) = (child(t.left[i], i, "left")?, child(t.right[i], i, "right")?);
+            // left and right adjacent; a distinct missing child (gbm) anywhere
+            let m = match missing_of(i) {
+                Some(mv) => Some(child(mv, i, "missing")?).filter(|&m| m != l && m != r),
+                None => None,
+            };
+            for c in [Some(l), Some(r), m].into_iter().flatten() {
+                if new_of[c] != u32::MAX {
+                    return Err(Error::invalid(format!("node {c} is reached twice")));
+                }
+                new_of[c] = order.len() as u32;
+                depth[c] = depth[i] + 1;
+                order.push(c);
+            }
+        }
+        (order, new_of)
+    };
     let m = order.len();
     let mut nodes = Vec::with_capacity(m);
     let mut missing = if route { vec![u32::MAX; m] } else { Vec::new() };
@@ -915,6 +936,34 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
         },
         leaf_depths / n_leaves.max(1),
     ))
+}
+
+/// Node depths, if the tree can keep its own order: every split's children
+/// adjacent (right = left + 1), after it, each with one parent, and no
+/// distinct missing child. `None` otherwise.
+fn adjacent_layout(t: &TreeSpec, missing_of: &dyn Fn(usize) -> Option<i32>) -> Option<Vec<usize>> {
+    let n = t.feature.len();
+    let mut depth = vec![usize::MAX; n];
+    depth[0] = 0;
+    for i in 0..n {
+        if t.feature[i] < 0 || depth[i] == usize::MAX {
+            continue;
+        }
+        let (l, r) = (t.left[i], t.right[i]);
+        if l <= i as i32 || r != l + 1 || r as usize >= n {
+            return None;
+        }
+        let (l, r) = (l as usize, r as usize);
+        if depth[l] != usize::MAX || depth[r] != usize::MAX {
+            return None;
+        }
+        if missing_of(i).is_some_and(|m| m as usize != l && m as usize != r) {
+            return None;
+        }
+        depth[l] = depth[i] + 1;
+        depth[r] = depth[i] + 1;
+    }
+    Some(depth.into_iter().map(|d| if d == usize::MAX { 0 } else { d }).collect())
 }
 
 fn build_surrogates(s: &Surrogates, n: usize, order: &[usize], features: &[Feature], n_cats: usize) -> Result<(Vec<u32>, Vec<Surrogate>)> {
