@@ -213,6 +213,11 @@ test_that("factor levels are matched by name", {
   chars <- newd
   chars$f <- as.character(newd$f)
   expect_equal(predict_fast(m, chars), unname(ref), tolerance = 1e-12)
+  # an ordered factor of a formula model is read by its own level codes, as
+  # predict.randomForest reads it (the fit keeps no levels for it)
+  fewer <- newd
+  fewer$o <- factor(as.character(newd$o), levels = c("m", "l", "xl", "s"), ordered = TRUE)
+  expect_rf_parity(fit, fewer, model = m)
 
   xy <- randomForest(train[, c("x1", "f", "o")], train$y, ntree = 40)
   mxy <- fp_compile(xy)
