@@ -18,6 +18,22 @@
 #' `poly()`, `splines::ns()`, `splines::bs()`, `scale()`, `factor()` and
 #' `as.numeric()`.
 #'
+#' `randomForest` regression and classification forests, fitted with the
+#' formula or the x/y interface, with types `"response"` (the default),
+#' `"prob"` and `"vote"` (and `norm.votes = FALSE` for raw vote counts), the
+#' `corr.bias` correction and the forest's `cutoff`. Numeric and logical
+#' predictors split at `x <= split`; unordered factors (up to the 53
+#' levels randomForest allows) are matched to the training levels by name;
+#' ordered factors are read as level codes, as `data.matrix()` does (by
+#' name for the x/y interface, which keeps their levels). As in
+#' `predict.randomForest()`, a formula model predicts `NA` for a row with a
+#' missing value in any formula variable, and an x/y model refuses missing
+#' values. On tied votes the class is the first tied class in class order
+#' (randomForest picks one at random). Unsupervised forests, forests fitted
+#' with `keep.forest = FALSE`, character predictors of a formula model,
+#' formula terms other than plain variables, and classes built on
+#' randomForest (such as quantile forests) are refused.
+#'
 #' @param model A fitted model.
 #' @param ... Unused; for methods.
 #' @return An object of class `fp_model`.
