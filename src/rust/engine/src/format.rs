@@ -363,6 +363,7 @@ pub struct TreeSpec {
     pub feature: Vec<i32>,
     /// Numeric split point, or for a categorical split the index of its
     /// set in `categories`.
+    #[serde(serialize_with = "compact::numbers")]
     pub threshold: Vec<f64>,
     /// Children (-1 for a leaf).
     pub left: Vec<i32>,
@@ -371,12 +372,13 @@ pub struct TreeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Vec<i32>>,
     /// Payload of every node (a leaf's prediction; for `Votes` a class index).
+    #[serde(serialize_with = "compact::numbers")]
     pub value: Vec<f64>,
     /// Class probabilities per node, row-major (nodes x classes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "compact::optional_numbers")]
     pub probs: Option<Vec<f64>>,
     /// Extra per-node row for type "matrix" (rpart's yval2), row-major.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "compact::optional_numbers")]
     pub matrix: Option<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<CategorySet>>,
@@ -401,4 +403,33 @@ pub struct Surrogates {
     pub threshold: Vec<f64>,
     /// Numeric surrogates: whether `x < threshold` goes left (else right).
     pub less_left: Vec<bool>,
+}
+
+/// Node arrays are most of a forest's file: whole numbers among them (the
+/// zeros of unused slots, class indices, category-set indices) are written
+/// without the ".0", which reads back as the same double.
+mod compact {
+    use serde::ser::{SerializeSeq, Serializer};
+
+    /// Largest magnitude below which every whole double is exactly an i64.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+
+    pub fn numbers<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for &x in v {
+            if x.fract() == 0.0 && x.abs() < EXACT && !(x == 0.0 && x.is_sign_negative()) {
+                seq.serialize_element(&(x as i64))?;
+            } else {
+                seq.serialize_element(&x)?;
+            }
+        }
+        seq.end()
+    }
+
+    pub fn optional_numbers<S: Serializer>(v: &Option<Vec<f64>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => numbers(v, s),
+            None => s.serialize_none(),
+        }
+    }
 }
