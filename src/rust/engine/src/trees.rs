@@ -639,10 +639,13 @@ impl TreeModel {
         if f & LEAF != 0 {
             return i;
         }
-        if f & (CAT | ROUTE) == 0 {
+        if f & CAT == 0 {
             let v = x[(f & FMASK) as usize];
-            let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
-            return n.left + right as u32;
+            // a routed node leaves the fast path only for a missing value
+            if f & ROUTE == 0 || !v.is_nan() {
+                let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
+                return n.left + right as u32;
+            }
         }
         self.advance_slow::<LE>(tree, i, n, x)
     }
@@ -1027,7 +1030,7 @@ impl OutWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{CategorySet, FeatureSpec, InputSpec, InputType};
+    use crate::format::{CategorySet, FeatureSpec, InputSpec, InputType, Surrogates};
     use crate::frame::{Column, Frame};
     use crate::model::{Model, OutBuf, PredictOptions};
     use crate::format::{ModelDoc, ModelKind, Producer};
@@ -1117,6 +1120,63 @@ mod tests {
         }
         let m = Model::from_doc(d).unwrap();
         assert!(predict(&m, &[0.1, f64::NAN], vec![Some("a"), Some("a")]).is_err());
+    }
+
+    /// rpart-like: x < 0.5 ? 1 : 2 at the root (value 0), with a surrogate
+    /// on z (z < 3 goes right) and no majority child; a categorical input u
+    /// that no split reads.
+    fn surrogate_doc() -> ModelDoc {
+        let mut d = doc(MissingRule::Route);
+        d.inputs.push(InputSpec { name: "z".into(), kind: InputType::Numeric, levels: None });
+        let t = d.trees.as_mut().unwrap();
+        t.algorithm = "rpart".into();
+        t.features = vec![
+            FeatureSpec { input: "x".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None },
+            FeatureSpec { input: "z".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None },
+            FeatureSpec {
+                input: "f".into(),
+                kind: FeatureKind::Categorical,
+                levels: Some(vec!["a".into(), "b".into(), "c".into()]),
+                code_offset: None,
+                unseen: None,
+            },
+        ];
+        t.aggregation = Aggregation::Single;
+        t.types = vec!["vector".into()];
+        t.default_type = "vector".into();
+        t.trees = vec![TreeSpec {
+            feature: vec![0, -1, -1],
+            threshold: vec![0.5, 0.0, 0.0],
+            left: vec![1, -1, -1],
+            right: vec![2, -1, -1],
+            missing: Some(vec![-1, -1, -1]),
+            value: vec![0.0, 1.0, 2.0],
+            probs: None,
+            matrix: None,
+            categories: None,
+            surrogates: Some(Surrogates { start: vec![0, 1, 1, 1], feature: vec![1], threshold: vec![3.0], less_left: vec![false] }),
+        }];
+        d
+    }
+
+    fn predict_xz(m: &Model, x: &[f64], z: &[f64]) -> Vec<f64> {
+        let mut fr = Frame::new();
+        fr.push("x", Column::Real(x));
+        fr.push("z", Column::Real(z));
+        fr.push("f", Column::Str(vec![Some("a"); x.len()]));
+        let job = m.prepare(&fr, &PredictOptions::default()).unwrap();
+        let mut out = vec![0.0; job.nrows()];
+        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
+        out
+    }
+
+    #[test]
+    fn routed_numeric_nodes_compare_strictly_and_route_only_missing_values() {
+        let m = Model::from_doc(surrogate_doc()).unwrap();
+        let nan = f64::NAN;
+        let x = [0.5, 0.4999, f64::NEG_INFINITY, f64::INFINITY, nan, nan, nan, 0.1];
+        let z = [9.0, 9.0, 9.0, 9.0, 1.0, 5.0, nan, nan];
+        assert_eq!(predict_xz(&m, &x, &z), vec![2.0, 1.0, 1.0, 2.0, 2.0, 1.0, 0.0, 1.0]);
     }
 
     #[test]
