@@ -119,6 +119,11 @@ pub struct TreeModel {
     n_matrix: usize,
     trees: Vec<Tree>,
     avg_depth: usize,
+    /// Features copied into every row of a block.
+    eager: Vec<usize>,
+    /// Features only surrogates read, copied only for rows with a missing
+    /// eager feature (see `load_plan`).
+    lazy: Vec<usize>,
 }
 
 /// Per-call options of a tree prediction.
@@ -187,7 +192,10 @@ impl TreeModel {
             depth_sum += depth;
             trees.push(tree);
         }
+        let (eager, lazy) = load_plan(&features, &trees, route);
         Ok(TreeModel {
+            eager,
+            lazy,
             features,
             le: spec.split == SplitRule::Le,
             missing: spec.missing,
@@ -349,9 +357,14 @@ impl TreeModel {
     }
 
     /// Fill the feature block: row-major, one row of `features.len()`.
+    /// Reading input columns is most of the cost of a shallow tree, so
+    /// features no split reads are skipped, and surrogate-only features
+    /// are read only for the rows that can consult a surrogate: in other
+    /// rows no walk reads their slots.
     fn load_block(&self, bound: &Bound, codes: &[Option<FactorCodes>], rows: Range<usize>, xs: &mut [f64]) {
         let nf = self.features.len();
-        for (j, (f, c)) in self.features.iter().zip(codes).enumerate() {
+        for &j in &self.eager {
+            let (f, c) = (&self.features[j], &codes[j]);
             match c {
                 None => {
                     let v = bound.num(f.input);
@@ -361,10 +374,24 @@ impl TreeModel {
                 }
                 Some(c) => {
                     for (k, r) in rows.clone().enumerate() {
-                        let code = c.get(r);
-                        xs[k * nf + j] = if code == NA_CODE { NA_REAL } else { code as f64 + f.offset };
+                        xs[k * nf + j] = code_value(c.get(r), f.offset);
                     }
                 }
+            }
+        }
+        if self.lazy.is_empty() {
+            return;
+        }
+        for (k, r) in rows.enumerate() {
+            let x = &mut xs[k * nf..(k + 1) * nf];
+            if !self.eager.iter().any(|&j| x[j].is_nan()) {
+                continue;
+            }
+            for &j in &self.lazy {
+                x[j] = match &codes[j] {
+                    None => bound.num(self.features[j].input).get(r),
+                    Some(c) => code_value(c.get(r), self.features[j].offset),
+                };
             }
         }
     }
@@ -764,6 +791,49 @@ fn vote_winner(votes: &[f64], n: f64, cutoff: Option<&[f64]>) -> usize {
         }
     }
     best
+}
+
+fn code_value(code: u32, offset: f64) -> f64 {
+    if code == NA_CODE {
+        NA_REAL
+    } else {
+        code as f64 + offset
+    }
+}
+
+/// Which features `load_block` copies for every row (`eager`) and which
+/// only for rows with a missing eager feature (`lazy`); the others are
+/// read by no split. A surrogate is consulted only where a main split's
+/// value is missing, which is a missing eager feature unless some
+/// categorical main split leaves a code in neither set: then surrogate
+/// features are eager too. Only with `missing = "route"`: the other rules
+/// look at every feature of a row.
+fn load_plan(features: &[Feature], trees: &[Tree], route: bool) -> (Vec<usize>, Vec<usize>) {
+    let nf = features.len();
+    if !route {
+        return ((0..nf).collect(), Vec::new());
+    }
+    let mut main = vec![false; nf];
+    let mut surr = vec![false; nf];
+    let mut gaps = false;
+    for t in trees {
+        for n in t.nodes.iter().filter(|n| n.feature & LEAF == 0) {
+            let j = (n.feature & FMASK) as usize;
+            main[j] = true;
+            if n.feature & CAT != 0 {
+                let f = &features[j];
+                let codes = f.levels.as_ref().map_or(0, |l| l.len()) + usize::from(f.unseen == Unseen::Last);
+                let set = &t.cats[n.threshold as usize];
+                gaps |= (0..codes).any(|c| set.dir(c as f64) == Dir::Missing);
+            }
+        }
+        for s in &t.surr {
+            surr[s.feature as usize] = true;
+        }
+    }
+    let eager = (0..nf).filter(|&j| main[j] || (gaps && surr[j])).collect();
+    let lazy = (0..nf).filter(|&j| !gaps && surr[j] && !main[j]).collect();
+    (eager, lazy)
 }
 
 /// Check a tree and lay it out breadth-first with adjacent children.
@@ -1177,6 +1247,51 @@ mod tests {
         let x = [0.5, 0.4999, f64::NEG_INFINITY, f64::INFINITY, nan, nan, nan, 0.1];
         let z = [9.0, 9.0, 9.0, 9.0, 1.0, 5.0, nan, nan];
         assert_eq!(predict_xz(&m, &x, &z), vec![2.0, 1.0, 1.0, 2.0, 2.0, 1.0, 0.0, 1.0]);
+    }
+
+    fn plan_of(d: &ModelDoc) -> (Vec<usize>, Vec<usize>) {
+        let m = TreeModel::new(d.trees.as_ref().unwrap(), &Inputs::new(d.inputs.clone()).unwrap()).unwrap();
+        (m.eager, m.lazy)
+    }
+
+    #[test]
+    fn surrogate_only_features_load_for_rows_with_a_missing_value() {
+        // x is read by the split, z only by its surrogate, f by nothing
+        let d = surrogate_doc();
+        assert_eq!(plan_of(&d), (vec![0], vec![1]));
+        let m = Model::from_doc(d.clone()).unwrap();
+        let nan = f64::NAN;
+        // more than one block of rows, missing values scattered
+        let n = 1500;
+        let x: Vec<f64> = (0..n).map(|i| if i % 7 == 0 { nan } else { (i % 10) as f64 / 10.0 }).collect();
+        let z: Vec<f64> = (0..n).map(|i| if i % 11 == 0 { nan } else { (i % 6) as f64 }).collect();
+        let want: Vec<f64> = (0..n)
+            .map(|i| match (x[i].is_nan(), z[i].is_nan()) {
+                (false, _) => if x[i] < 0.5 { 1.0 } else { 2.0 },
+                (true, false) => if z[i] < 3.0 { 2.0 } else { 1.0 },
+                (true, true) => 0.0,
+            })
+            .collect();
+        assert_eq!(predict_xz(&m, &x, &z), want);
+
+        // a categorical split that leaves "c" in neither set: "c" consults
+        // the surrogate without any missing value, so z is loaded always
+        let mut d = d;
+        let t = d.trees.as_mut().unwrap();
+        t.trees[0].feature[0] = 2;
+        t.trees[0].threshold[0] = 0.0;
+        t.trees[0].categories = Some(vec![CategorySet { left: vec![0], right: vec![1] }]);
+        assert_eq!(plan_of(&d), (vec![1, 2], vec![]));
+        let m = Model::from_doc(d).unwrap();
+        let mut fr = Frame::new();
+        let (x, z) = ([0.0; 4], [1.0, 5.0, nan, 1.0]);
+        fr.push("x", Column::Real(&x));
+        fr.push("z", Column::Real(&z));
+        fr.push("f", Column::Str(vec![Some("c"), Some("c"), Some("c"), Some("a")]));
+        let job = m.prepare(&fr, &PredictOptions::default()).unwrap();
+        let mut out = vec![0.0; 4];
+        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
+        assert_eq!(out, vec![2.0, 1.0, 0.0, 1.0]);
     }
 
     #[test]
