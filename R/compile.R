@@ -18,6 +18,18 @@
 #' `poly()`, `splines::ns()`, `splines::bs()`, `scale()`, `factor()` and
 #' `as.numeric()`.
 #'
+#' `rpart` trees with methods `"anova"`, `"class"` and `"poisson"`, types
+#' `"vector"`, `"prob"`, `"class"` and `"matrix"` with rpart's default
+#' (`"prob"` for classification, else `"vector"`), and numeric, logical,
+#' factor, ordered and character predictors named plainly in the formula
+#' (a function call such as `log(x)` is refused). Missing values follow the
+#' fit's `usesurrogate`: the surrogate splits in order, then (with 2) the
+#' child with more observations; otherwise, as in rpart, the prediction is
+#' that of the node where the walk stops. A factor level absent at a node
+#' counts as missing there; a level unseen in training is an error. For one
+#' row, type `"matrix"` gives a one-row matrix, where `predict.rpart()`
+#' fails.
+#'
 #' `randomForest` regression and classification forests, fitted with the
 #' formula or the x/y interface, with types `"response"` (the default),
 #' `"prob"` and `"vote"` (and `norm.votes = FALSE` for raw vote counts), the

@@ -121,6 +121,11 @@ pub struct TreeModel {
     n_matrix: usize,
     trees: Vec<Tree>,
     avg_depth: usize,
+    /// Features copied into every row of a block.
+    eager: Vec<usize>,
+    /// Features only surrogates read, copied only for rows with a missing
+    /// eager feature (see `load_plan`).
+    lazy: Vec<usize>,
 }
 
 /// Per-call options of a tree prediction.
@@ -194,7 +199,10 @@ impl TreeModel {
         };
         let depth_sum: usize = built.iter().map(|b| b.1).sum();
         let trees: Vec<Tree> = built.into_iter().map(|b| b.0).collect();
+        let (eager, lazy) = load_plan(&features, &trees, route);
         Ok(TreeModel {
+            eager,
+            lazy,
             features,
             le: spec.split == SplitRule::Le,
             missing: spec.missing,
@@ -356,9 +364,14 @@ impl TreeModel {
     }
 
     /// Fill the feature block: row-major, one row of `features.len()`.
+    /// Reading input columns is most of the cost of a shallow tree, so
+    /// features no split reads are skipped, and surrogate-only features
+    /// are read only for the rows that can consult a surrogate: in other
+    /// rows no walk reads their slots.
     fn load_block(&self, bound: &Bound, codes: &[Option<FactorCodes>], rows: Range<usize>, xs: &mut [f64]) {
         let nf = self.features.len();
-        for (j, (f, c)) in self.features.iter().zip(codes).enumerate() {
+        for &j in &self.eager {
+            let (f, c) = (&self.features[j], &codes[j]);
             match c {
                 None => {
                     let v = bound.num(f.input);
@@ -368,10 +381,24 @@ impl TreeModel {
                 }
                 Some(c) => {
                     for (k, r) in rows.clone().enumerate() {
-                        let code = c.get(r);
-                        xs[k * nf + j] = if code == NA_CODE { NA_REAL } else { code as f64 + f.offset };
+                        xs[k * nf + j] = code_value(c.get(r), f.offset);
                     }
                 }
+            }
+        }
+        if self.lazy.is_empty() {
+            return;
+        }
+        for (k, r) in rows.enumerate() {
+            let x = &mut xs[k * nf..(k + 1) * nf];
+            if !self.eager.iter().any(|&j| x[j].is_nan()) {
+                continue;
+            }
+            for &j in &self.lazy {
+                x[j] = match &codes[j] {
+                    None => bound.num(self.features[j].input).get(r),
+                    Some(c) => code_value(c.get(r), self.features[j].offset),
+                };
             }
         }
     }
@@ -646,10 +673,13 @@ impl TreeModel {
         if f & LEAF != 0 {
             return i;
         }
-        if f & (CAT | ROUTE) == 0 {
+        if f & CAT == 0 {
             let v = x[(f & FMASK) as usize];
-            let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
-            return n.left + right as u32;
+            // a routed node leaves the fast path only for a missing value
+            if f & ROUTE == 0 || !v.is_nan() {
+                let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
+                return n.left + right as u32;
+            }
         }
         self.advance_slow::<LE>(tree, i, n, x)
     }
@@ -777,6 +807,49 @@ fn vote_winner(votes: &[f64], n: f64, cutoff: Option<&[f64]>) -> usize {
         }
     }
     best
+}
+
+fn code_value(code: u32, offset: f64) -> f64 {
+    if code == NA_CODE {
+        NA_REAL
+    } else {
+        code as f64 + offset
+    }
+}
+
+/// Which features `load_block` copies for every row (`eager`) and which
+/// only for rows with a missing eager feature (`lazy`); the others are
+/// read by no split. A surrogate is consulted only where a main split's
+/// value is missing, which is a missing eager feature unless some
+/// categorical main split leaves a code in neither set: then surrogate
+/// features are eager too. Only with `missing = "route"`: the other rules
+/// look at every feature of a row.
+fn load_plan(features: &[Feature], trees: &[Tree], route: bool) -> (Vec<usize>, Vec<usize>) {
+    let nf = features.len();
+    if !route {
+        return ((0..nf).collect(), Vec::new());
+    }
+    let mut main = vec![false; nf];
+    let mut surr = vec![false; nf];
+    let mut gaps = false;
+    for t in trees {
+        for n in t.nodes.iter().filter(|n| n.feature & LEAF == 0) {
+            let j = (n.feature & FMASK) as usize;
+            main[j] = true;
+            if n.feature & CAT != 0 {
+                let f = &features[j];
+                let codes = f.levels.as_ref().map_or(0, |l| l.len()) + usize::from(f.unseen == Unseen::Last);
+                let set = &t.cats[n.threshold as usize];
+                gaps |= (0..codes).any(|c| set.dir(c as f64) == Dir::Missing);
+            }
+        }
+        for s in &t.surr {
+            surr[s.feature as usize] = true;
+        }
+    }
+    let eager = (0..nf).filter(|&j| main[j] || (gaps && surr[j])).collect();
+    let lazy = (0..nf).filter(|&j| !gaps && surr[j] && !main[j]).collect();
+    (eager, lazy)
 }
 
 /// Check a tree and lay it out breadth-first with adjacent children.
@@ -1089,7 +1162,7 @@ impl OutWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{CategorySet, FeatureSpec, InputSpec, InputType};
+    use crate::format::{CategorySet, FeatureSpec, InputSpec, InputType, Surrogates};
     use crate::frame::{Column, Frame};
     use crate::model::{Model, OutBuf, PredictOptions};
     use crate::format::{ModelDoc, ModelKind, Producer};
@@ -1179,6 +1252,108 @@ mod tests {
         }
         let m = Model::from_doc(d).unwrap();
         assert!(predict(&m, &[0.1, f64::NAN], vec![Some("a"), Some("a")]).is_err());
+    }
+
+    /// rpart-like: x < 0.5 ? 1 : 2 at the root (value 0), with a surrogate
+    /// on z (z < 3 goes right) and no majority child; a categorical input u
+    /// that no split reads.
+    fn surrogate_doc() -> ModelDoc {
+        let mut d = doc(MissingRule::Route);
+        d.inputs.push(InputSpec { name: "z".into(), kind: InputType::Numeric, levels: None });
+        let t = d.trees.as_mut().unwrap();
+        t.algorithm = "rpart".into();
+        t.features = vec![
+            FeatureSpec { input: "x".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None },
+            FeatureSpec { input: "z".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None },
+            FeatureSpec {
+                input: "f".into(),
+                kind: FeatureKind::Categorical,
+                levels: Some(vec!["a".into(), "b".into(), "c".into()]),
+                code_offset: None,
+                unseen: None,
+            },
+        ];
+        t.aggregation = Aggregation::Single;
+        t.types = vec!["vector".into()];
+        t.default_type = "vector".into();
+        t.trees = vec![TreeSpec {
+            feature: vec![0, -1, -1],
+            threshold: vec![0.5, 0.0, 0.0],
+            left: vec![1, -1, -1],
+            right: vec![2, -1, -1],
+            missing: Some(vec![-1, -1, -1]),
+            value: vec![0.0, 1.0, 2.0],
+            probs: None,
+            matrix: None,
+            categories: None,
+            surrogates: Some(Surrogates { start: vec![0, 1, 1, 1], feature: vec![1], threshold: vec![3.0], less_left: vec![false] }),
+        }];
+        d
+    }
+
+    fn predict_xz(m: &Model, x: &[f64], z: &[f64]) -> Vec<f64> {
+        let mut fr = Frame::new();
+        fr.push("x", Column::Real(x));
+        fr.push("z", Column::Real(z));
+        fr.push("f", Column::Str(vec![Some("a"); x.len()]));
+        let job = m.prepare(&fr, &PredictOptions::default()).unwrap();
+        let mut out = vec![0.0; job.nrows()];
+        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
+        out
+    }
+
+    #[test]
+    fn routed_numeric_nodes_compare_strictly_and_route_only_missing_values() {
+        let m = Model::from_doc(surrogate_doc()).unwrap();
+        let nan = f64::NAN;
+        let x = [0.5, 0.4999, f64::NEG_INFINITY, f64::INFINITY, nan, nan, nan, 0.1];
+        let z = [9.0, 9.0, 9.0, 9.0, 1.0, 5.0, nan, nan];
+        assert_eq!(predict_xz(&m, &x, &z), vec![2.0, 1.0, 1.0, 2.0, 2.0, 1.0, 0.0, 1.0]);
+    }
+
+    fn plan_of(d: &ModelDoc) -> (Vec<usize>, Vec<usize>) {
+        let m = TreeModel::new(d.trees.as_ref().unwrap(), &Inputs::new(d.inputs.clone()).unwrap()).unwrap();
+        (m.eager, m.lazy)
+    }
+
+    #[test]
+    fn surrogate_only_features_load_for_rows_with_a_missing_value() {
+        // x is read by the split, z only by its surrogate, f by nothing
+        let d = surrogate_doc();
+        assert_eq!(plan_of(&d), (vec![0], vec![1]));
+        let m = Model::from_doc(d.clone()).unwrap();
+        let nan = f64::NAN;
+        // more than one block of rows, missing values scattered
+        let n = 1500;
+        let x: Vec<f64> = (0..n).map(|i| if i % 7 == 0 { nan } else { (i % 10) as f64 / 10.0 }).collect();
+        let z: Vec<f64> = (0..n).map(|i| if i % 11 == 0 { nan } else { (i % 6) as f64 }).collect();
+        let want: Vec<f64> = (0..n)
+            .map(|i| match (x[i].is_nan(), z[i].is_nan()) {
+                (false, _) => if x[i] < 0.5 { 1.0 } else { 2.0 },
+                (true, false) => if z[i] < 3.0 { 2.0 } else { 1.0 },
+                (true, true) => 0.0,
+            })
+            .collect();
+        assert_eq!(predict_xz(&m, &x, &z), want);
+
+        // a categorical split that leaves "c" in neither set: "c" consults
+        // the surrogate without any missing value, so z is loaded always
+        let mut d = d;
+        let t = d.trees.as_mut().unwrap();
+        t.trees[0].feature[0] = 2;
+        t.trees[0].threshold[0] = 0.0;
+        t.trees[0].categories = Some(vec![CategorySet { left: vec![0], right: vec![1] }]);
+        assert_eq!(plan_of(&d), (vec![1, 2], vec![]));
+        let m = Model::from_doc(d).unwrap();
+        let mut fr = Frame::new();
+        let (x, z) = ([0.0; 4], [1.0, 5.0, nan, 1.0]);
+        fr.push("x", Column::Real(&x));
+        fr.push("z", Column::Real(&z));
+        fr.push("f", Column::Str(vec![Some("c"), Some("c"), Some("c"), Some("a")]));
+        let job = m.prepare(&fr, &PredictOptions::default()).unwrap();
+        let mut out = vec![0.0; 4];
+        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
+        assert_eq!(out, vec![2.0, 1.0, 0.0, 1.0]);
     }
 
     #[test]
