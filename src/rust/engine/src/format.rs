@@ -365,8 +365,13 @@ pub struct TreeSpec {
     /// set in `categories`.
     #[serde(serialize_with = "compact::numbers")]
     pub threshold: Vec<f64>,
-    /// Children (-1 for a leaf).
+    /// Children (-1 for a leaf). Both are left out when the nodes are
+    /// numbered level by level, as randomForest and ranger number them: then
+    /// the k-th split node in array order (k = 0, 1, ...) has children
+    /// 2k + 1 and 2k + 2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left: Vec<i32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub right: Vec<i32>,
     /// Child taken when the feature is missing; -1 for none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -384,6 +389,38 @@ pub struct TreeSpec {
     pub categories: Option<Vec<CategorySet>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surrogates: Option<Surrogates>,
+}
+
+impl TreeSpec {
+    /// Children as the implicit level-by-level numbering gives them.
+    pub fn implicit_children(&self) -> (Vec<i32>, Vec<i32>) {
+        let mut k = 0;
+        let mut left = Vec::with_capacity(self.feature.len());
+        let mut right = Vec::with_capacity(self.feature.len());
+        for &f in &self.feature {
+            if f < 0 {
+                left.push(-1);
+                right.push(-1);
+            } else {
+                left.push(2 * k + 1);
+                right.push(2 * k + 2);
+                k += 1;
+            }
+        }
+        (left, right)
+    }
+
+    /// Leave out `left` and `right` when they are the implicit numbering
+    /// (smaller files, faster loads).
+    pub fn drop_implicit_children(&mut self) {
+        if self.left.is_empty() || self.feature.is_empty() {
+            return;
+        }
+        if (self.left.clone(), self.right.clone()) == self.implicit_children() {
+            self.left.clear();
+            self.right.clear();
+        }
+    }
 }
 
 /// Level codes sent left and right; a code in neither counts as missing.

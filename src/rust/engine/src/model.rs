@@ -83,7 +83,10 @@ pub enum OutBuf<'o> {
 
 impl Model {
     /// Check and compile a document.
-    pub fn from_doc(doc: ModelDoc) -> Result<Model> {
+    pub fn from_doc(mut doc: ModelDoc) -> Result<Model> {
+        if let Some(t) = doc.trees.as_mut() {
+            t.trees.iter_mut().for_each(|t| t.drop_implicit_children());
+        }
         let inputs = Inputs::new(doc.inputs.clone())?;
         let body = match doc.kind {
             ModelKind::Linear => {

@@ -859,7 +859,14 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
     if n == 0 {
         return Err(Error::invalid("empty tree"));
     }
-    for (name, len) in [("threshold", t.threshold.len()), ("left", t.left.len()), ("right", t.right.len()), ("value", t.value.len())] {
+    let implicit;
+    let (left, right) = if t.left.is_empty() && t.right.is_empty() {
+        implicit = t.implicit_children();
+        (&implicit.0, &implicit.1)
+    } else {
+        (&t.left, &t.right)
+    };
+    for (name, len) in [("threshold", t.threshold.len()), ("left", left.len()), ("right", right.len()), ("value", t.value.len())] {
         if len != n {
             return Err(Error::invalid(format!("'{name}' has {len} entries for {n} nodes")));
         }
@@ -909,7 +916,7 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
         }
     };
     let mut depth = vec![0usize; n];
-    let (order, new_of) = if let Some(d) = adjacent_layout(t, &missing_of) {
+    let (order, new_of) = if let Some(d) = adjacent_layout(t, left, right, &missing_of) {
         // children already adjacent and after their parent (randomForest,
         // ranger): keep the order, which saves the re-layout
         depth = d;
@@ -927,7 +934,7 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
             if t.feature[i] < 0 {
                 continue;
             }
-            let (l, r) = (child(t.left[i], i, "left")?, child(t.right[i], i, "right")?);
+            let (l, r) = (child(left[i], i, "left")?, child(right[i], i, "right")?);
             // left and right adjacent; a distinct missing child (gbm) anywhere
             let m = match missing_of(i) {
                 Some(mv) => Some(child(mv, i, "missing")?).filter(|&m| m != l && m != r),
@@ -976,8 +983,8 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
                 }
             }
         }
-        let left = new_of[child(t.left[i], i, "left")?];
-        if new_of[child(t.right[i], i, "right")?] != left + 1 {
+        let left = new_of[child(left[i], i, "left")?];
+        if new_of[child(right[i], i, "right")?] != left + 1 {
             return Err(Error::invalid("internal layout error"));
         }
         nodes.push(Node { threshold, feature: flags, left });
@@ -1014,7 +1021,7 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
 /// Node depths, if the tree can keep its own order: every split's children
 /// adjacent (right = left + 1), after it, each with one parent, and no
 /// distinct missing child. `None` otherwise.
-fn adjacent_layout(t: &TreeSpec, missing_of: &dyn Fn(usize) -> Option<i32>) -> Option<Vec<usize>> {
+fn adjacent_layout(t: &TreeSpec, left: &[i32], right: &[i32], missing_of: &dyn Fn(usize) -> Option<i32>) -> Option<Vec<usize>> {
     let n = t.feature.len();
     let mut depth = vec![usize::MAX; n];
     depth[0] = 0;
@@ -1022,7 +1029,7 @@ fn adjacent_layout(t: &TreeSpec, missing_of: &dyn Fn(usize) -> Option<i32>) -> O
         if t.feature[i] < 0 || depth[i] == usize::MAX {
             continue;
         }
-        let (l, r) = (t.left[i], t.right[i]);
+        let (l, r) = (left[i], right[i]);
         if l <= i as i32 || r != l + 1 || r as usize >= n {
             return None;
         }
