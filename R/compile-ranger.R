@@ -188,18 +188,19 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
   if (length(right) != n || length(feature) != n || length(sv) != n) {
     fp_unsupported(sprintf("ranger tree %d (its node vectors differ in length)", k))
   }
-  # Node arrays stay doubles (ranger's storage): the engine reads whole
-  # numbers as integers.
-  leaf <- left == 0 & right == 0
-  feature[leaf] <- -1
-  if (anyNA(feature) || max(feature) >= length(cols$kind) || any(feature < 0 & !leaf)) {
+  if (anyNA(feature) || min(feature) < 0 || max(feature) >= length(cols$kind)) {
     fp_unsupported(sprintf("ranger tree %d (it splits on a variable outside the predictors)", k))
   }
-  threshold <- sv
-  threshold[leaf] <- 0
+  # Node arrays stay doubles (ranger's storage; the engine reads whole
+  # numbers as integers). The root is no node's child, so a left child 0
+  # marks a leaf. The split values double as the leaves' payload (the
+  # prediction, or the class): the engine reads a threshold only at a split
+  # and a value only at a leaf.
+  leaf <- left == 0
+  feature[leaf] <- -1
   left[leaf] <- -1
   right[leaf] <- -1
-  tree <- list(feature = feature, threshold = threshold, left = left, right = right)
+  tree <- list(feature = feature, threshold = sv, left = left, right = right, value = sv)
   if (route) {
     # 0 in the third vector means the left child
     miss <- ch[[3L]]
@@ -228,9 +229,6 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
     tree$categories <- fp_ranger_partitions(sv[part], cols$nlevels[feature[part] + 1], k)
   }
   if (is.null(out$perm)) {
-    value <- sv
-    value[!leaf] <- 0
-    tree$value <- value
     if (!is.null(out$classes)) {
       cl <- sv[leaf]
       if (anyNA(cl) || any(cl != round(cl) | cl < 1 | cl > length(out$classes))) {
@@ -238,7 +236,6 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
       }
     }
   } else {
-    tree$value <- numeric(n)
     counts <- forest$terminal.class.counts[[k]]
     kc <- length(out$perm)
     if (length(counts) != n || any(lengths(counts) != kc * leaf)) {
