@@ -46,6 +46,21 @@
 #' formula terms other than plain variables, and classes built on
 #' randomForest (such as quantile forests) are refused.
 #'
+#' `ranger` forests (regression, classification and probability; type
+#' `"response"`, and `num.trees` at prediction) are compiled from the saved
+#' forest. Columns are found by name, and factor and character predictors
+#' are matched to the training levels by name; ranger itself reads them by
+#' position in the new data, so the two agree when the new data has the
+#' training levels in training order. ranger records those levels only with
+#' `respect.unordered.factors = "order"` (where an unseen level sorts after
+#' the known ones, as in ranger); otherwise pass the training data as
+#' `data`: it is required for unordered factors split by `"partition"`, and
+#' without it every other predictor is declared numeric. Missing values are
+#' an error, as in ranger 0.14; forests of newer ranger versions that store
+#' a default child for missing values route them to it. Survival forests
+#' are refused. Classification ties, which ranger breaks at random, go to
+#' the first class in level order.
+#'
 #' @param model A fitted model.
 #' @param ... Unused; for methods.
 #' @return An object of class `fp_model`.

@@ -36,7 +36,18 @@ predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   # The per-row hot path: straight to the registered routine, and errors
   # come back as a list (predictions never are one).
   res <- .Call(wrap__rs_predict, model$ptr, newdata, type, threads, if (...length()) list(...))
-  if (is.list(res)) fp_check(res) else res
+  if (is.list(res)) fp_predict_error(res, model) else res
+}
+
+# Raise a prediction error, with a hint where a known trap explains it.
+fp_predict_error <- function(err, model) {
+  if (identical(err$kind, "wrong_type") && identical(model$info$algorithm, "ranger") &&
+      grepl("must be numeric", err$message, fixed = TRUE)) {
+    err$message <- paste0(err$message, ". ranger keeps no record of factor predictors: if this ",
+                          "column was a factor when the forest was fitted, compile with ",
+                          "fp_compile(fit, data = <the training data>)")
+  }
+  fp_check(err)
 }
 
 #' @rdname predict_fast

@@ -1,0 +1,267 @@
+# The ranger compiler: reads the forest that predict.ranger() hands to its
+# C++ core (child.nodeIDs, split.varIDs, split.values, class values,
+# terminal class counts) and writes the engine's flat node arrays, one tree
+# at a time with vectorised R (src/rust/engine/src/trees.rs).
+#
+# How predict.ranger() (0.14.1) reads the data, and what is kept of it:
+# - columns are taken by name (`independent.variable.names`; split.varIDs
+#   are 0-based indices into them);
+# - characters become factors, then `data.matrix()` turns every factor into
+#   its level position in the data at hand. Except in the "order" mode
+#   (levels saved in `covariate.levels`), the forest does not record the
+#   training levels, so they come from the training data (`data =`), and
+#   the engine matches levels by name;
+# - ordered splits send `x <= value` left; "partition" splits hold a
+#   bitmask of the levels that go right (bit `level - 1`, up to 53 levels);
+# - any NA in the data is an error ("Missing data in columns").
+
+#' @rdname fp_compile
+#' @param data For `ranger` models: the training data (a data.frame holding
+#'   the predictors), from which the levels of factor and character
+#'   predictors are read. ranger records them only with
+#'   `respect.unordered.factors = "order"`; otherwise `data` is required for
+#'   unordered factors split by "partition", and without it every other
+#'   predictor is taken as numeric (a factor column is then refused at
+#'   prediction rather than read by position).
+#' @export
+fp_compile.ranger <- function(model, ..., data = NULL) {
+  forest <- model$forest
+  if (is.null(forest)) {
+    fp_unsupported("a ranger model fitted with write.forest = FALSE (it holds no forest)")
+  }
+  treetype <- forest$treetype
+  if (!is.character(treetype) || length(treetype) != 1L ||
+      !treetype %in% c("Regression", "Classification", "Probability estimation")) {
+    fp_unsupported(sprintf("ranger's tree type '%s'", paste(treetype, collapse = "/")))
+  }
+  if (!is.null(forest$dependent.varID)) {
+    fp_unsupported("a forest grown by ranger before 0.11.5 (predict() converts it first)")
+  }
+  n_trees <- length(forest$child.nodeIDs)
+  n_child <- unique(lengths(forest$child.nodeIDs))
+  if (n_trees < 1L || length(n_child) != 1L || !n_child %in% 2:3 ||
+      length(forest$split.varIDs) != n_trees || length(forest$split.values) != n_trees) {
+    fp_unsupported("this ranger forest layout (expected 2 or 3 child vectors per tree)")
+  }
+  vars <- forest$independent.variable.names
+  if (!is.character(vars) || !length(vars) || anyNA(vars) || anyDuplicated(vars) ||
+      length(forest$is.ordered) != length(vars)) {
+    fp_unsupported("a ranger forest without distinct predictor names")
+  }
+
+  cols <- fp_ranger_columns(forest, vars, data)
+  out <- fp_ranger_output(forest, treetype)
+  # Newer ranger (na.action = "na.learn") stores a third child vector: the
+  # child a missing value takes (0 = the left child). Not testable with the
+  # ranger this was written against; partition splits are left out of it.
+  route <- n_child == 3L
+  if (route && any(cols$kind == "categorical")) {
+    fp_unsupported("missing-value routing at 'partition' splits of a newer ranger forest")
+  }
+  trees <- lapply(seq_len(n_trees), fp_ranger_tree, forest = forest, cols = cols, out = out, route = route)
+
+  features <- lapply(seq_along(vars), function(j) {
+    f <- list(input = vars[[j]], kind = cols$kind[[j]])
+    if (cols$kind[[j]] != "numeric") {
+      f$levels <- I(cols$levels[[j]])
+      f$code_offset <- if (cols$kind[[j]] == "codes") 1 else NULL
+      f$unseen <- cols$unseen[[j]]
+    }
+    f
+  })
+  inputs <- lapply(seq_along(vars), function(j) {
+    s <- list(name = vars[[j]], type = cols$type[[j]])
+    if (!is.null(cols$levels[[j]])) s$levels <- I(cols$levels[[j]])
+    s
+  })
+  body <- list(
+    algorithm = "ranger",
+    features = features,
+    split = "le",
+    missing = if (route) "route" else "error",
+    aggregation = out$aggregation,
+    types = I("response"),
+    default_type = "response",
+    classes = if (!is.null(out$classes)) I(out$classes),
+    trees = trees
+  )
+  fp_from_spec(fp_document(model, "ranger", "trees", inputs, body))
+}
+
+# Per predictor: input type, feature kind ("numeric", "codes": level
+# position compared as a number, "categorical": partition sets), levels and
+# the rule for an unseen level.
+fp_ranger_columns <- function(forest, vars, data) {
+  saved <- forest$covariate.levels
+  unordered <- !as.logical(forest$is.ordered)
+  if (is.null(data)) {
+    if (any(unordered)) {
+      fp_abort("bad_argument", sprintf(paste0(
+        "ranger does not record the levels of the unordered factor predictor(s) %s, and reads them by ",
+        "position; give the training data so that fastpredict can match them by name: ",
+        "fp_compile(model, data = <training data>)"), paste0("'", vars[unordered], "'", collapse = ", ")))
+    }
+  } else {
+    if (!is.list(data)) fp_abort("bad_argument", "data must be the training data frame")
+    absent <- setdiff(vars, names(data))
+    if (length(absent)) {
+      fp_abort("bad_argument", sprintf("data lacks the predictor(s) %s of the model",
+                                       paste0("'", absent, "'", collapse = ", ")))
+    }
+  }
+  mismatch <- function(v, why) {
+    fp_abort("bad_argument", sprintf("data does not match the model: predictor '%s' %s", v, why))
+  }
+  res <- lapply(seq_along(vars), function(j) {
+    v <- vars[[j]]
+    x <- if (!is.null(data)) data[[v]]
+    type <- if (is.null(x)) NULL else fp_ranger_type(x, v)
+    lv <- if (!is.null(saved)) saved[[v]]
+    data_lv <- if (identical(type, "character")) levels(factor(x)) else if (!is.null(x)) levels(x)
+    if (!is.null(lv)) {
+      # "order" mode: predict() re-levels to c(saved, new levels), so an
+      # unseen level sorts after every known one.
+      if (!is.null(type) && (is.null(data_lv) || !setequal(data_lv, lv))) {
+        mismatch(v, "has other levels than the forest saved")
+      }
+      return(list(type = type %||% "factor", kind = "codes", levels = lv, unseen = "last"))
+    }
+    if (unordered[[j]]) {
+      if (!type %in% c("factor", "character")) mismatch(v, "is not an unordered factor")
+      return(list(type = type, kind = "categorical", levels = data_lv, unseen = "error"))
+    }
+    if (!is.null(data_lv)) {
+      return(list(type = type, kind = "codes", levels = data_lv, unseen = "error"))
+    }
+    list(type = type %||% "numeric", kind = "numeric", levels = NULL, unseen = NULL)
+  })
+  kind <- vapply(res, `[[`, "", "kind")
+  list(
+    type = vapply(res, `[[`, "", "type"),
+    kind = kind,
+    kind_id = match(kind, c("numeric", "codes", "categorical")),
+    any_levels = any(kind != "numeric"),
+    levels = lapply(res, `[[`, "levels"),
+    unseen = lapply(res, `[[`, "unseen"),
+    nlevels = vapply(res, function(r) length(r$levels), 0L),
+    names = vars
+  )
+}
+
+fp_ranger_type <- function(x, v) {
+  if (is.ordered(x)) return("ordered")
+  if (is.factor(x)) return("factor")
+  if (is.character(x)) return("character")
+  if (is.logical(x)) return("logical")
+  if (is.numeric(x) && is.null(oldClass(x))) return("numeric")
+  fp_unsupported(sprintf("the predictor '%s' of class '%s'", v, paste(class(x), collapse = "/")))
+}
+
+# What the leaves hold and how they combine, as predict() returns it.
+fp_ranger_output <- function(forest, treetype) {
+  if (treetype == "Regression") return(list(aggregation = list(method = "mean")))
+  lv <- forest$levels
+  if (is.null(lv)) {
+    fp_unsupported(sprintf(
+      "a ranger %s forest of a non-factor response (predict() returns its class values unlabelled)",
+      tolower(treetype)))
+  }
+  if (treetype == "Classification") {
+    return(list(aggregation = list(method = "votes"), classes = lv))
+  }
+  cv <- forest$class.values
+  if (!length(cv) || anyNA(cv) || any(cv != round(cv)) || any(cv < 1 | cv > length(lv)) || anyDuplicated(cv)) {
+    fp_unsupported("this ranger probability forest (its class values are not levels of the response)")
+  }
+  # predict() names the columns levels[class.values] and puts them in
+  # level order.
+  list(aggregation = list(method = "prob_mean"), classes = lv[sort(cv)], perm = match(sort(cv), cv))
+}
+
+fp_ranger_tree <- function(k, forest, cols, out, route) {
+  ch <- forest$child.nodeIDs[[k]]
+  left <- ch[[1L]]
+  right <- ch[[2L]]
+  feature <- forest$split.varIDs[[k]]
+  sv <- forest$split.values[[k]]
+  n <- length(left)
+  if (length(right) != n || length(feature) != n || length(sv) != n) {
+    fp_unsupported(sprintf("ranger tree %d (its node vectors differ in length)", k))
+  }
+  if (anyNA(feature) || min(feature) < 0 || max(feature) >= length(cols$kind)) {
+    fp_unsupported(sprintf("ranger tree %d (it splits on a variable outside the predictors)", k))
+  }
+  # Node arrays stay doubles (ranger's storage; the engine reads whole
+  # numbers as integers). The root is no node's child, so a left child 0
+  # marks a leaf. The split values double as the leaves' payload (the
+  # prediction, or the class): the engine reads a threshold only at a split
+  # and a value only at a leaf.
+  leaf <- left == 0
+  feature[leaf] <- -1
+  left[leaf] <- -1
+  right[leaf] <- -1
+  tree <- list(feature = feature, threshold = sv, left = left, right = right, value = sv)
+  if (route) {
+    # 0 in the third vector means the left child
+    miss <- ch[[3L]]
+    miss[miss == 0] <- left[miss == 0]
+    tree$missing <- miss
+  }
+  if (cols$any_levels) {
+    # Level positions: every split point lies within the levels, unless the
+    # data given is not the training data. (A leaf, feature -1, is neither.)
+    kind <- c(0L, cols$kind_id)[feature + 2]
+    coded <- which(kind == 2L)
+    bad <- coded[sv[coded] < 1 | sv[coded] > cols$nlevels[feature[coded] + 1]]
+    if (length(bad)) {
+      j <- feature[bad[1L]] + 1
+      fp_abort("bad_argument", sprintf(
+        "data does not match the model: predictor '%s' is split at level position %g of %d",
+        cols$names[[j]], sv[bad[1L]], cols$nlevels[[j]]))
+    }
+    part <- which(kind == 3L)
+  } else {
+    part <- integer()
+  }
+  # Partition splits: bit (level - 1) of the split value sends a level right.
+  if (length(part)) {
+    tree$threshold[part] <- seq_along(part) - 1
+    tree$categories <- fp_ranger_partitions(sv[part], cols$nlevels[feature[part] + 1], k)
+  }
+  if (is.null(out$perm)) {
+    if (!is.null(out$classes)) {
+      cl <- sv[leaf]
+      if (anyNA(cl) || any(cl != round(cl) | cl < 1 | cl > length(out$classes))) {
+        fp_unsupported(sprintf("ranger tree %d (a leaf holds no class of the response)", k))
+      }
+    }
+  } else {
+    counts <- forest$terminal.class.counts[[k]]
+    kc <- length(out$perm)
+    if (length(counts) != n || any(lengths(counts) != kc * leaf)) {
+      fp_unsupported(sprintf("ranger tree %d (its terminal class counts do not match its leaves)", k))
+    }
+    probs <- matrix(0, kc, n)
+    probs[, leaf] <- matrix(unlist(counts, use.names = FALSE), nrow = kc)[out$perm, , drop = FALSE]
+    tree$probs <- as.vector(probs)
+  }
+  tree
+}
+
+# One category set per partition split, built without a loop over nodes:
+# split the level codes by (node, side), then pair the sides up.
+fp_ranger_partitions <- function(mask, nlev, k) {
+  m <- length(mask)
+  if (any(nlev > 53L | mask != floor(mask) | mask < 0 | mask >= 2^nlev)) {
+    fp_abort("bad_argument", sprintf(
+      "data does not match the model: a partition split of tree %d names levels beyond the data's", k))
+  }
+  node <- rep.int(seq_len(m), nlev)
+  code <- sequence(nlev) - 1L
+  right <- floor(rep.int(mask, nlev) / 2^code) %% 2 == 1
+  key <- structure(2L * node - 1L + right, levels = as.character(seq_len(2L * m)), class = "factor")
+  sides <- split(code, key)
+  names(sides) <- rep(c("left", "right"), m)
+  pair <- structure(rep(seq_len(m), each = 2L), levels = as.character(seq_len(m)), class = "factor")
+  unname(split(sides, pair))
+}
