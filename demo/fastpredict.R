@@ -56,6 +56,43 @@ print(do.call(rbind, rows), row.names = FALSE, right = FALSE)
 cat("\nOne compiled model, as print() shows it:\n")
 print(fp_compile(models[[1]]$fit))
 
+cat("\n== A random forest (randomForest, 500 trees) on a generated data set ==\n\n")
+if (requireNamespace("randomForest", quietly = TRUE)) {
+  set.seed(7)
+  n_train <- 5000
+  gen <- function(n) {
+    d <- as.data.frame(matrix(rnorm(n * 10), n, 10, dimnames = list(NULL, paste0("x", 1:10))))
+    d$f <- factor(sample(c("a", "b", "c", "d", "e"), n, TRUE))
+    d$y <- d$x1 + 2 * sin(d$x2) + d$x3 * d$x4 + c(a = 0, b = 1, c = -1, d = 0.5, e = 2)[as.character(d$f)] + rnorm(n)
+    d
+  }
+  train <- gen(n_train)
+  test <- gen(100000)
+  rf <- randomForest::randomForest(y ~ ., data = train, ntree = 500)
+  t_compile <- system.time(mf <- fp_compile(rf))[["elapsed"]]
+  path <- file.path(out_dir, "forest.json.gz")
+  fp_save(mf, path)
+  rds <- file.path(out_dir, "forest.rds")
+  saveRDS(rf, rds)
+  t_load <- system.time(mf <- fp_load(path))[["elapsed"]]
+  t_read <- system.time(readRDS(rds))[["elapsed"]]
+  ref <- unname(predict(rf, test))
+  got <- predict_fast(mf, test)
+  t_native <- time_median(predict(rf, test), 1)
+  t_fast <- time_median(predict_fast(mf, test), 3)
+  one <- test[1, ]
+  t1_native <- per_call(predict(rf, one), 20)
+  t1_fast <- per_call(predict_fast(mf, one), 200)
+  cat(sprintf("%d trees, %.0f nodes per tree: compiled in %.2f s; %s is %.1f MB (saveRDS: %.1f MB), loads in %.2f s (readRDS: %.2f s)\n",
+              rf$ntree, mean(rf$forest$ndbigtree), t_compile, basename(path), file.size(path) / 2^20,
+              file.size(rds) / 2^20, t_load, t_read))
+  cat(sprintf("parity: max relative difference %.1e over %s predictions\n", rel_diff(got, ref), format(nrow(test), big.mark = ",")))
+  cat(sprintf("100,000 rows: predict() %.2f s, predict_fast() %.2f s, speedup %.1fx\n", t_native, t_fast, t_native / t_fast))
+  cat(sprintf("one row: predict() %.1f ms, predict_fast() %.0f us, speedup %.0fx\n", t1_native * 1000, t1_fast * 1e6, t1_native / t1_fast))
+} else {
+  cat("(randomForest is not installed: Debian package r-cran-randomforest)\n")
+}
+
 cat("\n== A generated million-row data set ==\n\n")
 set.seed(2026)
 n <- 1e6

@@ -59,11 +59,13 @@ pub struct OutputShape {
     pub values: ValueKind,
     pub dim: Option<Vec<usize>>,
     pub dimnames: Option<Vec<Option<Vec<String>>>>,
+    /// A class attribute the source package puts on the result.
+    pub class: Option<Vec<String>>,
 }
 
 impl OutputShape {
     pub fn vector() -> OutputShape {
-        OutputShape { values: ValueKind::Real, dim: None, dimnames: None }
+        OutputShape { values: ValueKind::Real, dim: None, dimnames: None, class: None }
     }
 
     /// Number of values for `nrows` rows.

@@ -306,6 +306,7 @@ impl TreeModel {
             values: ValueKind::Real,
             dim: Some(vec![0, cols]),
             dimnames: Some(vec![None, names]),
+            class: None,
         };
         let shape = match out {
             Out::Value | Out::Mean => OutputShape::vector(),
@@ -313,8 +314,14 @@ impl TreeModel {
                 values: ValueKind::Factor(self.classes.clone().unwrap_or_default()),
                 dim: None,
                 dimnames: None,
+                class: None,
             },
-            Out::NodeProbs | Out::VoteFraction | Out::VoteCount | Out::ProbMean => rows_dim(k, class_names()),
+            // predict.randomForest marks its vote matrices with class "votes"
+            Out::VoteFraction | Out::VoteCount => OutputShape {
+                class: Some(["matrix", "array", "votes"].map(String::from).to_vec()),
+                ..rows_dim(k, class_names())
+            },
+            Out::NodeProbs | Out::ProbMean => rows_dim(k, class_names()),
             Out::NodeMatrix => rows_dim(self.n_matrix, None),
             Out::Sum { .. } => {
                 if per_class > 1 {
@@ -323,6 +330,7 @@ impl TreeModel {
                         values: ValueKind::Real,
                         dim: Some(vec![0, per_class, checkpoints.len()]),
                         dimnames: Some(vec![None, class_names(), Some(names)]),
+                        class: None,
                     }
                 } else if checkpoints.len() > 1 {
                     rows_dim(checkpoints.len(), None)

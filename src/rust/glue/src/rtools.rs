@@ -100,6 +100,9 @@ pub fn alloc_output(shape: &OutputShape, nrows: usize) -> Robj {
                         }
                     }
                 }
+                if let Some(cl) = &shape.class {
+                    let _ = r.set_attrib("class", strings(cl));
+                }
                 r
             }
         }
