@@ -86,6 +86,8 @@ struct Tree {
     /// Surrogates by (new) node: `surr_start[i]..surr_start[i+1]`.
     surr_start: Vec<u32>,
     surr: Vec<Surrogate>,
+    /// Longest root-to-leaf path (in edges, missing children included).
+    max_depth: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -608,7 +610,9 @@ impl TreeModel {
         let mut r = 0;
         while r + LANES <= n {
             let mut idx = [0u32; LANES];
-            loop {
+            // until every walk has ended, and never longer than the tree
+            // is deep (which saves a pass on shallow trees)
+            for _ in 0..tree.max_depth {
                 let mut moved = false;
                 for j in 0..LANES {
                     let x = &xs[(r + j) * nf..(r + j + 1) * nf];
@@ -646,10 +650,14 @@ impl TreeModel {
         if f & LEAF != 0 {
             return i;
         }
-        if f & (CAT | ROUTE) == 0 {
+        if f & CAT == 0 {
             let v = x[(f & FMASK) as usize];
-            let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
-            return n.left + right as u32;
+            // a number takes this branch-free path even where a missing
+            // value would need a route (every gbm node)
+            if f & ROUTE == 0 || !v.is_nan() {
+                let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
+                return n.left + right as u32;
+            }
         }
         self.advance_slow::<LE>(tree, i, n, x)
     }
@@ -911,6 +919,7 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
             cats,
             surr_start,
             surr,
+            max_depth: depth.iter().copied().max().unwrap_or(0),
         },
         leaf_depths / n_leaves.max(1),
     ))
@@ -1130,6 +1139,17 @@ mod tests {
         }
         let m = Model::from_doc(d).unwrap();
         assert!(predict(&m, &[0.1, f64::NAN], vec![Some("a"), Some("a")]).is_err());
+    }
+
+    #[test]
+    fn lanes_reach_the_same_leaves_as_single_rows() {
+        let m = Model::from_doc(doc(MissingRule::Route)).unwrap();
+        let x = [0.1, 0.7, f64::NAN, 0.5, 0.1, 0.1, 0.9, 0.2, 0.3, 0.6, f64::NAN, 0.0, 0.4, 0.8, 0.1, 0.7, 0.2];
+        let f = ["a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b"];
+        let all = predict(&m, &x, f.iter().map(|s| Some(*s)).collect()).unwrap();
+        for (k, v) in all.iter().enumerate() {
+            assert_eq!(*v, predict(&m, &x[k..k + 1], vec![Some(f[k])]).unwrap()[0], "row {k}");
+        }
     }
 
     #[test]
