@@ -162,6 +162,8 @@ test_that("multinomial: an array rows x classes x n.trees, softmax for response"
   got <- expect_gbm(mn, nd, n.trees = 25, model = m)
   expect_identical(dim(got), c(nrow(nd), 3L, 1L))
   expect_gbm(mn, nd, n.trees = c(25, 4, 9), model = m)
+  expect_warning(got <- predict_fast(m, nd, n.trees = c(4, 40)), "Using 4 25.", fixed = TRUE)
+  expect_identical(got, suppressWarnings(predict(mn, nd, n.trees = c(4, 40))))
   expect_gbm(mn, nd, model = m)
   expect_gbm(mn, nd, n.trees = 25, type = "response", model = m, tol = 1e-12)
   expect_gbm(mn, nd[3, ], n.trees = c(2, 25), type = "response", model = m, tol = 1e-12)
