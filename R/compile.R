@@ -61,6 +61,21 @@
 #' are refused. Classification ties, which ranger breaks at random, go to
 #' the first class in level order.
 #'
+#' `gbm` (gbm 2.1.8): every distribution it fits (gaussian, laplace, tdist,
+#' quantile, huberized, bernoulli, adaboost, poisson, coxph, pairwise,
+#' multinomial), types `"link"` (the default) and `"response"` (logistic
+#' for bernoulli and pairwise, `exp()` for poisson, `1/(1+exp(-2f))` for
+#' adaboost, softmax for multinomial, the link for the rest, as in
+#' `predict.gbm()`), and `n.trees` as one number or several (a matrix, or
+#' for multinomial an array rows x classes x n.trees). Splits are
+#' `x < split`; `NA` and factor levels not seen in training take the
+#' missing branch, a `NaN` goes right as in gbm. Predictors are numeric,
+#' factor or ordered (compared by level code); factor levels are matched
+#' by name, also for a `gbm.fit()` model, whose `predict()` takes columns
+#' by position, and a character column is read as its levels (where
+#' `predict.gbm()` would turn the whole `newdata` into text). Like
+#' `predict.gbm()`, offsets are not added.
+#'
 #' @param model A fitted model.
 #' @param ... Unused; for methods.
 #' @return An object of class `fp_model`.

@@ -15,7 +15,10 @@
 #' @param ... Further arguments of the model's own `predict()` that
 #'   fastpredict reproduces: `n.trees` (gbm), `num.trees` (ranger),
 #'   `norm.votes` (randomForest). Any other argument is refused with an
-#'   error naming it, rather than ignored.
+#'   error naming it, rather than ignored. As in `predict.gbm()`, an
+#'   `n.trees` above the number of iterations fitted is lowered to it with a
+#'   warning, and a missing `n.trees` means the best iteration (test set,
+#'   else cross-validation, else all), without `predict.gbm()`'s message.
 #' @param threads Number of threads; default [fp_threads()]. Results do not
 #'   depend on it.
 #' @return A numeric vector with one value per row; `NA` where a column the
@@ -35,7 +38,7 @@ predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   if (!inherits(model, "fp_model")) model <- fp_compile(model)
   # The per-row hot path: straight to the registered routine, and errors
   # come back as a list (predictions never are one).
-  res <- .Call(wrap__rs_predict, model$ptr, newdata, type, threads, if (...length()) list(...))
+  res <- .Call(wrap__rs_predict, model$ptr, newdata, type, threads, if (...length()) fp_args(model, list(...)))
   if (is.list(res)) fp_predict_error(res, model) else res
 }
 
@@ -55,4 +58,9 @@ fp_predict_error <- function(err, model) {
 #' @export
 predict.fp_model <- function(object, newdata, type = NULL, ..., threads = NULL) {
   predict_fast(object, newdata, type = type, ..., threads = threads)
+}
+
+# The extra arguments, adjusted where the model's own predict() adjusts them.
+fp_args <- function(model, args) {
+  if (length(args) && identical(model$info$algorithm, "gbm")) fp_gbm_args(model, args) else args
 }

@@ -254,6 +254,10 @@ pub struct TreesSpec {
     pub split: SplitRule,
     /// What a missing feature value does (see [`MissingRule`]).
     pub missing: MissingRule,
+    /// Whether a NaN that is not R's `NA` counts as missing (see
+    /// [`NanRule`]); "missing" when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nan: Option<NanRule>,
     /// How the trees' leaves combine into predictions.
     pub aggregation: Aggregation,
     /// Prediction types offered, and the default.
@@ -285,6 +289,17 @@ pub enum MissingRule {
     /// Any missing feature value is an error (randomForest's x/y
     /// interface, ranger without a learned default).
     Error,
+}
+
+/// A NaN that is not R's `NA_real_` (e.g. `0/0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NanRule {
+    /// Missing, as R's `is.na()` says.
+    Missing,
+    /// Only `NA` is missing; a NaN is compared like a number, and every
+    /// comparison is false (gbm tests `ISNA()`, so NaN goes right).
+    Compare,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,8 +2,8 @@
 //!
 //! The conventions are R's, because R is the first caller and the cheapest
 //! place to convert is nowhere: integers and logicals use `i32::MIN` for NA,
-//! doubles use R's NA bit pattern (any NaN counts as missing), and factor
-//! codes are 1-based.
+//! doubles use R's NA bit pattern (any NaN counts as missing, unless a tree
+//! model's `nan` rule says otherwise), and factor codes are 1-based.
 
 /// R's `NA_integer_` (and `NA` for logicals).
 pub const NA_INTEGER: i32 = i32::MIN;
@@ -11,6 +11,13 @@ pub const NA_INTEGER: i32 = i32::MIN;
 /// R's `NA_real_`: a NaN with payload 1954. Producing this exact pattern
 /// for missing outputs makes them `NA` (not `NaN`) on the R side.
 pub const NA_REAL: f64 = f64::from_bits(0x7FF0_0000_0000_07A2);
+
+/// R's `ISNA()`: a NaN whose low word is 1954 (arithmetic may set the
+/// quiet bit, so only the low word is compared).
+#[inline]
+pub fn is_r_na(v: f64) -> bool {
+    v.is_nan() && v.to_bits() as u32 == 1954
+}
 
 /// One input column.
 #[derive(Debug, Clone)]

@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 use crate::format::{
-    Aggregation, FeatureKind, MissingRule, SplitRule, Surrogates, TreeSpec, TreesSpec, UnseenRule,
+    Aggregation, FeatureKind, MissingRule, NanRule, SplitRule, Surrogates, TreeSpec, TreesSpec, UnseenRule,
 };
-use crate::frame::NA_REAL;
+use crate::frame::{is_r_na, NA_REAL};
 use crate::inputs::{Bound, FactorCodes, Inputs, Levels, Unseen, NA_CODE};
 use crate::model::{OutputShape, ValueKind};
 use crate::parallel;
@@ -88,6 +88,8 @@ struct Tree {
     /// Surrogates by (new) node: `surr_start[i]..surr_start[i+1]`.
     surr_start: Vec<u32>,
     surr: Vec<Surrogate>,
+    /// Longest root-to-leaf path (in edges, missing children included).
+    max_depth: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +115,8 @@ pub struct TreeModel {
     features: Vec<Feature>,
     le: bool,
     missing: MissingRule,
+    /// Whether any NaN is missing, or only R's `NA`.
+    nan_missing: bool,
     agg: Aggregation,
     types: Vec<String>,
     default_type: String,
@@ -206,6 +210,7 @@ impl TreeModel {
             features,
             le: spec.split == SplitRule::Le,
             missing: spec.missing,
+            nan_missing: spec.nan.unwrap_or(NanRule::Missing) == NanRule::Missing,
             agg: spec.aggregation.clone(),
             types: spec.types.clone(),
             default_type: spec.default_type.clone(),
@@ -324,8 +329,8 @@ impl TreeModel {
             Out::NodeProbs | Out::ProbMean => rows_dim(k, class_names()),
             Out::NodeMatrix => rows_dim(self.n_matrix, None),
             Out::Sum { .. } => {
+                let names: Vec<String> = checkpoints.iter().map(|n| n.to_string()).collect();
                 if per_class > 1 {
-                    let names: Vec<String> = checkpoints.iter().map(|n| n.to_string()).collect();
                     OutputShape {
                         values: ValueKind::Real,
                         dim: Some(vec![0, per_class, checkpoints.len()]),
@@ -333,7 +338,7 @@ impl TreeModel {
                         class: None,
                     }
                 } else if checkpoints.len() > 1 {
-                    rows_dim(checkpoints.len(), None)
+                    rows_dim(checkpoints.len(), Some(names))
                 } else {
                     OutputShape::vector()
                 }
@@ -358,7 +363,7 @@ impl TreeModel {
             for (f, c) in self.features.iter().zip(&codes) {
                 let has_na = match c {
                     Some(c) => (0..bound.nrows()).any(|r| c.get(r) == NA_CODE),
-                    None => (0..bound.nrows()).any(|r| bound.num(f.input).get(r).is_nan()),
+                    None => (0..bound.nrows()).any(|r| self.is_missing(bound.num(f.input).get(r))),
                 };
                 if has_na {
                     return Err(Error::bad_argument(format!(
@@ -458,15 +463,21 @@ impl TreeModel {
         let xs = &mut s.xs[..n * nf];
         self.load_block(bound, codes, rows.clone(), xs);
         let na_row: Vec<bool> = if self.missing == MissingRule::NaRow {
-            (0..n).map(|k| xs[k * nf..(k + 1) * nf].iter().any(|v| v.is_nan())).collect()
+            (0..n).map(|k| xs[k * nf..(k + 1) * nf].iter().any(|&v| self.is_missing(v))).collect()
         } else {
             Vec::new()
         };
         let xs = &s.xs[..n * nf];
         let leaves = &mut s.leaves[..n];
         let acc = &mut s.acc;
-        acc.iter_mut().for_each(|a| *a = 0.0);
         let width = plan.acc_width(self);
+        match &self.agg {
+            // start from init and add tree by tree, the order gbm sums in
+            Aggregation::Sum { init, .. } => {
+                acc.chunks_mut(width).for_each(|a| a.copy_from_slice(&init[..width]))
+            }
+            _ => acc.iter_mut().for_each(|a| *a = 0.0),
+        }
         for (t, tree) in self.trees.iter().enumerate().take(plan.trees_used(self)) {
             if cancel.load(Ordering::Relaxed) {
                 return;
@@ -617,17 +628,15 @@ impl TreeModel {
     }
 
     fn write_sum(&self, plan: &Plan, checkpoint: usize, rows: &Range<usize>, acc: &[f64], out: &OutWriter) {
-        let (init, transform) = match &self.agg {
-            Aggregation::Sum { init, transform, .. } => (init.as_slice(), transform.as_str()),
+        let transform = match &self.agg {
+            Aggregation::Sum { transform, .. } => transform.as_str(),
             _ => return,
         };
         let response = matches!(plan.out, Out::Sum { response: true });
         let kc = plan.per_class;
         let mut f = vec![0.0; kc];
         for (row, r) in rows.clone().enumerate() {
-            for c in 0..kc {
-                f[c] = init.get(c).copied().unwrap_or(0.0) + acc[row * kc + c];
-            }
+            f.copy_from_slice(&acc[row * kc..(row + 1) * kc]);
             if response {
                 apply_transform(transform, &mut f);
             }
@@ -643,7 +652,9 @@ impl TreeModel {
         let mut r = 0;
         while r + LANES <= n {
             let mut idx = [0u32; LANES];
-            loop {
+            // until every walk has ended, and never longer than the tree
+            // is deep (which saves a pass on shallow trees)
+            for _ in 0..tree.max_depth {
                 let mut moved = false;
                 for j in 0..LANES {
                     let x = &xs[(r + j) * nf..(r + j + 1) * nf];
@@ -697,7 +708,7 @@ impl TreeModel {
         let v = x[(n.feature & FMASK) as usize];
         let dir = if n.feature & CAT != 0 {
             tree.cats[n.threshold as usize].dir(v)
-        } else if v.is_nan() {
+        } else if self.is_missing(v) {
             Dir::Missing
         } else if if LE { v <= n.threshold } else { v < n.threshold } {
             Dir::Left
@@ -711,6 +722,11 @@ impl TreeModel {
         }
     }
 
+    #[inline]
+    fn is_missing(&self, v: f64) -> bool {
+        v.is_nan() && (self.nan_missing || is_r_na(v))
+    }
+
     fn missing_route(&self, tree: &Tree, i: u32, n: &Node, x: &[f64]) -> u32 {
         let iu = i as usize;
         if let (Some(&a), Some(&b)) = (tree.surr_start.get(iu), tree.surr_start.get(iu + 1)) {
@@ -718,7 +734,7 @@ impl TreeModel {
                 let v = x[s.feature as usize];
                 let dir = if s.categorical {
                     tree.cats[s.threshold as usize].dir(v)
-                } else if v.is_nan() {
+                } else if self.is_missing(v) {
                     Dir::Missing
                 } else if (v < s.threshold) == s.less_left {
                     Dir::Left
@@ -1021,6 +1037,7 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
             cats,
             surr_start,
             surr,
+            max_depth: depth.iter().copied().max().unwrap_or(0),
         },
         leaf_depths / n_leaves.max(1),
     ))
@@ -1221,6 +1238,7 @@ mod tests {
                 ],
                 split: SplitRule::Lt,
                 missing,
+                nan: None,
                 aggregation: Aggregation::Sum { init: vec![0.0], n_classes: 1, transform: "identity".into(), default_n_trees: 1 },
                 types: vec!["link".into(), "response".into()],
                 default_type: "link".into(),
@@ -1369,6 +1387,52 @@ mod tests {
         let mut out = vec![0.0; 4];
         job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
         assert_eq!(out, vec![2.0, 1.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn lanes_reach_the_same_leaves_as_single_rows() {
+        let m = Model::from_doc(doc(MissingRule::Route)).unwrap();
+        let x = [0.1, 0.7, f64::NAN, 0.5, 0.1, 0.1, 0.9, 0.2, 0.3, 0.6, f64::NAN, 0.0, 0.4, 0.8, 0.1, 0.7, 0.2];
+        let f = ["a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b"];
+        let all = predict(&m, &x, f.iter().map(|s| Some(*s)).collect()).unwrap();
+        for (k, v) in all.iter().enumerate() {
+            assert_eq!(*v, predict(&m, &x[k..k + 1], vec![Some(f[k])]).unwrap()[0], "row {k}");
+        }
+    }
+
+    #[test]
+    fn nan_compare_sends_only_na_to_the_missing_child() {
+        let mut d = doc(MissingRule::Route);
+        if let Some(t) = d.trees.as_mut() {
+            t.nan = Some(NanRule::Compare);
+        }
+        let m = Model::from_doc(d).unwrap();
+        // NA takes the missing child; another NaN fails `x < 0.5` and goes right
+        let out = predict(&m, &[NA_REAL, f64::NAN, 0.1], vec![Some("a"), Some("a"), None]).unwrap();
+        assert_eq!(out, vec![9.0, 3.0, 0.0]);
+    }
+
+    #[test]
+    fn sum_adds_trees_to_init_in_order_and_names_each_n_trees() {
+        let mut d = doc(MissingRule::Route);
+        if let Some(t) = d.trees.as_mut() {
+            t.trees[0].value = vec![0.0, 1.0, 0.0, 1.0, 1.0, 1.0];
+            t.trees.push(t.trees[0].clone());
+            t.aggregation =
+                Aggregation::Sum { init: vec![1e16], n_classes: 1, transform: "identity".into(), default_n_trees: 2 };
+        }
+        let m = Model::from_doc(d).unwrap();
+        let x = [0.1];
+        let mut fr = Frame::new();
+        fr.push("x", Column::Real(&x));
+        fr.push("f", Column::Str(vec![Some("a")]));
+        let opts = PredictOptions { n_trees: Some(vec![2, 1]), ..Default::default() };
+        let job = m.prepare(&fr, &opts).unwrap();
+        assert_eq!(job.shape().dimnames, Some(vec![None, Some(vec!["2".to_string(), "1".to_string()])]));
+        let mut out = vec![0.0; 2];
+        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
+        // (1e16 + 1) + 1 rounds back to 1e16 at each step; 1e16 + (1 + 1) would not
+        assert_eq!(out, vec![1e16, 1e16]);
     }
 
     #[test]
