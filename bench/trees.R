@@ -35,8 +35,10 @@ fits <- list(
   gbm = gbm(form, data = train, distribution = "gaussian", n.trees = 500, interaction.depth = 3),
   rpart = rpart(form, data = train)
 )
-compile_time <- vapply(fits, function(f) system.time(fp_compile(f))[["elapsed"]], 0)
-models <- lapply(fits, fp_compile)
+# ranger keeps no record of its factor levels: they come from the training data
+compile <- function(name) if (name == "ranger") fp_compile(fits[[name]], data = train) else fp_compile(fits[[name]])
+compile_time <- vapply(names(fits), function(name) system.time(compile(name))[["elapsed"]], 0)
+models <- sapply(names(fits), compile, simplify = FALSE)
 native <- list(
   randomForest = function(d) predict(fits$randomForest, d),
   ranger = function(d) predict(fits$ranger, d, num.threads = 2)$predictions,

@@ -31,6 +31,10 @@ const LEAF: u32 = 1 << 31;
 const CAT: u32 = 1 << 30;
 /// The node must look for missing values (missing child, surrogates, stop).
 const ROUTE: u32 = 1 << 29;
+/// Categorical split whose `threshold` bits are the mask of the level codes
+/// that go left: every code the feature can take is below 64 and goes left
+/// or right, so the walk needs no set lookup (randomForest, ranger).
+const MASK: u32 = 1 << 28;
 const FMASK: u32 = (1 << 24) - 1;
 /// Rows walked together through one tree.
 const LANES: usize = 8;
@@ -694,8 +698,14 @@ impl TreeModel {
         }
         if f & CAT == 0 {
             let v = x[(f & FMASK) as usize];
-            // a routed node leaves the fast path only for a missing value
-            if f & ROUTE == 0 || !v.is_nan() {
+            if f & MASK != 0 {
+                // a level code (false for a missing one)
+                if v >= 0.0 {
+                    let left = n.threshold.to_bits() >> (v as u32) & 1 == 1;
+                    return n.left + u32::from(!left);
+                }
+            } else if f & ROUTE == 0 || !v.is_nan() {
+                // a routed node leaves the fast path only for a missing value
                 let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
                 return n.left + right as u32;
             }
@@ -708,8 +718,14 @@ impl TreeModel {
         let v = x[(n.feature & FMASK) as usize];
         let dir = if n.feature & CAT != 0 {
             tree.cats[n.threshold as usize].dir(v)
-        } else if self.is_missing(v) {
+        } else if self.is_missing(v) || (n.feature & MASK != 0 && !(v >= 0.0)) {
             Dir::Missing
+        } else if n.feature & MASK != 0 {
+            if n.threshold.to_bits() >> (v as u32) & 1 == 1 {
+                Dir::Left
+            } else {
+                Dir::Right
+            }
         } else if if LE { v <= n.threshold } else { v < n.threshold } {
             Dir::Left
         } else {
@@ -990,12 +1006,18 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
         let f = t.feature[i] as usize;
         let feat = features.get(f).ok_or_else(|| Error::invalid(format!("node {i} splits on unknown feature {f}")))?;
         let mut flags = f as u32;
-        let threshold = t.threshold[i];
+        let mut threshold = t.threshold[i];
         if feat.kind == FeatureKind::Categorical {
             if !(threshold >= 0.0) || threshold as usize >= cats.len() || threshold.fract() != 0.0 {
                 return Err(Error::invalid(format!("node {i} refers to category set {threshold}")));
             }
-            flags |= CAT;
+            match left_mask(&cats[threshold as usize], feat) {
+                Some(mask) => {
+                    flags |= MASK;
+                    threshold = f64::from_bits(mask);
+                }
+                None => flags |= CAT,
+            }
         } else if !threshold.is_finite() {
             return Err(Error::invalid(format!("node {i} has a non-finite threshold")));
         }
@@ -1041,6 +1063,25 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
         },
         leaf_depths / n_leaves.max(1),
     ))
+}
+
+/// The mask of the codes a set sends left, if every code the feature can
+/// take (its levels, plus one for unseen levels sorted last) is below 64
+/// and goes left or right.
+fn left_mask(set: &CatSet, feat: &Feature) -> Option<u64> {
+    let codes = feat.levels.as_ref().map_or(0, |l| l.len()) + usize::from(feat.unseen == Unseen::Last);
+    if codes == 0 || codes > 64 {
+        return None;
+    }
+    let mut mask = 0u64;
+    for c in 0..codes {
+        match set.dir(c as f64) {
+            Dir::Left => mask |= 1 << c,
+            Dir::Right => {}
+            Dir::Missing => return None,
+        }
+    }
+    Some(mask)
 }
 
 /// Node depths, if the tree can keep its own order: every split's children
@@ -1266,6 +1307,21 @@ mod tests {
             .unwrap();
         // "c" is in neither set: the categorical node has no missing route, so it stops there (value 0)
         assert_eq!(out, vec![1.0, 2.0, 3.0, 9.0, 3.0, 0.0]);
+    }
+
+    #[test]
+    fn full_partitions_walk_by_inline_mask() {
+        let mut d = doc(MissingRule::Route);
+        if let Some(t) = d.trees.as_mut() {
+            t.trees[0].categories = Some(vec![CategorySet { left: vec![0, 2], right: vec![1] }]);
+        }
+        let inputs = Inputs::new(d.inputs.clone()).unwrap();
+        let tm = TreeModel::new(d.trees.as_ref().unwrap(), &inputs).unwrap();
+        assert!(tm.trees[0].nodes.iter().any(|n| n.feature & MASK != 0 && n.feature & CAT == 0));
+        let m = Model::from_doc(d).unwrap();
+        let out = predict(&m, &[0.1, 0.1, 0.1, 0.1], vec![Some("a"), Some("b"), Some("c"), None]).unwrap();
+        // a missing level has no route at that node: the walk stops there (value 0)
+        assert_eq!(out, vec![1.0, 2.0, 1.0, 0.0]);
     }
 
     #[test]
