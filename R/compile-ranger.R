@@ -193,14 +193,19 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
   }
   # Node arrays stay doubles (ranger's storage; the engine reads whole
   # numbers as integers). The root is no node's child, so a left child 0
-  # marks a leaf. The split values double as the leaves' payload (the
-  # prediction, or the class): the engine reads a threshold only at a split
-  # and a value only at a leaf.
+  # marks a leaf. The split values are the splits' thresholds and the
+  # leaves' payload (the prediction, or the class); the engine reads a
+  # threshold only at a split and a value only at a leaf, so the other
+  # slots hold 0, which keeps the file small.
   leaf <- left == 0
   feature[leaf] <- -1
   left[leaf] <- -1
   right[leaf] <- -1
-  tree <- list(feature = feature, threshold = sv, left = left, right = right, value = sv)
+  threshold <- sv
+  threshold[leaf] <- 0
+  value <- sv
+  value[!leaf] <- 0
+  tree <- list(feature = feature, threshold = threshold, left = left, right = right, value = value)
   if (route) {
     # 0 in the third vector means the left child
     miss <- ch[[3L]]

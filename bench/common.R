@@ -6,10 +6,10 @@ suppressPackageStartupMessages({
 })
 
 bench_case <- function(label, native, fast, target, ambitious, min_time = 1, iterations = NULL) {
-  args <- list(native = native, fast = fast, check = FALSE, min_time = min_time,
-               memory = FALSE, filter_gc = FALSE, time_unit = "us")
+  args <- list(exprs = list(native = substitute(native), fast = substitute(fast)), env = parent.frame(),
+               check = FALSE, min_time = min_time, memory = FALSE, filter_gc = FALSE, time_unit = "us")
   if (!is.null(iterations)) args <- c(args, list(min_iterations = iterations, max_iterations = iterations))
-  b <- do.call(bench::mark, c(list(substitute(native), substitute(fast)), args[-(1:2)]))
+  b <- do.call(bench::mark, args)
   med <- as.numeric(b$median)
   row <- data.frame(case = label, predict = fmt_time(med[1]), predict_fast = fmt_time(med[2]),
                     ratio = sprintf("%.1fx", med[1] / med[2]),
