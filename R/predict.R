@@ -10,8 +10,11 @@
 #' @param newdata A data.frame, or a named list of columns of equal length.
 #'   Columns the model does not use are ignored; order does not matter. A
 #'   list of length-1 vectors is the fast path for single rows.
-#' @param type Prediction type, as in the model's `predict()`: `"response"`
-#'   for `lm`; `"link"` (the default) or `"response"` for `glm`.
+#' @param type Prediction type, as in the model's `predict()`, with the same
+#'   default: `"response"` for `lm`; `"link"` or `"response"` for `glm` and
+#'   `gbm`; `"vector"`, `"prob"`, `"class"` or `"matrix"` for `rpart`;
+#'   `"response"`, `"prob"` or `"vote"` for `randomForest`; `"response"`
+#'   for `ranger`. See `print(model)` for a model's types.
 #' @param ... Further arguments of the model's own `predict()` that
 #'   fastpredict reproduces: `n.trees` (gbm), `num.trees` (ranger),
 #'   `norm.votes` (randomForest). Any other argument is refused with an
@@ -21,8 +24,17 @@
 #'   else cross-validation, else all), without `predict.gbm()`'s message.
 #' @param threads Number of threads; default [fp_threads()]. Results do not
 #'   depend on it.
-#' @return A numeric vector with one value per row; `NA` where a column the
-#'   model uses is missing (as `predict()` with `na.action = na.pass`).
+#' @return What the model's own `predict()` returns for `type`, without row
+#'   names: a numeric vector with one value per row (linear models, rpart
+#'   `"vector"`, randomForest and ranger regression, gbm with one `n.trees`);
+#'   a factor with the class levels (rpart `"class"`, randomForest and ranger
+#'   classification); a matrix with one column per class (rpart `"prob"`,
+#'   randomForest `"prob"`/`"vote"` with class `"votes"`, ranger probability
+#'   forests) or per `n.trees` (gbm); for a multinomial gbm an array rows x
+#'   classes x `n.trees`. A row with a missing value gives `NA` where the
+#'   model's `predict()` does (linear models, randomForest's formula
+#'   interface); tree models otherwise route missing values as their package
+#'   does.
 #' @section Errors: Classed conditions, all inheriting from
 #'   `fastpredict_error`: `fastpredict_error_missing_column`,
 #'   `fastpredict_error_wrong_type`, `fastpredict_error_unseen_level`,
@@ -34,6 +46,12 @@
 #' m <- fp_compile(fit)
 #' predict_fast(m, mtcars[1:3, ], type = "response")
 #' predict_fast(m, list(wt = 2.5, hp = 110), type = "response")
+#'
+#' if (requireNamespace("rpart", quietly = TRUE)) {
+#'   tree <- fp_compile(rpart::rpart(Species ~ ., data = iris))
+#'   predict_fast(tree, iris[c(1, 51, 101), ])                  # class probabilities
+#'   predict_fast(tree, iris[c(1, 51, 101), ], type = "class")
+#' }
 predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   if (!inherits(model, "fp_model")) model <- fp_compile(model)
   # The per-row hot path: straight to the registered routine, and errors

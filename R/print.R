@@ -1,7 +1,8 @@
 #' Print a compiled model
 #'
-#' Shows the model kind, its family and link, the prediction types, the
-#' inputs it reads (with their types and levels) and the format version.
+#' Shows the model kind, its family and link (linear models) or its trees
+#' and classes (tree models), the prediction types, the inputs it reads
+#' (with their types and levels) and the format version.
 #'
 #' @param x An `fp_model`.
 #' @param ... Unused.
@@ -30,19 +31,28 @@ format.fp_model <- function(x, ...) {
       sprintf("  coefficients: %d%s", as.integer(i$n_coefficients),
               if (i$n_aliased > 0) sprintf(" (%d aliased, left out as predict() does)", as.integer(i$n_aliased)) else "")
     },
+    if (!is.null(i$n_trees)) {
+      sprintf("  trees: %s, %s nodes", format(i$n_trees, big.mark = ","), format(i$n_nodes, big.mark = ","))
+    },
+    if (!is.null(i$classes)) sprintf("  classes: %s", fp_shorten(i$classes)),
     sprintf("  inputs (%d):", length(i$inputs))
   )
   if (length(i$inputs)) {
     nm <- vapply(i$inputs, function(s) s$name, "")
     ty <- vapply(i$inputs, function(s) {
       lv <- s$levels
-      if (is.null(lv)) return(s$type)
-      shown <- if (length(lv) > 8) c(utils::head(lv, 8), sprintf("... (%d levels)", length(lv))) else lv
-      sprintf("%s [%s]", s$type, paste(shown, collapse = ", "))
+      if (length(lv) == 0) return(s$type)
+      sprintf("%s [%s]", s$type, fp_shorten(lv))
     }, "")
     lines <- c(lines, sprintf("    %-*s %s", max(nchar(nm)), nm, ty))
   }
   c(lines, sprintf("  format: %s %s; written by %s %s from %s %s in R %s",
                    i$format, i$format_version, p$name, p$version,
                    p$source_package %||% "?", p$source_package_version %||% "?", p$r_version %||% "?"))
+}
+
+# Up to 8 values, then their count.
+fp_shorten <- function(x) {
+  shown <- if (length(x) > 8) c(utils::head(x, 8), sprintf("... (%d levels)", length(x))) else x
+  paste(shown, collapse = ", ")
 }

@@ -15,3 +15,13 @@ test_that("print() shows kind, family, link, types, inputs and format", {
   expect_match(out2, "f +factor \\[a, b, c, d, e, f, g, h, \\.\\.\\. \\(10 levels\\)\\]", all = FALSE)
   expect_match(out2, "1 aliased", all = FALSE)
 })
+
+test_that("print() of a tree model shows its trees, nodes and classes", {
+  skip_if_not_installed("rpart")
+  m <- fp_compile(rpart::rpart(Species ~ ., data = iris))
+  out <- capture.output(print(m))
+  expect_match(out[1], "trees model from rpart")
+  expect_match(out, "\"prob\" \\(default\\)", all = FALSE)
+  expect_match(out, "trees: 1, [0-9]+ nodes", all = FALSE)
+  expect_match(out, "classes: setosa, versicolor, virginica", all = FALSE)
+})
