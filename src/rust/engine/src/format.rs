@@ -280,11 +280,12 @@ pub enum SplitRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingRule {
-    /// Per node: the `missing` child, else the surrogates, else stop at the
-    /// node and predict its own value.
+    /// Per node: the surrogates in order, else the `missing` child, else
+    /// stop at the node and predict its own value.
     Route,
     /// A row with any missing feature predicts NA (randomForest's formula
-    /// interface, which drops such rows).
+    /// interface, which drops such rows). Only with the aggregations
+    /// `mean`, `votes` and `prob_mean`.
     NaRow,
     /// Any missing feature value is an error (randomForest's x/y
     /// interface, ranger without a learned default).
@@ -310,7 +311,7 @@ pub struct FeatureSpec {
     /// Training levels, in code order (codes are 0-based): matched by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub levels: Option<Vec<String>>,
-    /// For `codes`: the number added to the 0-based level code.
+    /// For `codes` only: the number added to the 0-based level code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_offset: Option<f64>,
     /// A level not in `levels`: "error" (default), "missing", or "last"

@@ -167,6 +167,9 @@ impl TreeModel {
                 if f.kind != FeatureKind::Numeric && levels.is_none() {
                     return Err(Error::invalid(format!("feature '{}' needs its levels", f.input)));
                 }
+                if f.code_offset.is_some_and(|o| f.kind != FeatureKind::Codes || !o.is_finite()) {
+                    return Err(Error::invalid(format!("feature '{}': 'code_offset' is for codes features", f.input)));
+                }
                 Ok(Feature {
                     input: inputs.index(&f.input)?,
                     column: f.input.clone(),
@@ -192,6 +195,33 @@ impl TreeModel {
         }
         if matches!(spec.aggregation, Aggregation::ProbMean) && n_probs != n_classes {
             return Err(Error::invalid("'probs' must have one column per class"));
+        }
+        if let Aggregation::Votes { cutoff: Some(c) } = &spec.aggregation {
+            if c.len() != n_classes {
+                return Err(Error::invalid("'cutoff' needs one value per class"));
+            }
+        }
+        if spec.missing == MissingRule::NaRow
+            && !matches!(spec.aggregation, Aggregation::Mean { .. } | Aggregation::Votes { .. } | Aggregation::ProbMean)
+        {
+            return Err(Error::invalid("missing = \"na_row\" goes with the mean, votes and prob_mean aggregations"));
+        }
+        // Class indices a prediction reads: every node of a single tree (a
+        // walk may stop anywhere), the leaves of a vote.
+        let class_values = match spec.aggregation {
+            Aggregation::Single if n_classes > 0 && spec.types.iter().any(|t| t == "class") => Some(false),
+            Aggregation::Votes { .. } => Some(true),
+            _ => None,
+        };
+        if let Some(leaves_only) = class_values {
+            for (k, t) in spec.trees.iter().enumerate() {
+                let bad = t.value.iter().zip(&t.feature).find(|(v, f)| {
+                    (!leaves_only || **f < 0) && !(v.fract() == 0.0 && **v >= 1.0 && **v <= n_classes as f64)
+                });
+                if let Some((v, _)) = bad {
+                    return Err(Error::invalid(format!("tree {}: {v} is no class index (1 to {n_classes})", k + 1)));
+                }
+            }
         }
         let route = spec.missing == MissingRule::Route;
         let build = |(k, t): (usize, &TreeSpec)| {
@@ -1489,6 +1519,38 @@ mod tests {
         job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
         // (1e16 + 1) + 1 rounds back to 1e16 at each step; 1e16 + (1 + 1) would not
         assert_eq!(out, vec![1e16, 1e16]);
+    }
+
+    #[test]
+    fn documents_that_would_predict_wrongly_are_refused() {
+        let refused = |edit: &dyn Fn(&mut TreesSpec)| {
+            let mut d = doc(MissingRule::Route);
+            if let Some(t) = d.trees.as_mut() {
+                edit(t);
+            }
+            Model::from_doc(d).is_err()
+        };
+        let votes = |t: &mut TreesSpec| {
+            t.aggregation = Aggregation::Votes { cutoff: None };
+            t.types = vec!["response".into()];
+            t.default_type = "response".into();
+            t.classes = Some(vec!["p".into(), "q".into(), "r".into()]);
+            t.missing = MissingRule::NaRow;
+            t.trees[0].missing = None;
+            t.trees[0].value[4] = 1.0;
+        };
+        // the base document for these edits is valid
+        assert!(!refused(&|t| votes(t)));
+        assert!(refused(&|t| {
+            votes(t);
+            t.aggregation = Aggregation::Votes { cutoff: Some(vec![0.5, 0.5]) };
+        }));
+        assert!(refused(&|t| {
+            votes(t);
+            t.trees[0].value[5] = 4.0;
+        }));
+        assert!(refused(&|t| t.missing = MissingRule::NaRow));
+        assert!(refused(&|t| t.features[1].code_offset = Some(1.0)));
     }
 
     #[test]
