@@ -35,7 +35,7 @@ fi
 
 PATH="$PATH:$HOME/.cargo/bin"
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "fastpredict needs Rust (cargo and rustc >= 1.80). Install it from https://rustup.rs"
+  echo "fastpredict needs Rust (cargo and rustc >= 1.83). Install it from https://rustup.rs"
   exit 1
 fi
 exit 0

@@ -104,14 +104,12 @@ impl fmt::Display for Error {
             Error::WrongType { column, expected, found } => {
                 write!(f, "column '{column}' must be {expected}, but {found} was supplied")
             }
-            Error::UnseenLevel { column, level } => write!(
-                f,
-                "column '{column}' has level '{level}', which the model did not see in training"
-            ),
-            Error::LengthMismatch { column, expected, found } => write!(
-                f,
-                "column '{column}' has {found} values, but other columns have {expected}"
-            ),
+            Error::UnseenLevel { column, level } => {
+                write!(f, "column '{column}' has level '{level}', which the model did not see in training")
+            }
+            Error::LengthMismatch { column, expected, found } => {
+                write!(f, "column '{column}' has {found} values, but other columns have {expected}")
+            }
             Error::CorruptFile { file, detail } => {
                 write!(f, "{} is corrupt or not a fastpredict model: {detail}", describe_file(file))
             }

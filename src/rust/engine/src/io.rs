@@ -120,7 +120,8 @@ pub fn write_file(doc: &ModelDoc, path: &Path, gzip: bool) -> Result<()> {
     let io_err = |e: std::io::Error| Error::Io { file: name.clone(), detail: e.to_string() };
     let bytes = if gzip { to_gzip(doc)? } else { to_json(doc, false)?.into_bytes() };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().ok_or_else(|| Error::Io { file: name.clone(), detail: "not a file path".into() })?;
+    let file_name =
+        path.file_name().ok_or_else(|| Error::Io { file: name.clone(), detail: "not a file path".into() })?;
     let tmp = dir.join(format!(".{}.tmp-{}", file_name.to_string_lossy(), std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
@@ -185,7 +186,10 @@ fn json_pieces(doc: &ModelDoc) -> Result<Option<(String, Vec<String>, String)>> 
     let at = text[section..].find("\"trees\":[]").map(|p| section + p + "\"trees\":[".len());
     let at = at.ok_or_else(|| Error::invalid("tree list not found"))?;
     let trees = parallel::pool(parallel::default_threads())?.install(|| {
-        spec.trees.par_iter().map(|t| serde_json::to_string(t).map_err(|e| Error::invalid(e.to_string()))).collect::<Result<Vec<_>>>()
+        spec.trees
+            .par_iter()
+            .map(|t| serde_json::to_string(t).map_err(|e| Error::invalid(e.to_string())))
+            .collect::<Result<Vec<_>>>()
     })?;
     Ok(Some((text[..at].to_string(), trees, text[at..].to_string())))
 }
@@ -261,7 +265,8 @@ fn split_members(bytes: &[u8]) -> Option<Vec<(usize, usize, u8)>> {
 }
 
 fn inflate_member(member: &[u8]) -> Result<Vec<u8>> {
-    let damaged = |what: &str| Error::CorruptFile { file: String::new(), detail: format!("gzip data is damaged ({what})") };
+    let damaged =
+        |what: &str| Error::CorruptFile { file: String::new(), detail: format!("gzip data is damaged ({what})") };
     let n = member.len();
     let want_crc = u32::from_le_bytes(member[n - 8..n - 4].try_into().map_err(|_| damaged("short member"))?);
     let want_len = u32::from_le_bytes(member[n - 4..].try_into().map_err(|_| damaged("short member"))?);
@@ -319,79 +324,4 @@ fn from_members(bytes: &[u8], members: &[(usize, usize, u8)]) -> Result<ModelDoc
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::format::*;
-    use flate2::write::GzEncoder;
-
-    /// A stump forest big enough to be split into several members.
-    fn forest(ntrees: usize) -> ModelDoc {
-        let tree = |k: usize| TreeSpec {
-            feature: vec![0, -1, -1],
-            threshold: vec![k as f64 / 7.0, 0.0, 0.0],
-            left: vec![1, -1, -1],
-            right: vec![2, -1, -1],
-            missing: None,
-            value: vec![0.0, -(k as f64) * 0.1, k as f64 * 0.3 + 1e-17],
-            probs: None,
-            matrix: None,
-            categories: None,
-            surrogates: None,
-        };
-        ModelDoc {
-            format: FORMAT_NAME.into(),
-            format_version: format_version(),
-            producer: Producer::default(),
-            kind: ModelKind::Trees,
-            inputs: vec![InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None }],
-            linear: None,
-            trees: Some(TreesSpec {
-                algorithm: "randomForest".into(),
-                features: vec![FeatureSpec { input: "x".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None }],
-                split: SplitRule::Le,
-                missing: MissingRule::NaRow,
-                nan: None,
-                aggregation: Aggregation::Mean { bias: None },
-                types: vec!["response".into()],
-                default_type: "response".into(),
-                classes: None,
-                trees: (0..ntrees).map(tree).collect(),
-            }),
-            extensions: Default::default(),
-        }
-    }
-
-    #[test]
-    fn split_gzip_round_trips_and_is_plain_gzip() {
-        let doc = forest(60_000);
-        let bytes = to_gzip(&doc).unwrap();
-        let members = split_members(&bytes).unwrap();
-        assert!(members.len() > 3, "expected several members, got {}", members.len());
-        assert_eq!(from_file_bytes(bytes.clone()).unwrap(), doc);
-        // any gzip reader sees the same JSON as the uncompressed file
-        assert_eq!(maybe_gunzip(bytes).unwrap(), to_json(&doc, false).unwrap().into_bytes());
-    }
-
-    #[test]
-    fn ordinary_gzip_is_read_too() {
-        let doc = forest(10);
-        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
-        enc.write_all(to_json(&doc, true).unwrap().as_bytes()).unwrap();
-        let bytes = enc.finish().unwrap();
-        assert!(split_members(&bytes).is_none());
-        assert_eq!(from_file_bytes(bytes).unwrap(), doc);
-    }
-
-    #[test]
-    fn damaged_members_are_corrupt_files() {
-        let doc = forest(60_000);
-        let mut bytes = to_gzip(&doc).unwrap();
-        let members = split_members(&bytes).unwrap();
-        let (a, b, _) = members[1];
-        bytes[(a + b) / 2] ^= 0x55;
-        assert!(matches!(from_file_bytes(bytes), Err(Error::CorruptFile { .. })));
-        let bytes = to_gzip(&doc).unwrap();
-        let cut = bytes[..bytes.len() - 100].to_vec();
-        assert!(matches!(from_file_bytes(cut), Err(Error::CorruptFile { .. })));
-    }
-}
+mod tests;

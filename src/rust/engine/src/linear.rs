@@ -39,11 +39,26 @@ pub struct LinearModel {
 #[derive(Debug, Clone)]
 enum Var {
     Numeric(CExpr),
-    Poly { arg: CExpr, alpha: Vec<f64>, norm2: Vec<f64> },
-    PolyRaw { arg: CExpr, degree: usize },
-    Spline { arg: CExpr, spline: Spline },
+    Poly {
+        arg: CExpr,
+        alpha: Vec<f64>,
+        norm2: Vec<f64>,
+    },
+    PolyRaw {
+        arg: CExpr,
+        degree: usize,
+    },
+    Spline {
+        arg: CExpr,
+        spline: Spline,
+    },
     /// `slot` indexes the per-call factor codes.
-    Factor { input: usize, levels: Levels, column: String, slot: usize },
+    Factor {
+        input: usize,
+        levels: Levels,
+        column: String,
+        slot: usize,
+    },
 }
 
 impl Var {
@@ -106,11 +121,7 @@ impl LinearModel {
         }
         let resolve = |n: &str| inputs.index(n);
         let mut nslots = 0;
-        let vars = spec
-            .variables
-            .iter()
-            .map(|v| compile_var(v, &resolve, &mut nslots))
-            .collect::<Result<Vec<_>>>()?;
+        let vars = spec.variables.iter().map(|v| compile_var(v, &resolve, &mut nslots)).collect::<Result<Vec<_>>>()?;
 
         let mut covered = vec![false; ncoef];
         let intercept = if spec.intercept {
@@ -437,7 +448,9 @@ fn build_term(
                         }
                         let nc = c[0].len();
                         if c.iter().any(|r| r.len() != nc || r.iter().any(|x| !x.is_finite())) {
-                            return Err(Error::invalid(format!("factor '{label}': ragged or non-finite contrast matrix")));
+                            return Err(Error::invalid(format!(
+                                "factor '{label}': ragged or non-finite contrast matrix"
+                            )));
                         }
                         (nc, c.iter().flatten().copied().collect())
                     }
@@ -545,107 +558,18 @@ fn build_term(
         .collect();
     // drop combinations whose coefficients are all aliased
     let keep: Vec<usize> = (0..n_num_combos).filter(|&j| live[j]).collect();
-    let entries: Vec<usize> = (0..=n_level_combos).flat_map(|lc| keep.iter().map(move |&j| lc * n_num_combos + j)).collect();
+    let entries: Vec<usize> =
+        (0..=n_level_combos).flat_map(|lc| keep.iter().map(move |&j| lc * n_num_combos + j)).collect();
     let table = entries.iter().map(|&e| table[e]).collect();
     // Only terms with factors fold codings into the table.
-    let unfolded = if factors.is_empty() { Vec::new() } else { entries.iter().map(|&e| std::mem::take(&mut unfolded[e])).collect() };
+    let unfolded = if factors.is_empty() {
+        Vec::new()
+    } else {
+        entries.iter().map(|&e| std::mem::take(&mut unfolded[e])).collect()
+    };
     let combos = keep.iter().map(|&j| combos_all[j].clone()).collect();
     Ok(Some(Term { factors, n_level_combos, combos, table, unfolded }))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::expr::Expr;
-    use crate::format::{InputSpec, InputType, TermFactor, TermSpec};
-    use crate::frame::{Column, Frame};
-
-    fn spec_x_f() -> (LinearSpec, Inputs) {
-        // y ~ x * f with f in {a, b, c}, treatment contrasts
-        let contr = vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![0.0, 1.0]];
-        let spec = LinearSpec {
-            family: "gaussian".into(),
-            link: "identity".into(),
-            types: vec!["response".into()],
-            default_type: "response".into(),
-            intercept: true,
-            coefficients: vec![Some(1.0), Some(2.0), Some(10.0), None, Some(0.5), Some(-0.5)],
-            coefficient_names: ["(Intercept)", "x", "fb", "fc", "x:fb", "x:fc"].iter().map(|s| s.to_string()).collect(),
-            variables: vec![
-                VariableSpec::Numeric { label: "x".into(), expr: Expr::input("x") },
-                VariableSpec::Factor {
-                    label: "f".into(),
-                    input: "f".into(),
-                    levels: vec!["a".into(), "b".into(), "c".into()],
-                    contrasts: Some(contr),
-                },
-            ],
-            terms: vec![
-                TermSpec { label: "x".into(), factors: vec![TermFactor { variable: 0, coding: None }], columns: vec![1] },
-                TermSpec {
-                    label: "f".into(),
-                    factors: vec![TermFactor { variable: 1, coding: Some(Coding::Contrasts) }],
-                    columns: vec![2, 3],
-                },
-                TermSpec {
-                    label: "x:f".into(),
-                    factors: vec![
-                        TermFactor { variable: 0, coding: None },
-                        TermFactor { variable: 1, coding: Some(Coding::Contrasts) },
-                    ],
-                    columns: vec![4, 5],
-                },
-            ],
-            offsets: vec![],
-        };
-        let inputs = Inputs::new(vec![
-            InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None },
-            InputSpec { name: "f".into(), kind: InputType::Factor, levels: Some(vec!["a".into(), "b".into(), "c".into()]) },
-        ])
-        .unwrap();
-        (spec, inputs)
-    }
-
-    fn run(m: &LinearModel, inputs: &Inputs, fr: &Frame) -> Vec<f64> {
-        let b = inputs.bind(fr).unwrap();
-        let codes = m.prepare(&b).unwrap();
-        let mut out = vec![0.0; b.nrows()];
-        m.predict_rows(&b, &codes, false, 0..b.nrows(), &mut out);
-        out
-    }
-
-    #[test]
-    fn interaction_with_aliased_column() {
-        let (spec, inputs) = spec_x_f();
-        let m = LinearModel::new(&spec, &inputs).unwrap();
-        let x = [1.0, 2.0, 3.0, f64::NAN];
-        let mut fr = Frame::new();
-        fr.push("x", Column::Real(&x));
-        fr.push("f", Column::Str(vec![Some("a"), Some("b"), Some("c"), Some("a")]));
-        let out = run(&m, &inputs, &fr);
-        assert_eq!(out[0], 1.0 + 2.0);
-        assert_eq!(out[1], 1.0 + 4.0 + 10.0 + 1.0);
-        // fc is aliased: only the intercept, x and x:fc count
-        assert_eq!(out[2], 1.0 + 6.0 - 1.5);
-        assert!(out[3].is_nan());
-    }
-
-    #[test]
-    fn missing_level_gives_na() {
-        let (spec, inputs) = spec_x_f();
-        let m = LinearModel::new(&spec, &inputs).unwrap();
-        let x = [1.0];
-        let mut fr = Frame::new();
-        fr.push("x", Column::Real(&x));
-        fr.push("f", Column::Str(vec![None]));
-        let out = run(&m, &inputs, &fr);
-        assert!(crate::expr::is_na_real(out[0]));
-    }
-
-    #[test]
-    fn inconsistent_terms_are_refused() {
-        let (mut spec, inputs) = spec_x_f();
-        spec.terms[1].columns = vec![2];
-        assert!(LinearModel::new(&spec, &inputs).is_err());
-    }
-}
+mod tests;

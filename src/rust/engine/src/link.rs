@@ -58,7 +58,7 @@ impl Link {
             }
             Link::Probit => pnorm(eta.clamp(-PROBIT_THRESH, PROBIT_THRESH)),
             Link::Cauchit => pcauchy(eta.clamp(-CAUCHIT_THRESH, CAUCHIT_THRESH)),
-            Link::Cloglog => (-(-eta.exp()).exp_m1()).min(1.0 - DBL_EPSILON).max(DBL_EPSILON),
+            Link::Cloglog => (-(-eta.exp()).exp_m1()).clamp(DBL_EPSILON, 1.0 - DBL_EPSILON),
             Link::Log => eta.exp().max(DBL_EPSILON),
             Link::Inverse => 1.0 / eta,
             Link::InverseSquare => 1.0 / eta.sqrt(),
@@ -88,17 +88,4 @@ pub fn pcauchy(x: f64) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_values() {
-        assert_eq!(Link::Logit.inverse(0.0), 0.5);
-        assert!((pnorm(1.959963984540054) - 0.975).abs() < 1e-15);
-        assert!((pnorm(-8.0) - 6.220960574271785e-16).abs() < 1e-28);
-        assert_eq!(Link::Cauchit.inverse(0.0), 0.5);
-        assert_eq!(Link::Log.inverse(-1000.0), f64::EPSILON);
-        assert_eq!(Link::Sqrt.inverse(3.0), 9.0);
-        assert!(Link::from_name("power(2)").is_err());
-    }
-}
+mod tests;

@@ -92,11 +92,13 @@ impl Model {
         let inputs = Inputs::new(doc.inputs.clone())?;
         let body = match doc.kind {
             ModelKind::Linear => {
-                let spec = doc.linear.as_ref().ok_or_else(|| Error::invalid("kind 'linear' without a 'linear' section"))?;
+                let spec =
+                    doc.linear.as_ref().ok_or_else(|| Error::invalid("kind 'linear' without a 'linear' section"))?;
                 Body::Linear(LinearModel::new(spec, &inputs)?)
             }
             ModelKind::Trees => {
-                let spec = doc.trees.as_ref().ok_or_else(|| Error::invalid("kind 'trees' without a 'trees' section"))?;
+                let spec =
+                    doc.trees.as_ref().ok_or_else(|| Error::invalid("kind 'trees' without a 'trees' section"))?;
                 Body::Trees(TreeModel::new(spec, &inputs)?)
             }
         };
@@ -158,7 +160,9 @@ impl Model {
                 }
                 None
             }
-            Body::Trees(m) => Some(m.plan(&type_, &TreeOptions { n_trees: opts.n_trees.clone(), norm_votes: opts.norm_votes })?),
+            Body::Trees(m) => {
+                Some(m.plan(&type_, &TreeOptions { n_trees: opts.n_trees.clone(), norm_votes: opts.norm_votes })?)
+            }
         };
         let bound = self.inputs.bind(frame)?;
         let state = match (&self.body, state) {

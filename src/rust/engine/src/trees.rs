@@ -507,9 +507,7 @@ impl TreeModel {
         let width = plan.acc_width(self);
         match &self.agg {
             // start from init and add tree by tree, the order gbm sums in
-            Aggregation::Sum { init, .. } => {
-                acc.chunks_mut(width).for_each(|a| a.copy_from_slice(&init[..width]))
-            }
+            Aggregation::Sum { init, .. } => acc.chunks_mut(width).for_each(|a| a.copy_from_slice(&init[..width])),
             _ => acc.iter_mut().for_each(|a| *a = 0.0),
         }
         for (t, tree) in self.trees.iter().enumerate().take(plan.trees_used(self)) {
@@ -924,7 +922,13 @@ fn load_plan(features: &[Feature], trees: &[Tree], route: bool) -> (Vec<usize>, 
 
 /// Check a tree and lay it out breadth-first with adjacent children.
 /// Returns the tree and its mean leaf depth.
-fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n_matrix: usize) -> Result<(Tree, usize)> {
+fn build_tree(
+    t: &TreeSpec,
+    features: &[Feature],
+    route: bool,
+    n_probs: usize,
+    n_matrix: usize,
+) -> Result<(Tree, usize)> {
     let n = t.feature.len();
     if n == 0 {
         return Err(Error::invalid("empty tree"));
@@ -936,7 +940,9 @@ fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, n_probs: usize, n
     } else {
         (&t.left, &t.right)
     };
-    for (name, len) in [("threshold", t.threshold.len()), ("left", left.len()), ("right", right.len()), ("value", t.value.len())] {
+    for (name, len) in
+        [("threshold", t.threshold.len()), ("left", left.len()), ("right", right.len()), ("value", t.value.len())]
+    {
         if len != n {
             return Err(Error::invalid(format!("'{name}' has {len} entries for {n} nodes")));
         }
@@ -1117,7 +1123,12 @@ fn left_mask(set: &CatSet, feat: &Feature) -> Option<u64> {
 /// Node depths, if the tree can keep its own order: every split's children
 /// adjacent (right = left + 1), after it, each with one parent, and no
 /// distinct missing child. `None` otherwise.
-fn adjacent_layout(t: &TreeSpec, left: &[i32], right: &[i32], missing_of: &dyn Fn(usize) -> Option<i32>) -> Option<Vec<usize>> {
+fn adjacent_layout(
+    t: &TreeSpec,
+    left: &[i32],
+    right: &[i32],
+    missing_of: &dyn Fn(usize) -> Option<i32>,
+) -> Option<Vec<usize>> {
     let n = t.feature.len();
     let mut depth = vec![usize::MAX; n];
     depth[0] = 0;
@@ -1142,7 +1153,13 @@ fn adjacent_layout(t: &TreeSpec, left: &[i32], right: &[i32], missing_of: &dyn F
     Some(depth.into_iter().map(|d| if d == usize::MAX { 0 } else { d }).collect())
 }
 
-fn build_surrogates(s: &Surrogates, n: usize, order: &[usize], features: &[Feature], n_cats: usize) -> Result<(Vec<u32>, Vec<Surrogate>)> {
+fn build_surrogates(
+    s: &Surrogates,
+    n: usize,
+    order: &[usize],
+    features: &[Feature],
+    n_cats: usize,
+) -> Result<(Vec<u32>, Vec<Surrogate>)> {
     if s.start.len() != n + 1 || s.start.windows(2).any(|w| w[0] > w[1]) {
         return Err(Error::invalid("surrogate 'start' must have one more entry than nodes, increasing"));
     }
@@ -1161,7 +1178,12 @@ fn build_surrogates(s: &Surrogates, n: usize, order: &[usize], features: &[Featu
             if categorical && !(s.threshold[e] >= 0.0 && (s.threshold[e] as usize) < n_cats) {
                 return Err(Error::invalid("surrogate refers to a missing category set"));
             }
-            out.push(Surrogate { feature: f as u32, threshold: s.threshold[e], categorical, less_left: s.less_left[e] });
+            out.push(Surrogate {
+                feature: f as u32,
+                threshold: s.threshold[e],
+                categorical,
+                less_left: s.less_left[e],
+            });
         }
         start.push(out.len() as u32);
     }
@@ -1219,7 +1241,11 @@ struct TreeScratch {
 
 impl TreeScratch {
     fn new(block: usize, nf: usize, plan: &Plan, m: &TreeModel) -> TreeScratch {
-        TreeScratch { xs: vec![0.0; block * nf], leaves: vec![0; block], acc: vec![0.0; block * plan.acc_width(m).max(1)] }
+        TreeScratch {
+            xs: vec![0.0; block * nf],
+            leaves: vec![0; block],
+            acc: vec![0.0; block * plan.acc_width(m).max(1)],
+        }
     }
 }
 
@@ -1263,307 +1289,4 @@ impl OutWriter {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::format::{CategorySet, FeatureSpec, InputSpec, InputType, Surrogates};
-    use crate::frame::{Column, Frame};
-    use crate::model::{Model, OutBuf, PredictOptions};
-    use crate::format::{ModelDoc, ModelKind, Producer};
-
-    /// x < 0.5 ? (f in {a} ? 1 : 2) : 3, with a missing node 4 (value 9)
-    /// on the root, as gbm lays it out (left, right, missing).
-    fn doc(missing: MissingRule) -> ModelDoc {
-        let tree = TreeSpec {
-            feature: vec![0, -1, 1, -1, -1, -1],
-            threshold: vec![0.5, 0.0, 0.0, 0.0, 0.0, 0.0],
-            left: vec![2, -1, 3, -1, -1, -1],
-            right: vec![5, -1, 1, -1, -1, -1],
-            missing: if missing == MissingRule::Route { Some(vec![4, -1, -1, -1, -1, -1]) } else { None },
-            value: vec![0.0, 2.0, 0.0, 1.0, 9.0, 3.0],
-            probs: None,
-            matrix: None,
-            categories: Some(vec![CategorySet { left: vec![0], right: vec![1] }]),
-            surrogates: None,
-        };
-        ModelDoc {
-            format: crate::format::FORMAT_NAME.into(),
-            format_version: crate::format::format_version(),
-            producer: Producer::default(),
-            kind: ModelKind::Trees,
-            inputs: vec![
-                InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None },
-                InputSpec { name: "f".into(), kind: InputType::Factor, levels: Some(vec!["a".into(), "b".into(), "c".into()]) },
-            ],
-            linear: None,
-            trees: Some(TreesSpec {
-                algorithm: "gbm".into(),
-                features: vec![
-                    FeatureSpec { input: "x".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None },
-                    FeatureSpec {
-                        input: "f".into(),
-                        kind: FeatureKind::Categorical,
-                        levels: Some(vec!["a".into(), "b".into(), "c".into()]),
-                        code_offset: None,
-                        unseen: None,
-                    },
-                ],
-                split: SplitRule::Lt,
-                missing,
-                nan: None,
-                aggregation: Aggregation::Sum { init: vec![0.0], n_classes: 1, transform: "identity".into(), default_n_trees: 1 },
-                types: vec!["link".into(), "response".into()],
-                default_type: "link".into(),
-                classes: None,
-                trees: vec![tree],
-            }),
-            extensions: Default::default(),
-        }
-    }
-
-    fn predict(m: &Model, x: &[f64], f: Vec<Option<&str>>) -> crate::error::Result<Vec<f64>> {
-        let mut fr = Frame::new();
-        fr.push("x", Column::Real(x));
-        fr.push("f", Column::Str(f));
-        let job = m.prepare(&fr, &PredictOptions::default())?;
-        let mut out = vec![0.0; job.nrows()];
-        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false))?;
-        Ok(out)
-    }
-
-    #[test]
-    fn routes_numeric_categorical_and_missing() {
-        let m = Model::from_doc(doc(MissingRule::Route)).unwrap();
-        let out = predict(&m, &[0.1, 0.1, 0.7, f64::NAN, 0.5, 0.1], vec![Some("a"), Some("b"), Some("a"), Some("a"), Some("b"), Some("c")])
-            .unwrap();
-        // "c" is in neither set: the categorical node has no missing route, so it stops there (value 0)
-        assert_eq!(out, vec![1.0, 2.0, 3.0, 9.0, 3.0, 0.0]);
-    }
-
-    #[test]
-    fn full_partitions_walk_by_inline_mask() {
-        let mut d = doc(MissingRule::Route);
-        if let Some(t) = d.trees.as_mut() {
-            t.trees[0].categories = Some(vec![CategorySet { left: vec![0, 2], right: vec![1] }]);
-        }
-        let inputs = Inputs::new(d.inputs.clone()).unwrap();
-        let tm = TreeModel::new(d.trees.as_ref().unwrap(), &inputs).unwrap();
-        assert!(tm.trees[0].nodes.iter().any(|n| n.feature & MASK != 0 && n.feature & CAT == 0));
-        let m = Model::from_doc(d).unwrap();
-        let out = predict(&m, &[0.1, 0.1, 0.1, 0.1], vec![Some("a"), Some("b"), Some("c"), None]).unwrap();
-        // a missing level has no route at that node: the walk stops there (value 0)
-        assert_eq!(out, vec![1.0, 2.0, 1.0, 0.0]);
-    }
-
-    #[test]
-    fn missing_rules_na_row_and_error() {
-        let mut d = doc(MissingRule::NaRow);
-        if let Some(t) = d.trees.as_mut() {
-            t.aggregation = Aggregation::Mean { bias: None };
-            t.types = vec!["response".into()];
-            t.default_type = "response".into();
-        }
-        let m = Model::from_doc(d.clone()).unwrap();
-        let out = predict(&m, &[0.1, f64::NAN], vec![Some("a"), Some("a")]).unwrap();
-        assert_eq!(out[0], 1.0);
-        assert!(out[1].is_nan());
-        if let Some(t) = d.trees.as_mut() {
-            t.missing = MissingRule::Error;
-        }
-        let m = Model::from_doc(d).unwrap();
-        assert!(predict(&m, &[0.1, f64::NAN], vec![Some("a"), Some("a")]).is_err());
-    }
-
-    /// rpart-like: x < 0.5 ? 1 : 2 at the root (value 0), with a surrogate
-    /// on z (z < 3 goes right) and no majority child; a categorical input u
-    /// that no split reads.
-    fn surrogate_doc() -> ModelDoc {
-        let mut d = doc(MissingRule::Route);
-        d.inputs.push(InputSpec { name: "z".into(), kind: InputType::Numeric, levels: None });
-        let t = d.trees.as_mut().unwrap();
-        t.algorithm = "rpart".into();
-        t.features = vec![
-            FeatureSpec { input: "x".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None },
-            FeatureSpec { input: "z".into(), kind: FeatureKind::Numeric, levels: None, code_offset: None, unseen: None },
-            FeatureSpec {
-                input: "f".into(),
-                kind: FeatureKind::Categorical,
-                levels: Some(vec!["a".into(), "b".into(), "c".into()]),
-                code_offset: None,
-                unseen: None,
-            },
-        ];
-        t.aggregation = Aggregation::Single;
-        t.types = vec!["vector".into()];
-        t.default_type = "vector".into();
-        t.trees = vec![TreeSpec {
-            feature: vec![0, -1, -1],
-            threshold: vec![0.5, 0.0, 0.0],
-            left: vec![1, -1, -1],
-            right: vec![2, -1, -1],
-            missing: Some(vec![-1, -1, -1]),
-            value: vec![0.0, 1.0, 2.0],
-            probs: None,
-            matrix: None,
-            categories: None,
-            surrogates: Some(Surrogates { start: vec![0, 1, 1, 1], feature: vec![1], threshold: vec![3.0], less_left: vec![false] }),
-        }];
-        d
-    }
-
-    fn predict_xz(m: &Model, x: &[f64], z: &[f64]) -> Vec<f64> {
-        let mut fr = Frame::new();
-        fr.push("x", Column::Real(x));
-        fr.push("z", Column::Real(z));
-        fr.push("f", Column::Str(vec![Some("a"); x.len()]));
-        let job = m.prepare(&fr, &PredictOptions::default()).unwrap();
-        let mut out = vec![0.0; job.nrows()];
-        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
-        out
-    }
-
-    #[test]
-    fn routed_numeric_nodes_compare_strictly_and_route_only_missing_values() {
-        let m = Model::from_doc(surrogate_doc()).unwrap();
-        let nan = f64::NAN;
-        let x = [0.5, 0.4999, f64::NEG_INFINITY, f64::INFINITY, nan, nan, nan, 0.1];
-        let z = [9.0, 9.0, 9.0, 9.0, 1.0, 5.0, nan, nan];
-        assert_eq!(predict_xz(&m, &x, &z), vec![2.0, 1.0, 1.0, 2.0, 2.0, 1.0, 0.0, 1.0]);
-    }
-
-    fn plan_of(d: &ModelDoc) -> (Vec<usize>, Vec<usize>) {
-        let m = TreeModel::new(d.trees.as_ref().unwrap(), &Inputs::new(d.inputs.clone()).unwrap()).unwrap();
-        (m.eager, m.lazy)
-    }
-
-    #[test]
-    fn surrogate_only_features_load_for_rows_with_a_missing_value() {
-        // x is read by the split, z only by its surrogate, f by nothing
-        let d = surrogate_doc();
-        assert_eq!(plan_of(&d), (vec![0], vec![1]));
-        let m = Model::from_doc(d.clone()).unwrap();
-        let nan = f64::NAN;
-        // more than one block of rows, missing values scattered
-        let n = 1500;
-        let x: Vec<f64> = (0..n).map(|i| if i % 7 == 0 { nan } else { (i % 10) as f64 / 10.0 }).collect();
-        let z: Vec<f64> = (0..n).map(|i| if i % 11 == 0 { nan } else { (i % 6) as f64 }).collect();
-        let want: Vec<f64> = (0..n)
-            .map(|i| match (x[i].is_nan(), z[i].is_nan()) {
-                (false, _) => if x[i] < 0.5 { 1.0 } else { 2.0 },
-                (true, false) => if z[i] < 3.0 { 2.0 } else { 1.0 },
-                (true, true) => 0.0,
-            })
-            .collect();
-        assert_eq!(predict_xz(&m, &x, &z), want);
-
-        // a categorical split that leaves "c" in neither set: "c" consults
-        // the surrogate without any missing value, so z is loaded always
-        let mut d = d;
-        let t = d.trees.as_mut().unwrap();
-        t.trees[0].feature[0] = 2;
-        t.trees[0].threshold[0] = 0.0;
-        t.trees[0].categories = Some(vec![CategorySet { left: vec![0], right: vec![1] }]);
-        assert_eq!(plan_of(&d), (vec![1, 2], vec![]));
-        let m = Model::from_doc(d).unwrap();
-        let mut fr = Frame::new();
-        let (x, z) = ([0.0; 4], [1.0, 5.0, nan, 1.0]);
-        fr.push("x", Column::Real(&x));
-        fr.push("z", Column::Real(&z));
-        fr.push("f", Column::Str(vec![Some("c"), Some("c"), Some("c"), Some("a")]));
-        let job = m.prepare(&fr, &PredictOptions::default()).unwrap();
-        let mut out = vec![0.0; 4];
-        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
-        assert_eq!(out, vec![2.0, 1.0, 0.0, 1.0]);
-    }
-
-    #[test]
-    fn lanes_reach_the_same_leaves_as_single_rows() {
-        let m = Model::from_doc(doc(MissingRule::Route)).unwrap();
-        let x = [0.1, 0.7, f64::NAN, 0.5, 0.1, 0.1, 0.9, 0.2, 0.3, 0.6, f64::NAN, 0.0, 0.4, 0.8, 0.1, 0.7, 0.2];
-        let f = ["a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b"];
-        let all = predict(&m, &x, f.iter().map(|s| Some(*s)).collect()).unwrap();
-        for (k, v) in all.iter().enumerate() {
-            assert_eq!(*v, predict(&m, &x[k..k + 1], vec![Some(f[k])]).unwrap()[0], "row {k}");
-        }
-    }
-
-    #[test]
-    fn nan_compare_sends_only_na_to_the_missing_child() {
-        let mut d = doc(MissingRule::Route);
-        if let Some(t) = d.trees.as_mut() {
-            t.nan = Some(NanRule::Compare);
-        }
-        let m = Model::from_doc(d).unwrap();
-        // NA takes the missing child; another NaN fails `x < 0.5` and goes right
-        let out = predict(&m, &[NA_REAL, f64::NAN, 0.1], vec![Some("a"), Some("a"), None]).unwrap();
-        assert_eq!(out, vec![9.0, 3.0, 0.0]);
-    }
-
-    #[test]
-    fn sum_adds_trees_to_init_in_order_and_names_each_n_trees() {
-        let mut d = doc(MissingRule::Route);
-        if let Some(t) = d.trees.as_mut() {
-            t.trees[0].value = vec![0.0, 1.0, 0.0, 1.0, 1.0, 1.0];
-            t.trees.push(t.trees[0].clone());
-            t.aggregation =
-                Aggregation::Sum { init: vec![1e16], n_classes: 1, transform: "identity".into(), default_n_trees: 2 };
-        }
-        let m = Model::from_doc(d).unwrap();
-        let x = [0.1];
-        let mut fr = Frame::new();
-        fr.push("x", Column::Real(&x));
-        fr.push("f", Column::Str(vec![Some("a")]));
-        let opts = PredictOptions { n_trees: Some(vec![2, 1]), ..Default::default() };
-        let job = m.prepare(&fr, &opts).unwrap();
-        assert_eq!(job.shape().dimnames, Some(vec![None, Some(vec!["2".to_string(), "1".to_string()])]));
-        let mut out = vec![0.0; 2];
-        job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
-        // (1e16 + 1) + 1 rounds back to 1e16 at each step; 1e16 + (1 + 1) would not
-        assert_eq!(out, vec![1e16, 1e16]);
-    }
-
-    #[test]
-    fn documents_that_would_predict_wrongly_are_refused() {
-        let refused = |edit: &dyn Fn(&mut TreesSpec)| {
-            let mut d = doc(MissingRule::Route);
-            if let Some(t) = d.trees.as_mut() {
-                edit(t);
-            }
-            Model::from_doc(d).is_err()
-        };
-        let votes = |t: &mut TreesSpec| {
-            t.aggregation = Aggregation::Votes { cutoff: None };
-            t.types = vec!["response".into()];
-            t.default_type = "response".into();
-            t.classes = Some(vec!["p".into(), "q".into(), "r".into()]);
-            t.missing = MissingRule::NaRow;
-            t.trees[0].missing = None;
-            t.trees[0].value[4] = 1.0;
-        };
-        // the base document for these edits is valid
-        assert!(!refused(&|t| votes(t)));
-        assert!(refused(&|t| {
-            votes(t);
-            t.aggregation = Aggregation::Votes { cutoff: Some(vec![0.5, 0.5]) };
-        }));
-        assert!(refused(&|t| {
-            votes(t);
-            t.trees[0].value[5] = 4.0;
-        }));
-        assert!(refused(&|t| t.missing = MissingRule::NaRow));
-        assert!(refused(&|t| t.features[1].code_offset = Some(1.0)));
-    }
-
-    #[test]
-    fn malformed_trees_are_refused() {
-        let mut d = doc(MissingRule::Route);
-        if let Some(t) = d.trees.as_mut() {
-            t.trees[0].left[0] = 0;
-        }
-        assert!(Model::from_doc(d).is_err());
-        let mut d = doc(MissingRule::Route);
-        if let Some(t) = d.trees.as_mut() {
-            t.trees[0].right[2] = 3;
-        }
-        assert!(Model::from_doc(d).is_err());
-    }
-}
+mod tests;

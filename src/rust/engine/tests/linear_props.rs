@@ -652,21 +652,20 @@ fn arb_factor_column(levels: Vec<String>, n: usize) -> BoxedStrategy<ColData> {
 
 /// `rows` rows, every input plus maybe an unused column, in random order.
 fn arb_data(n_num: usize, flevels: Vec<Vec<String>>, rows: RangeInclusive<usize>) -> BoxedStrategy<Data> {
-    rows
-        .prop_flat_map(move |n| {
-            let nums: Vec<_> = (0..n_num).map(|_| arb_numeric_column(n)).collect();
-            let facs: Vec<_> = flevels.iter().map(|l| arb_factor_column(l.clone(), n)).collect();
-            (Just(n), nums, facs, prop::option::of(arb_numeric_column(n)))
-        })
-        .prop_flat_map(|(n, nums, facs, extra)| {
-            let mut cols: Vec<(String, ColData)> =
-                nums.into_iter().enumerate().map(|(i, c)| (NUM_NAMES[i].into(), c)).collect();
-            cols.extend(facs.into_iter().enumerate().map(|(i, c)| (FAC_NAMES[i].into(), c)));
-            cols.extend(extra.map(|c| ("not used".to_string(), c)));
-            (Just(n), Just(cols).prop_shuffle())
-        })
-        .prop_map(|(nrows, columns)| Data { nrows, columns })
-        .boxed()
+    rows.prop_flat_map(move |n| {
+        let nums: Vec<_> = (0..n_num).map(|_| arb_numeric_column(n)).collect();
+        let facs: Vec<_> = flevels.iter().map(|l| arb_factor_column(l.clone(), n)).collect();
+        (Just(n), nums, facs, prop::option::of(arb_numeric_column(n)))
+    })
+    .prop_flat_map(|(n, nums, facs, extra)| {
+        let mut cols: Vec<(String, ColData)> =
+            nums.into_iter().enumerate().map(|(i, c)| (NUM_NAMES[i].into(), c)).collect();
+        cols.extend(facs.into_iter().enumerate().map(|(i, c)| (FAC_NAMES[i].into(), c)));
+        cols.extend(extra.map(|c| ("not used".to_string(), c)));
+        (Just(n), Just(cols).prop_shuffle())
+    })
+    .prop_map(|(nrows, columns)| Data { nrows, columns })
+    .boxed()
 }
 
 const LINKS: [(&str, &str); 9] = [

@@ -12,8 +12,8 @@
 use std::fmt;
 
 use extendr_ffi::{
-    R_NaString, R_NamesSymbol, Rf_getAttrib, Rf_xlength, SEXPTYPE, INTEGER, LOGICAL, REAL, SEXP, STRING_ELT,
-    TYPEOF, VECTOR_ELT,
+    R_NaString, R_NamesSymbol, Rf_getAttrib, Rf_xlength, INTEGER, LOGICAL, REAL, SEXP, SEXPTYPE, STRING_ELT, TYPEOF,
+    VECTOR_ELT,
 };
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
@@ -104,10 +104,8 @@ impl RDe {
     }
 
     fn is_na_scalar(&self) -> bool {
-        matches!(
-            self.scalar(),
-            Ok(Elem::Int(i32::MIN)) | Ok(Elem::Lgl(i32::MIN)) | Ok(Elem::Str(None))
-        ) || matches!(self.scalar(), Ok(Elem::Real(v)) if v.is_nan())
+        matches!(self.scalar(), Ok(Elem::Int(i32::MIN)) | Ok(Elem::Lgl(i32::MIN)) | Ok(Elem::Str(None)))
+            || matches!(self.scalar(), Ok(Elem::Real(v)) if v.is_nan())
     }
 }
 
@@ -193,7 +191,12 @@ impl<'de> de::Deserializer<'de> for RDe {
         }
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, _: &'static [&'static str], v: V) -> Result<V::Value> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value> {
         self.deserialize_map(v)
     }
 

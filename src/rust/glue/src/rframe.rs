@@ -2,8 +2,8 @@
 //! the columns in place (no copy) for the inputs the model uses.
 
 use extendr_ffi::{
-    R_DimSymbol, R_LevelsSymbol, R_NaString, R_NamesSymbol, R_RowNamesSymbol, Rf_getAttrib, Rf_isFactor, Rf_xlength, SEXP, SEXPTYPE,
-    INTEGER, LOGICAL, REAL, STRING_ELT, TYPEOF, VECTOR_ELT,
+    R_DimSymbol, R_LevelsSymbol, R_NaString, R_NamesSymbol, R_RowNamesSymbol, Rf_getAttrib, Rf_isFactor, Rf_xlength,
+    INTEGER, LOGICAL, REAL, SEXP, SEXPTYPE, STRING_ELT, TYPEOF, VECTOR_ELT,
 };
 use fastpredict_engine::{Column, Error, Frame, Result};
 
@@ -29,11 +29,8 @@ unsafe fn slice<'a, T>(p: *mut T, n: usize) -> &'a [T] {
 
 /// Read column `x` called `name`.
 unsafe fn column(name: &str, x: SEXP) -> Result<Column<'static>> {
-    let wrong = |found: String| Error::WrongType {
-        column: name.to_string(),
-        expected: "an atomic vector".into(),
-        found,
-    };
+    let wrong =
+        |found: String| Error::WrongType { column: name.to_string(), expected: "an atomic vector".into(), found };
     if TYPEOF(Rf_getAttrib(x, R_DimSymbol)) != SEXPTYPE::NILSXP {
         return Err(wrong("a matrix".into()));
     }
@@ -69,7 +66,9 @@ unsafe fn table_rows(data: SEXP) -> usize {
     let rn = Rf_getAttrib(data, R_RowNamesSymbol);
     match TYPEOF(rn) {
         // compact form c(NA, -n) or c(NA, n)
-        SEXPTYPE::INTSXP if Rf_xlength(rn) == 2 && *INTEGER(rn) == i32::MIN => (*INTEGER(rn).add(1)).unsigned_abs() as usize,
+        SEXPTYPE::INTSXP if Rf_xlength(rn) == 2 && *INTEGER(rn) == i32::MIN => {
+            (*INTEGER(rn).add(1)).unsigned_abs() as usize
+        }
         SEXPTYPE::INTSXP | SEXPTYPE::STRSXP => Rf_xlength(rn) as usize,
         _ if Rf_xlength(data) > 0 => Rf_xlength(VECTOR_ELT(data, 0)) as usize,
         _ => 0,

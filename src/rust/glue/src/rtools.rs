@@ -3,11 +3,11 @@
 use std::ffi::{c_char, c_int, c_void, CStr};
 
 use extendr_api::prelude::*;
-use fastpredict_engine::{OutputShape, ValueKind};
 use extendr_ffi::{
     cetype_t, R_ClassSymbol, R_NaString, Rf_allocVector, Rf_getAttrib, Rf_mkCharLenCE, Rf_xlength, SET_STRING_ELT,
     SEXP, SEXPTYPE, STRING_ELT, TYPEOF,
 };
+use fastpredict_engine::{OutputShape, ValueKind};
 
 // SEXP points to an opaque R struct; passing the pointer is what R expects.
 #[allow(improper_ctypes)]
