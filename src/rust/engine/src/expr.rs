@@ -127,10 +127,6 @@ impl Expr {
                 }
                 CExpr::Input(resolve(self.args[0].name.as_deref().unwrap_or(""))?)
             }
-            Op::Neg => {
-                arity(1)?;
-                CExpr::Unary(Unary::Neg, arg(0)?)
-            }
             Op::Log => {
                 arity(1)?;
                 match self.base {
@@ -138,29 +134,18 @@ impl Expr {
                     Some(b) => CExpr::Unary(Unary::LogBase(b), arg(0)?),
                 }
             }
-            Op::Log2 => {
+            Op::Neg | Op::Log2 | Op::Log10 | Op::Log1p | Op::Exp | Op::Sqrt | Op::Abs => {
                 arity(1)?;
-                CExpr::Unary(Unary::Log2, arg(0)?)
-            }
-            Op::Log10 => {
-                arity(1)?;
-                CExpr::Unary(Unary::Log10, arg(0)?)
-            }
-            Op::Log1p => {
-                arity(1)?;
-                CExpr::Unary(Unary::Log1p, arg(0)?)
-            }
-            Op::Exp => {
-                arity(1)?;
-                CExpr::Unary(Unary::Exp, arg(0)?)
-            }
-            Op::Sqrt => {
-                arity(1)?;
-                CExpr::Unary(Unary::Sqrt, arg(0)?)
-            }
-            Op::Abs => {
-                arity(1)?;
-                CExpr::Unary(Unary::Abs, arg(0)?)
+                let u = match self.op {
+                    Op::Neg => Unary::Neg,
+                    Op::Log2 => Unary::Log2,
+                    Op::Log10 => Unary::Log10,
+                    Op::Log1p => Unary::Log1p,
+                    Op::Exp => Unary::Exp,
+                    Op::Sqrt => Unary::Sqrt,
+                    _ => Unary::Abs,
+                };
+                CExpr::Unary(u, arg(0)?)
             }
             Op::Scale => {
                 arity(1)?;
