@@ -12,8 +12,12 @@ use crate::linear::LinearModel;
 use crate::parallel;
 use crate::trees::{OutWriter, Plan, TreeModel, TreeOptions};
 
-/// Work (rows x per-row cost) in one parallel task of a linear model;
-/// about 100-200 us.
+/// Work (rows x per-row cost) in one parallel task of a linear model.
+/// Measured from R on the 2-core machine for a 12-term model (row cost 12),
+/// where a call must first wake the pool's sleeping threads: 16,000 rows
+/// took 88 us on one thread and 95 us on two, 32,000 rows 232 us and
+/// 171 us. So a task holds about 22,000 rows of such a model, and smaller
+/// inputs stay on the calling thread.
 const TASK_WORK: usize = 1 << 18;
 /// Above this much work a call is worth running where it can be
 /// interrupted (about a millisecond and up).

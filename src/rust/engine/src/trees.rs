@@ -450,7 +450,10 @@ impl TreeModel {
         }
     }
 
-    /// Rows per parallel task: large blocks keep the trees in cache.
+    /// Rows per parallel task: large blocks keep the trees in cache. For a
+    /// single tree (rpart, 2-core machine, from R) two threads gain nothing
+    /// at 16,000 rows (103 us either way) and pay at 32,000 (203 against
+    /// 138 us).
     pub fn chunk_rows(&self) -> usize {
         if self.trees.len() == 1 {
             16384
