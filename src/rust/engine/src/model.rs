@@ -248,7 +248,7 @@ impl Job<'_, '_, '_> {
                     OutBuf::Real(o) => OutWriter::real(o, n),
                     OutBuf::Int(o) => OutWriter::int(o, n),
                 };
-                parallel::run_ranges(n, m.chunk_rows(), threads, cancel, |rows| {
+                parallel::run_ranges(n, m.chunk_rows(n, threads), threads, cancel, |rows| {
                     m.predict_rows(&self.bound, codes, plan, rows, &writer, cancel)
                 })
             }

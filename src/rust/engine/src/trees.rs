@@ -450,16 +450,21 @@ impl TreeModel {
         }
     }
 
-    /// Rows per parallel task: large blocks keep the trees in cache. For a
-    /// single tree (rpart, 2-core machine, from R) two threads gain nothing
-    /// at 16,000 rows (103 us either way) and pay at 32,000 (203 against
-    /// 138 us).
-    pub fn chunk_rows(&self) -> usize {
+    /// Rows per parallel task. For a single tree (rpart, 2-core machine,
+    /// from R) two threads gain nothing at 16,000 rows (103 us either way)
+    /// and pay at 32,000 (203 against 138 us). An ensemble is walked tree by
+    /// tree over a whole task, so large tasks keep each tree in cache for
+    /// more rows: a 500-tree randomForest on 100,000 rows took 3.05 s on one
+    /// thread in tasks of 4,096 rows, 2.63 s with 16,384 and 2.48 s with
+    /// 32,768. Tasks are an even share per thread, at most 32,768 rows.
+    pub fn chunk_rows(&self, nrows: usize, threads: usize) -> usize {
         if self.trees.len() == 1 {
-            16384
-        } else {
-            4096
+            return 16384;
         }
+        const MOST: usize = 32768;
+        let threads = threads.max(1);
+        let tasks = threads * nrows.div_ceil(threads * MOST).max(1);
+        nrows.div_ceil(tasks).max(1)
     }
 
     /// Predict `rows`, writing through `out` (rows are global indices).
@@ -473,7 +478,8 @@ impl TreeModel {
         out: &OutWriter,
         cancel: &AtomicBool,
     ) {
-        let block = if self.trees.len() == 1 { 512 } else { 4096 };
+        // an ensemble takes its whole task in one tree-major pass
+        let block = if self.trees.len() == 1 { 512 } else { rows.len().max(1) };
         let nf = self.features.len().max(1);
         let mut s = TreeScratch::new(rows.len().min(block), nf, plan, self);
         let mut start = rows.start;
