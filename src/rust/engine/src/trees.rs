@@ -206,8 +206,9 @@ impl TreeModel {
         {
             return Err(Error::invalid("missing = \"na_row\" goes with the mean, votes and prob_mean aggregations"));
         }
-        // Class indices a prediction reads: every node of a single tree (a
-        // walk may stop anywhere), the leaves of a vote.
+        // Class indices a prediction reads: a single tree's every node (a
+        // walk may stop anywhere), a vote's leaves. (A vote that stops at a
+        // split without a class index there counts as no vote.)
         let class_values = match spec.aggregation {
             Aggregation::Single if n_classes > 0 && spec.types.iter().any(|t| t == "class") => Some(false),
             Aggregation::Votes { .. } => Some(true),
@@ -541,9 +542,10 @@ impl TreeModel {
                 Out::VoteClass | Out::VoteFraction | Out::VoteCount => {
                     let k = width;
                     for (r, &l) in leaves.iter().enumerate() {
-                        let c = tree.values[l as usize] as usize;
-                        if (1..=k).contains(&c) {
-                            acc[r * k + c - 1] += 1.0;
+                        // only a whole class index votes
+                        let v = tree.values[l as usize];
+                        if v.fract() == 0.0 && v >= 1.0 && v <= k as f64 {
+                            acc[r * k + v as usize - 1] += 1.0;
                         }
                     }
                 }
@@ -1129,9 +1131,9 @@ fn left_mask(set: &CatSet, feat: &Feature) -> Option<u64> {
     Some(mask)
 }
 
-/// Node depths, if the tree can keep its own order: every split's children
-/// adjacent (right = left + 1), after it, each with one parent, and no
-/// distinct missing child. `None` otherwise.
+/// Node depths, if the tree can keep its own order: every split reachable,
+/// its children adjacent (right = left + 1), after it, each with one
+/// parent, and no distinct missing child. `None` otherwise.
 fn adjacent_layout(
     t: &TreeSpec,
     left: &[i32],
@@ -1142,8 +1144,12 @@ fn adjacent_layout(
     let mut depth = vec![usize::MAX; n];
     depth[0] = 0;
     for i in 0..n {
-        if t.feature[i] < 0 || depth[i] == usize::MAX {
+        if t.feature[i] < 0 {
             continue;
+        }
+        if depth[i] == usize::MAX {
+            // an unreachable split: the breadth-first layout leaves it out
+            return None;
         }
         let (l, r) = (left[i], right[i]);
         if l <= i as i32 || r != l + 1 || r as usize >= n {
