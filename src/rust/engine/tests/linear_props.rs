@@ -10,11 +10,13 @@
 // R's numbers and the awkward doubles are written with all 17 digits on purpose.
 #![allow(clippy::excessive_precision)]
 
+mod common;
+use common::{config, TempDir};
 use std::collections::HashSet;
 use std::fs;
 use std::ops::RangeInclusive;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use std::sync::atomic::AtomicBool;
 
 use proptest::collection::{btree_set, vec};
 use proptest::prelude::*;
@@ -809,37 +811,6 @@ fn float_bits(doc: &ModelDoc) -> Vec<u64> {
     out
 }
 
-/// A directory removed on drop (also when a property fails).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "fastpredict-linear-props-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn config(cases: u32) -> ProptestConfig {
-    // no regression files: this suite must not write into the source tree
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
-}
-
 // ---------------------------------------------------------------------------
 // Properties.
 
@@ -961,7 +932,7 @@ proptest! {
         prop_assert_eq!(prediction_bits(&load(&back)?, &case.data), want.clone());
         prop_assert_eq!(prediction_bits(&Model::from_json(json.as_bytes()).unwrap(), &case.data), want.clone());
 
-        let dir = TempDir::new();
+        let dir = TempDir::new("linear-props");
         for gzip in [true, false] {
             let path = dir.path().join(if gzip { "model.json.gz" } else { "model.json" });
             io::write_file(&doc, &path, gzip).unwrap();
@@ -1114,26 +1085,11 @@ fn assert_matches_reference(case: &Case) {
     }
 }
 
-/// R's `poly(c(1, 2, 3, 5, 8, 13, 21), 3)` coefficients.
+/// Valid orthogonal-polynomial coefficients (R's `poly(c(1, 2, 3, 5, 8, 13, 21), 3)`),
+/// used as model inputs.
 const POLY_ALPHA: [f64; 3] = [7.5714285714285703, 14.0271048841167989, 10.8017698728369957];
 const POLY_NORM2: [f64; 5] =
     [1.0, 7.0000000000000009, 3.1171428571428567e+02, 9.8231879010082503e+03, 1.8942696305585722e+05];
-
-#[test]
-fn reference_poly_matches_r() {
-    // predict(poly(x, 3), c(2.5, 30, -4)) in R 4.x
-    let want = [
-        [-0.28724465748994238, 0.14053068514523068, 0.10152924895765783],
-        [1.27034961199777374, 3.16529398105409054, 12.21426666115534054],
-        [-0.65540330300522065, 1.65538733595322030, -4.74195821081788083],
-    ];
-    for (x, w) in [2.5, 30.0, -4.0].iter().zip(want) {
-        let got = poly_columns(*x, &POLY_ALPHA, &POLY_NORM2);
-        for (g, w) in got.iter().zip(w) {
-            assert!((g - w).abs() <= 1e-14 * w.abs().max(1.0), "poly({x}): {g} vs R's {w}");
-        }
-    }
-}
 
 /// f:g:poly(x, 2) with both factors coded by indicators: 3 x 2 x 2 columns.
 #[test]

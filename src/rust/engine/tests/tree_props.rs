@@ -9,11 +9,13 @@
 //! independence, exact JSON and split-gzip round trips, and invariance
 //! under renumbering the nodes (explicit or implicit children).
 
+mod common;
+use common::{config, TempDir};
 use std::collections::HashMap;
 use std::fmt;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use std::sync::atomic::AtomicBool;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -1449,36 +1451,6 @@ fn relabel(doc: &ModelDoc, seed: u64) -> ModelDoc {
     doc
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "fastpredict-tree-props-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn config(cases: u32) -> ProptestConfig {
-    // no regression files: this suite must not write into the source tree
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
-}
-
 // ---------------------------------------------------------------------------
 // Properties.
 
@@ -1508,7 +1480,7 @@ proptest! {
         prop_assert_eq!(&back, &case.doc);
         prop_assert_eq!(bits(&predict(&load(&back)?, &case.data, &case.opts, 1)), want.clone());
 
-        let dir = TempDir::new();
+        let dir = TempDir::new("tree-props");
         let path = dir.path().join("model.json.gz");
         io::write_file(&case.doc, &path, true).unwrap();
         prop_assert!(fs::read(&path).unwrap().starts_with(&[0x1f, 0x8b]));
