@@ -23,8 +23,22 @@
 #'   unordered factors split by "partition", and without it every other
 #'   predictor is taken as numeric (a factor column is then refused at
 #'   prediction rather than read by position).
+#' @section ranger: Regression, classification and probability forests
+#'   (type `"response"`, what `$predictions` holds, and `num.trees` at
+#'   prediction), compiled from the saved forest. Columns are found by name,
+#'   and factor and character predictors are matched to the training levels
+#'   by name; ranger itself reads them by position in the new data, so the
+#'   two agree when the new data has the training levels in training order.
+#'   ranger records those levels only with `respect.unordered.factors =
+#'   "order"` (where an unseen level sorts after the known ones, as in
+#'   ranger); otherwise pass the training data as `data`. Missing values are
+#'   an error, as in ranger 0.14; forests of newer ranger versions that store
+#'   a default child for missing values route them to it. Survival forests
+#'   are refused. Classification ties, which ranger breaks at random, go to
+#'   the first class in level order.
 #' @export
 fp_compile.ranger <- function(model, ..., data = NULL) {
+  fp_require_class(model, "ranger")
   forest <- model$forest
   if (is.null(forest)) {
     fp_unsupported("a ranger model fitted with write.forest = FALSE (it holds no forest)")
@@ -61,31 +75,17 @@ fp_compile.ranger <- function(model, ..., data = NULL) {
   trees <- lapply(seq_len(n_trees), fp_ranger_tree, forest = forest, cols = cols, out = out, route = route)
 
   features <- lapply(seq_along(vars), function(j) {
-    f <- list(input = vars[[j]], kind = cols$kind[[j]])
-    if (cols$kind[[j]] != "numeric") {
-      f$levels <- I(cols$levels[[j]])
-      f$code_offset <- if (cols$kind[[j]] == "codes") 1 else NULL
-      f$unseen <- cols$unseen[[j]]
-    }
-    f
+    kind <- cols$kind[[j]]
+    if (kind == "numeric") return(fp_feature(vars[[j]]))
+    fp_feature(vars[[j]], kind, cols$levels[[j]], unseen = cols$unseen[[j]],
+               code_offset = if (kind == "codes") 1)
   })
-  inputs <- lapply(seq_along(vars), function(j) {
-    s <- list(name = vars[[j]], type = cols$type[[j]])
-    if (!is.null(cols$levels[[j]])) s$levels <- I(cols$levels[[j]])
-    s
-  })
-  body <- list(
-    algorithm = "ranger",
-    features = features,
-    split = "le",
-    missing = if (route) "route" else "error",
-    aggregation = out$aggregation,
-    types = I("response"),
-    default_type = "response",
-    classes = if (!is.null(out$classes)) I(out$classes),
-    trees = trees
+  inputs <- lapply(seq_along(vars), function(j) fp_input(vars[[j]], cols$type[[j]], cols$levels[[j]]))
+  section <- fp_trees_section(
+    "ranger", features, trees, split = "le", missing = if (route) "route" else "error",
+    aggregation = out$aggregation, types = "response", default_type = "response", classes = out$classes
   )
-  fp_from_spec(fp_document(model, "ranger", "trees", inputs, body))
+  fp_from_spec(fp_document(model, "ranger", "trees", inputs, section))
 }
 
 # Per predictor: input type, feature kind ("numeric", "codes": level
@@ -269,4 +269,16 @@ fp_ranger_partitions <- function(mask, nlev, k) {
   names(sides) <- rep(c("left", "right"), m)
   pair <- structure(rep(seq_len(m), each = 2L), levels = as.character(seq_len(m)), class = "factor")
   unname(split(sides, pair))
+}
+
+# A numeric column where a factor was expected: ranger keeps no record of
+# factor predictors without `data =`.
+#' @export
+fp_explain_error.fp_model_ranger <- function(model, err) {
+  if (identical(err$kind, "wrong_type") && grepl("must be numeric", err$message, fixed = TRUE)) {
+    err$message <- paste0(err$message, ". ranger keeps no record of factor predictors: if this ",
+                          "column was a factor when the forest was fitted, compile with ",
+                          "fp_compile(fit, data = <the training data>)")
+  }
+  err
 }
