@@ -26,6 +26,7 @@ mod model;
 mod output;
 mod runtime;
 mod trees;
+pub mod wire;
 
 pub use error::{Error, Result};
 pub use format::ModelDoc;

@@ -1,0 +1,774 @@
+//! Request bodies, read in one pass straight into columns (no JSON tree is
+//! built, so a body costs about the size of its values). A serde visitor
+//! can only fail with a message; a failure that must keep its kind is put
+//! in the state and the parse stopped.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::cells::{Cells, Scalar};
+use super::{Decoder, Failure, Request, WireLimits, MAX_NESTING, SPARE_VALUES};
+use crate::error::Error;
+use crate::format::{InputSpec, InputType};
+use crate::frame::FrameBuf;
+use crate::model::PredictOptions;
+
+/// What a vetiver body must be, for messages.
+const VETIVER_SHAPE: &str =
+    "a vetiver request is a JSON array of records ([{\"x\": 1.5, \"f\": \"a\"}, ...]) or an object of columns ({\"x\": [1.5, 2]})";
+
+/// The columns being read, one slot per model input.
+struct Table<'d> {
+    dec: &'d Decoder,
+    cols: Vec<Option<Cells>>,
+    rows: usize,
+    /// Values stored so far, and how many the body may expand to.
+    values: usize,
+    max_values: usize,
+    max_rows: usize,
+    failure: Option<Failure>,
+}
+
+impl<'d> Table<'d> {
+    fn new(dec: &'d Decoder, limits: &WireLimits, body: &[u8]) -> Table<'d> {
+        Table {
+            dec,
+            cols: (0..dec.inputs.len()).map(|_| None).collect(),
+            rows: 0,
+            values: 0,
+            max_values: body.len().saturating_add(SPARE_VALUES),
+            max_rows: limits.max_rows,
+            failure: None,
+        }
+    }
+
+    /// Record a failure and stop the parse.
+    fn fail<E: serde::de::Error>(&mut self, f: Failure) -> E {
+        if self.failure.is_none() {
+            self.failure = Some(f);
+        }
+        E::custom("stopped")
+    }
+
+    /// Count `n` more values against the budget.
+    fn spend<E: serde::de::Error>(&mut self, n: usize) -> Result<(), E> {
+        self.values = self.values.saturating_add(n);
+        if self.values > self.max_values {
+            let msg = format!(
+                "the request expands to more than {} values; send fewer rows or leave out fewer columns",
+                self.max_values
+            );
+            return Err(self.fail(Failure::TooLarge(msg)));
+        }
+        Ok(())
+    }
+
+    fn too_many_rows<E: serde::de::Error>(&mut self) -> E {
+        let msg = format!("the request has more than {} rows, the most this server accepts per request", self.max_rows);
+        self.fail(Failure::TooLarge(msg))
+    }
+
+    fn push<E: serde::de::Error>(&mut self, input: usize, row: usize, x: Scalar) -> Result<(), E> {
+        let cells = self.cols[input].get_or_insert_with(Cells::default);
+        if let Err((expected, found)) = cells.push(x) {
+            let column = self.dec.inputs[input].name.clone();
+            let found = format!("{found} (row {})", row + 1);
+            return Err(self.fail(Failure::Engine(Error::WrongType { column, expected, found })));
+        }
+        Ok(())
+    }
+
+    /// The frame: each input the body gave, checked against its type.
+    fn finish(self) -> Result<FrameBuf, Failure> {
+        let mut frame = FrameBuf::new();
+        for (spec, cells) in self.dec.inputs.iter().zip(self.cols) {
+            if let Some(mut cells) = cells {
+                cells.pad_to(self.rows);
+                frame.push(spec.name.clone(), cells.finish(spec)?);
+            }
+        }
+        frame.set_nrows(self.rows);
+        Ok(frame)
+    }
+}
+
+/// Parse `body` with `seed`; a syntax error becomes a message with its
+/// place. (A stopped parse is reported from the table's `failure`, which
+/// the caller checks first.)
+fn parse<'de, S: DeserializeSeed<'de, Value = ()>>(body: &'de [u8], seed: S) -> Result<(), Failure> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Failure::Malformed("the request body is empty".into()));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let result = seed.deserialize(&mut de).and_then(|_| de.end());
+    result.map_err(|e| Failure::Malformed(format!("the request body is not valid JSON: {e}")))
+}
+
+pub(crate) fn vetiver(dec: &Decoder, body: &[u8], limits: &WireLimits) -> Result<Request, Failure> {
+    let mut table = Table::new(dec, limits, body);
+    let parsed = parse(body, Vetiver(&mut table));
+    if let Some(f) = table.failure.take() {
+        return Err(f);
+    }
+    parsed?;
+    let frame = table.finish()?;
+    Ok(Request { frame, options: PredictOptions::default(), id: None })
+}
+
+/// The top of a vetiver body: records or columns.
+struct Vetiver<'t, 'd>(&'t mut Table<'d>);
+
+impl<'de> DeserializeSeed<'de> for Vetiver<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Vetiver<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(VETIVER_SHAPE)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let t = self.0;
+        loop {
+            if t.rows == t.max_rows {
+                if seq.next_element::<IgnoredAny>()?.is_some() {
+                    return Err(t.too_many_rows());
+                }
+                break;
+            }
+            let row = t.rows;
+            if seq.next_element_seed(Record { t: &mut *t, row })?.is_none() {
+                break;
+            }
+            t.rows += 1;
+        }
+        if t.rows == 0 {
+            return Err(t.fail(Failure::Malformed("the request holds no rows".into())));
+        }
+        // the missing values that records leaving keys out will get
+        let present = t.cols.iter().flatten().map(|c| t.rows - c.len()).sum();
+        t.spend(present)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let t = self.0;
+        while let Some(key) = map.next_key_seed(Key(t.dec))? {
+            let Some(input) = key else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            if t.cols[input].is_some() {
+                let msg = format!("column '{}' is given twice", t.dec.inputs[input].name);
+                return Err(t.fail(Failure::Malformed(msg)));
+            }
+            t.cols[input] = Some(Cells::default());
+            map.next_value_seed(Column { t: &mut *t, input })?;
+            let n = t.cols[input].as_ref().map_or(0, Cells::len);
+            t.rows = t.rows.max(n);
+        }
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Err(self.0.fail(Failure::Malformed(format!("the body is null; {VETIVER_SHAPE}"))))
+    }
+}
+
+/// A JSON object key, as the index of the model input it names.
+struct Key<'d>(&'d Decoder);
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a column name")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.input(v))
+    }
+}
+
+/// One record (row `row`).
+struct Record<'t, 'd> {
+    t: &'t mut Table<'d>,
+    row: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Record<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Record<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "row {} to be a JSON object (a record)", self.row + 1)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Record { t, row } = self;
+        while let Some(key) = map.next_key_seed(Key(t.dec))? {
+            let Some(input) = key else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let len = t.cols[input].as_ref().map_or(0, Cells::len);
+            if len > row {
+                let msg = format!("column '{}' is given twice in row {}", t.dec.inputs[input].name, row + 1);
+                return Err(t.fail(Failure::Malformed(msg)));
+            }
+            t.spend(row - len + 1)?;
+            t.cols[input].get_or_insert_with(Cells::default).pad_to(row);
+            map.next_value_seed(Value { t: &mut *t, input, row })?;
+        }
+        Ok(())
+    }
+}
+
+/// One value of a column.
+struct Value<'t, 'd> {
+    t: &'t mut Table<'d>,
+    input: usize,
+    row: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Value<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Value<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a number, a string, true, false or null")
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.t.push(self.input, self.row, Scalar::Num(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.t.push(self.input, self.row, Scalar::Num(v as f64))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.t.push(self.input, self.row, Scalar::Num(v as f64))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.t.push(self.input, self.row, Scalar::Bool(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.t.push(self.input, self.row, Scalar::Str(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.t.push(self.input, self.row, Scalar::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(self.nested("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(self.nested("an object"))
+    }
+}
+
+impl Value<'_, '_> {
+    fn nested<E: serde::de::Error>(self, what: &str) -> E {
+        let msg = format!(
+            "column '{}' holds {what} in row {}; a column holds one value per row",
+            self.t.dec.inputs[self.input].name,
+            self.row + 1
+        );
+        self.t.fail(Failure::Malformed(msg))
+    }
+}
+
+/// A whole column (`"x": [1, 2]`), or one value (`"x": 1`, a single row).
+struct Column<'t, 'd> {
+    t: &'t mut Table<'d>,
+    input: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Column<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'t, 'd> Column<'t, 'd> {
+    /// A column given as a single value is one row.
+    fn one(self) -> Value<'t, 'd> {
+        Value { t: self.t, input: self.input, row: 0 }
+    }
+}
+
+impl<'de> Visitor<'de> for Column<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of values")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Column { t, input } = self;
+        let mut row = 0;
+        loop {
+            if row == t.max_rows {
+                if seq.next_element::<IgnoredAny>()?.is_some() {
+                    return Err(t.too_many_rows());
+                }
+                return Ok(());
+            }
+            t.spend(1)?;
+            if seq.next_element_seed(Value { t: &mut *t, input, row })?.is_none() {
+                return Ok(());
+            }
+            row += 1;
+        }
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.one().visit_f64(v)
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.one().visit_i64(v)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.one().visit_u64(v)
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.one().visit_bool(v)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.one().visit_str(v)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.one().visit_unit()
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        let msg =
+            format!("column '{}' holds an object; give it an array of values", self.t.dec.inputs[self.input].name);
+        Err(self.t.fail(Failure::Malformed(msg)))
+    }
+}
+
+// ---- the Open Inference Protocol ----
+
+/// OIP datatypes that carry numbers.
+const NUMERIC_TYPES: &[&str] =
+    &["FP64", "FP32", "FP16", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8"];
+
+/// An OIP request being read.
+struct Infer<'t, 'd> {
+    t: &'t mut Table<'d>,
+    options: PredictOptions,
+    id: Option<String>,
+    has_inputs: bool,
+}
+
+pub(crate) fn oip(dec: &Decoder, body: &[u8], limits: &WireLimits) -> Result<Request, Failure> {
+    let mut table = Table::new(dec, limits, body);
+    let mut infer = Infer { t: &mut table, options: PredictOptions::default(), id: None, has_inputs: false };
+    let parsed = parse(body, &mut infer);
+    let Infer { options, id, has_inputs, .. } = infer;
+    if let Some(f) = table.failure.take() {
+        return Err(f);
+    }
+    parsed?;
+    if !has_inputs {
+        return Err(Failure::Malformed("the request has no 'inputs'".into()));
+    }
+    let frame = table.finish()?;
+    Ok(Request { frame, options, id })
+}
+
+impl<'de> DeserializeSeed<'de> for &mut Infer<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+/// Which of `names` a key is.
+struct Field(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for Field {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Field {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|n| *n == v))
+    }
+}
+
+impl<'de> Visitor<'de> for &mut Infer<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(
+            "an inference request: {\"inputs\": [{\"name\": ..., \"shape\": [N], \"datatype\": ..., \"data\": [...]}]}",
+        )
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(field) = map.next_key_seed(Field(&["id", "parameters", "inputs"]))? {
+            match field {
+                Some(0) => self.id = Some(map.next_value::<String>()?),
+                Some(1) => map.next_value_seed(Parameters { options: &mut self.options, t: &mut *self.t })?,
+                Some(2) => {
+                    self.has_inputs = true;
+                    map.next_value_seed(Inputs(&mut *self.t))?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Request `parameters`: the prediction options (`type`, `n_trees`,
+/// `norm_votes`); others, such as MLServer's `content_type`, are ignored.
+struct Parameters<'o, 't, 'd> {
+    options: &'o mut PredictOptions,
+    t: &'t mut Table<'d>,
+}
+
+impl<'de> DeserializeSeed<'de> for Parameters<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Parameters<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of parameters")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(field) = map.next_key_seed(Field(&["type", "n_trees", "norm_votes"]))? {
+            match field {
+                Some(0) => self.options.type_ = Some(map.next_value::<String>()?),
+                Some(1) => {
+                    let n = map.next_value::<NTrees>()?;
+                    match super::options::whole_numbers(&n.0) {
+                        Ok(v) => self.options.n_trees = Some(v),
+                        Err(e) => return Err(self.t.fail(Failure::Engine(e))),
+                    }
+                }
+                Some(2) => self.options.norm_votes = Some(map.next_value::<bool>()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `n_trees`: a number, an array of numbers, or a comma-separated string.
+struct NTrees(Vec<f64>);
+
+impl<'de> serde::Deserialize<'de> for NTrees {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NTrees, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Given {
+            One(f64),
+            Many(Vec<f64>),
+            Text(String),
+        }
+        Ok(NTrees(match Given::deserialize(d)? {
+            Given::One(n) => vec![n],
+            Given::Many(v) => v,
+            Given::Text(s) => s
+                .split(',')
+                .map(|p| p.trim().parse::<f64>().map_err(|_| D::Error::custom("n_trees must hold numbers")))
+                .collect::<Result<_, _>>()?,
+        }))
+    }
+}
+
+/// The `inputs` array.
+struct Inputs<'t, 'd>(&'t mut Table<'d>);
+
+impl<'de> DeserializeSeed<'de> for Inputs<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Inputs<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of input tensors")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(tensor) = seq.next_element_seed(TensorSeed(&mut *self.0))? {
+            if let Err(f) = tensor.check().and_then(|t| add_tensor(self.0, t)) {
+                return Err(self.0.fail(f));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One input tensor as given.
+#[derive(Default)]
+struct Tensor {
+    name: Option<String>,
+    shape: Option<Vec<u64>>,
+    datatype: Option<String>,
+    data: Option<Cells>,
+}
+
+struct TensorSeed<'t, 'd>(&'t mut Table<'d>);
+
+impl<'de> DeserializeSeed<'de> for TensorSeed<'_, '_> {
+    type Value = Tensor;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Tensor, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TensorSeed<'_, '_> {
+    type Value = Tensor;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an input tensor {\"name\", \"shape\", \"datatype\", \"data\"}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tensor, A::Error> {
+        let mut tensor = Tensor::default();
+        while let Some(field) = map.next_key_seed(Field(&["name", "shape", "datatype", "data"]))? {
+            match field {
+                Some(0) => tensor.name = Some(map.next_value()?),
+                Some(1) => tensor.shape = Some(map.next_value()?),
+                Some(2) => tensor.datatype = Some(map.next_value()?),
+                Some(3) => {
+                    let mut cells = Cells::default();
+                    let name = tensor.name.as_deref();
+                    map.next_value_seed(Data { t: &mut *self.0, cells: &mut cells, depth: 1, name })?;
+                    tensor.data = Some(cells);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(tensor)
+    }
+}
+
+/// A checked tensor: name, datatype, rows and values.
+struct Checked {
+    name: String,
+    datatype: String,
+    data: Cells,
+}
+
+impl Tensor {
+    /// The tensor's own consistency: every field there, shape `[N]` or
+    /// `[N, 1]` matching the data, and data of its datatype.
+    fn check(self) -> Result<Checked, Failure> {
+        let bad = |m: String| Failure::Malformed(m);
+        let name = self.name.ok_or_else(|| bad("an input tensor has no 'name'".into()))?;
+        let field = |f: &str| bad(format!("input '{name}' has no '{f}'"));
+        let shape = self.shape.ok_or_else(|| field("shape"))?;
+        let datatype = self.datatype.ok_or_else(|| field("datatype"))?;
+        let data = self.data.ok_or_else(|| field("data"))?;
+        let rows = match shape.as_slice() {
+            [n] | [n, 1] => *n,
+            _ => return Err(bad(format!("input '{name}' has shape {shape:?}; give one column: [N] or [N, 1]"))),
+        };
+        if rows != data.len() as u64 {
+            return Err(bad(format!("input '{name}' has shape {shape:?} but {} values", data.len())));
+        }
+        let fits = match datatype.as_str() {
+            "BOOL" => data.is_logical(),
+            "BYTES" => data.is_text(),
+            t if NUMERIC_TYPES.contains(&t) => data.is_numeric() && integral(t, &data),
+            other => {
+                return Err(bad(format!(
+                    "input '{name}' has datatype '{other}'; use FP64 (or FP32, INT32, INT64), BOOL or BYTES"
+                )))
+            }
+        };
+        if !fits {
+            let found = data.found();
+            return Err(bad(format!("input '{name}' has datatype {datatype} but holds {found}")));
+        }
+        Ok(Checked { name, datatype, data })
+    }
+}
+
+/// Whether the values of an integer datatype are whole numbers in its range.
+fn integral(datatype: &str, data: &Cells) -> bool {
+    let range = match datatype {
+        "INT8" => (-128.0, 127.0),
+        "INT16" => (-32768.0, 32767.0),
+        "INT32" => (-2147483648.0, 2147483647.0),
+        "INT64" => (-9223372036854775808.0, 9223372036854775807.0),
+        "UINT8" => (0.0, 255.0),
+        "UINT16" => (0.0, 65535.0),
+        "UINT32" => (0.0, 4294967295.0),
+        "UINT64" => (0.0, 18446744073709551615.0),
+        _ => return true,
+    };
+    let Some(v) = data.numbers() else { return false };
+    v.iter().all(|&x| x.is_nan() || (x.fract() == 0.0 && x >= range.0 && x <= range.1))
+}
+
+/// Which datatypes an input type takes, for messages.
+fn accepted(kind: InputType) -> &'static str {
+    match kind {
+        InputType::Numeric => "FP64 (or FP32, INT32, INT64)",
+        InputType::Logical => "BOOL",
+        InputType::Factor | InputType::Ordered | InputType::Character => "BYTES (the levels it was trained on)",
+        InputType::Any => "any datatype",
+    }
+}
+
+/// Put a checked tensor in its column, if the model reads it.
+fn add_tensor(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
+    let Some(input) = t.dec.input(&tensor.name) else { return Ok(()) };
+    if t.cols[input].is_some() {
+        return Err(Failure::Malformed(format!("input '{}' is given twice", tensor.name)));
+    }
+    let spec: &InputSpec = &t.dec.inputs[input];
+    let numeric = NUMERIC_TYPES.contains(&tensor.datatype.as_str());
+    let fits = match spec.kind {
+        InputType::Numeric => numeric,
+        InputType::Logical => tensor.datatype == "BOOL",
+        InputType::Factor | InputType::Ordered | InputType::Character => tensor.datatype == "BYTES",
+        InputType::Any => true,
+    };
+    if !fits {
+        return Err(Failure::Engine(Error::WrongType {
+            column: spec.name.clone(),
+            expected: accepted(spec.kind).to_string(),
+            found: tensor.datatype,
+        }));
+    }
+    t.rows = t.rows.max(tensor.data.len());
+    t.cols[input] = Some(tensor.data);
+    Ok(())
+}
+
+/// A tensor's `data`: values, flat or nested, row-major. (`name` is the
+/// tensor's, if it came before its data.)
+struct Data<'t, 'd, 'c> {
+    t: &'t mut Table<'d>,
+    cells: &'c mut Cells,
+    depth: usize,
+    name: Option<&'c str>,
+}
+
+impl<'de> DeserializeSeed<'de> for Data<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl Data<'_, '_, '_> {
+    fn push<E: serde::de::Error>(self, x: Scalar) -> Result<(), E> {
+        if self.cells.len() == self.t.max_rows {
+            return Err(self.t.too_many_rows());
+        }
+        self.t.spend(1)?;
+        let whose = self.name.map_or("a tensor's data".to_string(), |n| format!("the data of input '{n}'"));
+        self.cells.push(x).map_err(|(expected, found)| {
+            self.t.fail(Failure::Malformed(format!("{whose} must hold {expected}, but holds {found}")))
+        })
+    }
+}
+
+impl<'de> Visitor<'de> for Data<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of values")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.depth > MAX_NESTING {
+            let msg = format!("a tensor's data nests deeper than {MAX_NESTING} arrays");
+            return Err(self.t.fail(Failure::Malformed(msg)));
+        }
+        let (depth, name) = (self.depth + 1, self.name);
+        while seq.next_element_seed(Element(Data { t: &mut *self.t, cells: &mut *self.cells, depth, name }))?.is_some()
+        {
+        }
+        Ok(())
+    }
+}
+
+/// One element of `data`: a value or a nested array.
+struct Element<'t, 'd, 'c>(Data<'t, 'd, 'c>);
+
+impl<'de> DeserializeSeed<'de> for Element<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Element<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value or an array of values")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.visit_seq(seq)
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.0.push(Scalar::Num(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.0.push(Scalar::Num(v as f64))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.0.push(Scalar::Num(v as f64))
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.0.push(Scalar::Bool(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.0.push(Scalar::Str(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.0.push(Scalar::Null)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(self.0.t.fail(Failure::Malformed("a tensor's data holds an object".into())))
+    }
+}

@@ -1,0 +1,230 @@
+//! Answers: a prediction as vetiver's `{".pred": [...]}` or as an OIP
+//! inference response. Doubles are written in their shortest form that
+//! reads back to the same value (serde_json's).
+
+use std::io::Write;
+
+use super::WireError;
+use crate::frame::{is_r_na, NA_INTEGER};
+use crate::output::{ArrayShape, OutputShape, Prediction, ValueKind, Values};
+
+type Written = Result<(), std::io::Error>;
+
+fn internal(e: std::io::Error) -> WireError {
+    WireError::new(500, "internal", format!("cannot write the answer: {e}"))
+}
+
+/// The parts of a prediction with their names (`None` for a single array).
+fn parts(p: &Prediction) -> Vec<(Option<&str>, &ArrayShape, &Values)> {
+    match &p.shape {
+        OutputShape::Array(a) => p.parts.iter().map(|v| (None, a, v)).collect(),
+        OutputShape::List(l) => l.iter().zip(&p.parts).map(|((n, a), v)| (Some(n.as_str()), a, v)).collect(),
+    }
+}
+
+/// Names of the columns of an array, one per value of a row, in storage
+/// (column-major) order: the names of the dimensions after the first
+/// joined by `_`, or their 1-based positions.
+fn column_labels(a: &ArrayShape) -> Vec<String> {
+    let Some(dim) = &a.dim else { return Vec::new() };
+    let trailing = &dim[1..];
+    let names = |k: usize, i: usize| -> String {
+        let given = a.dimnames.as_ref().and_then(|d| d.get(k + 1)).and_then(|d| d.as_ref()).and_then(|d| d.get(i));
+        given.cloned().unwrap_or_else(|| (i + 1).to_string())
+    };
+    (0..a.ncols())
+        .map(|mut c| {
+            let mut label = Vec::with_capacity(trailing.len());
+            for (k, &d) in trailing.iter().enumerate() {
+                label.push(names(k, c % d.max(1)));
+                c /= d.max(1);
+            }
+            label.join("_")
+        })
+        .collect()
+}
+
+fn json_str(out: &mut Vec<u8>, s: &str) -> Written {
+    serde_json::to_writer(out, s).map_err(std::io::Error::other)
+}
+
+/// A double; `null` if it is not finite (OIP), or as jsonlite writes and
+/// reads it back (vetiver: `null` for NA, `"NaN"`, `"Inf"`, `"-Inf"`).
+fn json_num(out: &mut Vec<u8>, v: f64, jsonlite: bool) -> Written {
+    if !v.is_finite() && jsonlite && !is_r_na(v) {
+        let s = if v.is_nan() {
+            "\"NaN\""
+        } else if v > 0.0 {
+            "\"Inf\""
+        } else {
+            "\"-Inf\""
+        };
+        return out.write_all(s.as_bytes());
+    }
+    serde_json::to_writer(out, &v).map_err(std::io::Error::other)
+}
+
+/// Value `i` of a part: a double, or a class label (`null` if missing).
+fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize, jsonlite: bool) -> Written {
+    match (values, &a.values) {
+        (Values::Real(v), _) => json_num(out, v[i], jsonlite),
+        (Values::Int(v), ValueKind::Factor(levels)) => {
+            let code = v[i];
+            match usize::try_from(code).ok().and_then(|c| c.checked_sub(1)).and_then(|c| levels.get(c)) {
+                Some(l) if code != NA_INTEGER => json_str(out, l),
+                _ => out.write_all(b"null"),
+            }
+        }
+        (Values::Int(v), ValueKind::Real) => json_num(out, f64::from(v[i]), jsonlite),
+    }
+}
+
+/// `{".pred": [...]}` for a vector or factor; `.pred_<column>` for each
+/// column of a matrix; a list's parts as `.pred_<part>`.
+pub fn write_vetiver(p: &Prediction) -> Result<Vec<u8>, WireError> {
+    let n = p.nrows;
+    let mut out = Vec::with_capacity(32 + 24 * n * p.parts.len());
+    (|| -> Written {
+        out.push(b'{');
+        let mut first = true;
+        for (name, a, values) in parts(p) {
+            let labels = column_labels(a);
+            for c in 0..a.ncols() {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                let mut key = String::from(".pred");
+                for suffix in name.into_iter().chain(labels.get(c).map(String::as_str)) {
+                    key.push('_');
+                    key.push_str(suffix);
+                }
+                json_str(&mut out, &key)?;
+                out.extend_from_slice(b":[");
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_value(&mut out, a, values, c * n + i, true)?;
+                }
+                out.push(b']');
+            }
+        }
+        out.push(b'}');
+        Ok(())
+    })()
+    .map_err(internal)?;
+    Ok(out)
+}
+
+/// What an OIP answer names besides the outputs.
+#[derive(Debug, Clone, Copy)]
+pub struct OipReply<'a> {
+    pub model_name: &'a str,
+    pub model_version: Option<&'a str>,
+    /// The request's `id`, or one the server made.
+    pub id: &'a str,
+    /// The prediction type, which names a single output.
+    pub output: &'a str,
+}
+
+/// An OIP inference response: one output per part, FP64 (doubles) or
+/// BYTES (classes), shape `[N]` or `[N, ...]` with the data row-major; an
+/// array's column names go in its output's `parameters` (`columns`, or
+/// `dimnames` beyond two dimensions).
+pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError> {
+    let n = p.nrows;
+    let mut out = Vec::with_capacity(128 + 24 * n);
+    (|| -> Written {
+        out.extend_from_slice(b"{\"model_name\":");
+        json_str(&mut out, reply.model_name)?;
+        if let Some(v) = reply.model_version {
+            out.extend_from_slice(b",\"model_version\":");
+            json_str(&mut out, v)?;
+        }
+        out.extend_from_slice(b",\"id\":");
+        json_str(&mut out, reply.id)?;
+        out.extend_from_slice(b",\"outputs\":[");
+        for (k, (name, a, values)) in parts(p).into_iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"name\":");
+            json_str(&mut out, name.unwrap_or(reply.output))?;
+            let datatype = match a.values {
+                ValueKind::Factor(_) => "BYTES",
+                ValueKind::Real => "FP64",
+            };
+            write!(out, ",\"datatype\":\"{datatype}\",\"shape\":[{n}")?;
+            for d in a.dim.iter().flat_map(|d| &d[1..]) {
+                write!(out, ",{d}")?;
+            }
+            out.push(b']');
+            write_dimnames(&mut out, a)?;
+            out.extend_from_slice(b",\"data\":[");
+            let order = row_major(a);
+            let mut first = true;
+            for i in 0..n {
+                for &c in &order {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    json_value(&mut out, a, values, c * n + i, false)?;
+                }
+            }
+            out.extend_from_slice(b"]}");
+        }
+        out.extend_from_slice(b"]}");
+        Ok(())
+    })()
+    .map_err(internal)?;
+    Ok(out)
+}
+
+/// The storage column of each value of a row, in row-major order (the
+/// last dimension fastest).
+fn row_major(a: &ArrayShape) -> Vec<usize> {
+    let Some(dim) = &a.dim else { return vec![0] };
+    let trailing = &dim[1..];
+    (0..a.ncols())
+        .map(|r| {
+            // r's digits, last dimension fastest, read back first fastest
+            let mut rest = r;
+            let mut index = vec![0; trailing.len()];
+            for k in (0..trailing.len()).rev() {
+                index[k] = rest % trailing[k].max(1);
+                rest /= trailing[k].max(1);
+            }
+            index.iter().zip(trailing).rev().fold(0, |c, (&i, &d)| c * d + i)
+        })
+        .collect()
+}
+
+fn write_dimnames(out: &mut Vec<u8>, a: &ArrayShape) -> Written {
+    let Some(dimnames) = a.dimnames.as_ref().filter(|d| d.iter().skip(1).any(Option::is_some)) else {
+        return Ok(());
+    };
+    let trailing = &dimnames[1..];
+    let list = |out: &mut Vec<u8>, names: &Option<Vec<String>>| -> Written {
+        match names {
+            None => out.write_all(b"null"),
+            Some(names) => serde_json::to_writer(out, names).map_err(std::io::Error::other),
+        }
+    };
+    if let [names] = trailing {
+        out.extend_from_slice(b",\"parameters\":{\"columns\":");
+        list(out, names)?;
+    } else {
+        out.extend_from_slice(b",\"parameters\":{\"dimnames\":[");
+        for (k, names) in trailing.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            list(out, names)?;
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+    Ok(())
+}

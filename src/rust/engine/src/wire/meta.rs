@@ -1,0 +1,91 @@
+//! What a model looks like on the wire: OIP model metadata and vetiver's
+//! prototype.
+
+use serde_json::{json, Map, Value};
+
+use crate::format::{InputSpec, InputType};
+use crate::frame::{ColumnBuf, FrameBuf};
+use crate::model::{Model, PredictOptions};
+use crate::output::ValueKind;
+
+/// The OIP datatype an input takes (any numeric datatype is accepted for
+/// `FP64`; an `any` input takes every datatype and is shown as numbers, the
+/// commoner case).
+pub fn oip_datatype(kind: InputType) -> &'static str {
+    match kind {
+        InputType::Numeric | InputType::Any => "FP64",
+        InputType::Logical => "BOOL",
+        InputType::Factor | InputType::Ordered | InputType::Character => "BYTES",
+    }
+}
+
+/// `GET /v2/models/{name}`: inputs as tensors of any length, the output of
+/// the default prediction type (found by preparing a call on zero rows),
+/// and the model's types, options and classes in `parameters`.
+pub fn oip_model_metadata(model: &Model, name: &str, version: &str) -> Value {
+    let info = model.info();
+    let inputs: Vec<Value> = info
+        .inputs
+        .iter()
+        .map(|i| json!({ "name": i.name, "datatype": oip_datatype(i.kind), "shape": [-1] }))
+        .collect();
+    let mut empty = FrameBuf::new();
+    for i in &info.inputs {
+        let column = match i.kind {
+            InputType::Numeric | InputType::Any => ColumnBuf::Real(Vec::new()),
+            InputType::Logical => ColumnBuf::Logical(Vec::new()),
+            _ => ColumnBuf::Factor { codes: Vec::new(), levels: Vec::new() },
+        };
+        empty.push(i.name.clone(), column);
+    }
+    let frame = empty.frame();
+    let outputs: Vec<Value> = match model.prepare(&frame, &PredictOptions::default()) {
+        Ok(job) => match job.shape() {
+            crate::output::OutputShape::Array(a) => vec![(info.default_type.as_str().to_string(), a)],
+            crate::output::OutputShape::List(l) => l,
+        }
+        .into_iter()
+        .map(|(n, a)| {
+            let datatype = if matches!(a.values, ValueKind::Factor(_)) { "BYTES" } else { "FP64" };
+            let mut shape = vec![-1i64];
+            shape.extend(a.dim.iter().flat_map(|d| &d[1..]).map(|&d| d as i64));
+            json!({ "name": n, "datatype": datatype, "shape": shape })
+        })
+        .collect(),
+        Err(_) => Vec::new(),
+    };
+    let mut parameters = Map::new();
+    parameters.insert("format_version".into(), json!(info.format_version));
+    parameters.insert("kind".into(), json!(info.kind));
+    parameters.insert("types".into(), json!(info.types));
+    parameters.insert("default_type".into(), json!(info.default_type));
+    parameters.insert("options".into(), json!(info.options));
+    if let Some(a) = &info.algorithm {
+        parameters.insert("algorithm".into(), json!(a));
+    }
+    if let Some(c) = &info.classes {
+        parameters.insert("classes".into(), json!(c));
+    }
+    json!({
+        "name": name,
+        "versions": [version],
+        "platform": "fastpredict_json",
+        "inputs": inputs,
+        "outputs": outputs,
+        "parameters": parameters,
+    })
+}
+
+/// `GET /prototype`, as vetiver writes a data frame's prototype: per
+/// column its R type, an example (a factor's first level; the model keeps
+/// no example values) and a factor's levels.
+pub fn vetiver_prototype(inputs: &[InputSpec]) -> Value {
+    let mut out = Map::new();
+    for i in inputs {
+        let levels = i.levels.as_deref().filter(|_| i.kind.is_categorical());
+        let example = levels.and_then(|l| l.first()).map_or(Value::Null, |l| json!(l));
+        let details = levels.map_or_else(|| json!({}), |l| json!({ "levels": l }));
+        out.insert(i.name.clone(), json!({ "type": i.kind.as_str(), "example": example, "details": details }));
+    }
+    Value::Object(out)
+}

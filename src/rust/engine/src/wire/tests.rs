@@ -1,0 +1,412 @@
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::format::InputType;
+use crate::frame::{is_r_na, ColumnBuf, NA_INTEGER};
+use crate::output::{ArrayShape, OutputShape, Prediction, ValueKind, Values};
+use crate::Model;
+
+/// A format fixture that the R package wrote.
+fn fixture(name: &str) -> Model {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/testthat/fixtures/format-1.0").join(name);
+    Model::load(&path).unwrap()
+}
+
+fn limits() -> WireLimits {
+    WireLimits::default()
+}
+
+/// Predict a parsed request with the model, as a server does.
+fn predict(m: &Model, r: &Request) -> Result<Prediction, WireError> {
+    let frame = r.frame.frame();
+    let job = m.prepare(&frame, &r.options).map_err(|e| WireError::from_engine(&e, Protocol::Vetiver))?;
+    job.predict(1).map_err(|e| WireError::from_engine(&e, Protocol::Vetiver))
+}
+
+fn json_of(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+/// The keys of a JSON object in the order written (serde_json's map sorts).
+fn keys_in_order(bytes: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let mut keys: Vec<(usize, String)> = json_of(bytes)
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| (text.find(&format!("\"{k}\":")).unwrap(), k.clone()))
+        .collect();
+    keys.sort();
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
+fn column<'f>(r: &'f Request, name: &str) -> &'f ColumnBuf {
+    let i = r.frame.names().iter().position(|n| n == name).unwrap();
+    &r.frame.columns()[i]
+}
+
+// A body exactly as vetiver's R client writes mtcars[1:3, ] with a missing
+// weight: jsonlite's records, 4 decimals, "NA" strings, row names as "_row".
+const VETIVER_BODY: &str = r#"[{"mpg":21,"cyl":6,"disp":160,"hp":110,"drat":3.9,"wt":2.62,"qsec":16.46,"vs":0,"am":1,"gear":4,"carb":4,"_row":"Mazda RX4"},{"mpg":21,"cyl":6,"disp":160,"hp":110,"drat":3.9,"wt":"NA","qsec":17.02,"vs":0,"am":1,"gear":4,"carb":4,"_row":"Mazda RX4 Wag"},{"mpg":22.8,"cyl":4,"disp":108,"hp":93,"drat":3.85,"wt":2.32,"qsec":18.61,"vs":1,"am":1,"gear":4,"carb":1,"_row":"Datsun 710"}]"#;
+
+#[test]
+fn vetiver_records_become_the_model_inputs_in_order() {
+    let m = fixture("lm-mtcars.json");
+    let r = Decoder::new(m.inputs()).vetiver(VETIVER_BODY.as_bytes(), &limits()).unwrap();
+    assert_eq!(r.frame.names(), ["wt", "cyl", "hp", "disp", "qsec"]);
+    let ColumnBuf::Real(wt) = column(&r, "wt") else { panic!("wt is not numeric") };
+    assert_eq!(wt[0], 2.62);
+    assert!(is_r_na(wt[1]));
+    assert_eq!(r.frame.nrows(), 3);
+    let p = predict(&m, &r).unwrap();
+    let Values::Real(v) = &p.parts[0] else { panic!() };
+    assert!(is_r_na(v[1]) && v[0].is_finite() && v[2].is_finite());
+}
+
+#[test]
+fn columns_and_records_give_the_same_frame() {
+    let m = fixture("lm-mtcars.json");
+    let d = Decoder::new(m.inputs());
+    let rows = d.vetiver(VETIVER_BODY.as_bytes(), &limits()).unwrap();
+    let cols = d
+        .vetiver(
+            br#"{"qsec":[16.46,17.02,18.61],"wt":[2.62,"NA",2.32],"cyl":[6,6,4],"hp":[110,110,93],"disp":[160,160,108],"am":[1,1,1]}"#,
+            &limits(),
+        )
+        .unwrap();
+    assert_eq!(format!("{:?}", rows.frame), format!("{:?}", cols.frame));
+    // one record given as an object of single values
+    let one = d.vetiver(br#"{"wt":2.62,"cyl":6,"hp":110,"disp":160,"qsec":16.46}"#, &limits()).unwrap();
+    assert_eq!(one.frame.nrows(), 1);
+    assert_eq!(
+        predict(&m, &one).unwrap().parts[0],
+        Values::Real(vec![match &predict(&m, &rows).unwrap().parts[0] {
+            Values::Real(v) => v[0],
+            _ => panic!(),
+        }])
+    );
+}
+
+#[test]
+fn special_doubles_keep_their_bits() {
+    let m = fixture("gbm-iris.json");
+    let body = br#"[{"Sepal.Width":"NaN","Petal.Length":"Inf","Petal.Width":"-Inf","Species":"NA"},{"Sepal.Width":null,"Petal.Length":1e300,"Petal.Width":-0.0,"Species":"setosa"}]"#;
+    let r = Decoder::new(m.inputs()).vetiver(body, &limits()).unwrap();
+    let ColumnBuf::Real(sw) = column(&r, "Sepal.Width") else { panic!() };
+    assert!(sw[0].is_nan() && !is_r_na(sw[0]) && is_r_na(sw[1]));
+    let ColumnBuf::Real(pl) = column(&r, "Petal.Length") else { panic!() };
+    assert_eq!(pl, &[f64::INFINITY, 1e300]);
+    let ColumnBuf::Real(pw) = column(&r, "Petal.Width") else { panic!() };
+    assert_eq!(pw[0], f64::NEG_INFINITY);
+    assert!(pw[1] == 0.0 && pw[1].is_sign_negative());
+    let ColumnBuf::Factor { codes, levels } = column(&r, "Species") else { panic!() };
+    assert_eq!((codes.as_slice(), levels.as_slice()), (&[NA_INTEGER, 1][..], &["setosa".to_string()][..]));
+}
+
+/// xorshift64*: deterministic doubles of every magnitude.
+fn random_doubles(n: usize) -> Vec<f64> {
+    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .filter_map(|_| {
+            s ^= s >> 12;
+            s ^= s << 25;
+            s ^= s >> 27;
+            let v = f64::from_bits(s.wrapping_mul(0x2545_F491_4F6C_DD1D));
+            v.is_finite().then_some(v)
+        })
+        .collect()
+}
+
+#[test]
+fn numbers_read_and_write_exactly() {
+    let m = fixture("lm-mtcars.json");
+    let d = Decoder::new(m.inputs());
+    let values = random_doubles(2000);
+    // as R's sprintf("%.17g") writes them, and in shortest form
+    for text in [
+        values.iter().map(|v| format!("{v:.16e}")).collect::<Vec<_>>(),
+        values.iter().map(|v| format!("{v:?}")).collect(),
+    ] {
+        let body = format!("{{\"wt\":[{}]}}", text.join(","));
+        let r = d.vetiver(body.as_bytes(), &WireLimits { max_rows: 5000 }).unwrap();
+        let ColumnBuf::Real(wt) = column(&r, "wt") else { panic!() };
+        assert!(wt.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+    let p = Prediction {
+        shape: ArrayShape::vector().into(),
+        nrows: values.len(),
+        parts: vec![Values::Real(values.clone())],
+    };
+    let back = json_of(&write_vetiver(&p).unwrap());
+    let back: Vec<f64> = back[".pred"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(back.iter().zip(&values).all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+#[test]
+fn bad_values_name_their_column_and_row() {
+    let m = fixture("gbm-iris.json");
+    let d = Decoder::new(m.inputs());
+    let e = d.vetiver(br#"[{"Sepal.Width":1},{"Sepal.Width":"wide"}]"#, &limits()).unwrap_err();
+    assert_eq!((e.status, e.kind), (422, "wrong_type"));
+    assert!(e.message.contains("'Sepal.Width'") && e.message.contains("\"wide\" (row 2)"), "{}", e.message);
+    let e = d.vetiver(br#"[{"Species":3}]"#, &limits()).unwrap_err();
+    assert_eq!(e.kind, "wrong_type");
+    assert!(e.message.contains("'Species'") && e.message.contains("numbers"), "{}", e.message);
+    let e = d.vetiver(br#"[{"Petal.Width":[1]}]"#, &limits()).unwrap_err();
+    assert_eq!((e.status, e.kind), (400, "bad_request"));
+    assert!(e.message.contains("'Petal.Width'") && e.message.contains("row 1"), "{}", e.message);
+    let e = d.vetiver(br#"[{"Petal.Width":1,"Petal.Width":2}]"#, &limits()).unwrap_err();
+    assert!(e.message.contains("twice"), "{}", e.message);
+}
+
+#[test]
+fn model_errors_map_to_statuses_per_protocol() {
+    let m = fixture("glm-poisson-iris.json");
+    let d = Decoder::new(m.inputs());
+    let r = d.vetiver(br#"[{"Sepal.Width":1,"Petal.Width":1,"Species":"dahlia"}]"#, &limits()).unwrap();
+    let e = predict(&m, &r).unwrap_err();
+    assert_eq!((e.status, e.kind), (422, "unseen_level"));
+    assert!(e.message.contains("'Species'") && e.message.contains("'dahlia'"));
+    let r = d.vetiver(br#"[{"Sepal.Width":1,"Species":"setosa"}]"#, &limits()).unwrap();
+    let err = m.prepare(&r.frame.frame(), &r.options).err().unwrap();
+    assert_eq!(WireError::from_engine(&err, Protocol::Vetiver).status, 422);
+    assert_eq!(WireError::from_engine(&err, Protocol::Oip).status, 400);
+    assert!(err.to_string().contains("'Petal.Width'"));
+    assert_eq!(WireError::from_engine(&crate::Error::Timeout { seconds: 1.0 }, Protocol::Oip).status, 503);
+    assert_eq!(WireError::from_engine(&crate::Error::internal("x"), Protocol::Oip).status, 500);
+    let body = json_of(&WireError::bad_request("broken").to_json());
+    assert_eq!(body, json!({"error": "broken", "message": "broken", "kind": "bad_request"}));
+}
+
+#[test]
+fn malformed_bodies_are_bad_requests() {
+    let m = fixture("lm-mtcars.json");
+    let d = Decoder::new(m.inputs());
+    for (body, says) in [
+        (&b""[..], "empty"),
+        (b"  \n", "empty"),
+        (b"[]", "no rows"),
+        (b"[{\"wt\":1}", "not valid JSON"),
+        (b"[{\"wt\":1}] x", "not valid JSON"),
+        (b"42", "array of records"),
+        (b"null", "null"),
+        (b"[1,2]", "row 1"),
+        (b"{\"wt\":{\"a\":1}}", "object"),
+        (&[0xff, 0xfe][..], "not valid JSON"),
+    ] {
+        let e = d.vetiver(body, &limits()).unwrap_err();
+        assert_eq!((e.status, e.kind), (400, "bad_request"), "{body:?}: {}", e.message);
+        assert!(e.message.contains(says), "{body:?}: {}", e.message);
+    }
+}
+
+#[test]
+fn hostile_bodies_are_bounded() {
+    let m = fixture("lm-mtcars.json");
+    let d = Decoder::new(m.inputs());
+    let rows = ["{\"wt\":1}"; 11].join(",");
+    let e = d.vetiver(format!("[{rows}]").as_bytes(), &WireLimits { max_rows: 10 }).unwrap_err();
+    assert_eq!((e.status, e.kind), (413, "too_large"));
+    let e = d.vetiver(br#"{"wt":[1,2,3,4,5,6,7,8,9,10,11]}"#, &WireLimits { max_rows: 10 }).unwrap_err();
+    assert_eq!(e.status, 413);
+    // one full record, then many empty ones: every column must be padded
+    let body = format!("[{{\"wt\":1,\"cyl\":1,\"hp\":1,\"disp\":1,\"qsec\":1}}{}]", ",{}".repeat(100_000));
+    let e = d.vetiver(body.as_bytes(), &WireLimits { max_rows: 1_000_000 }).unwrap_err();
+    assert_eq!(e.status, 413, "{}", e.message);
+    // deep nesting in an ignored key is skipped without recursion
+    let deep = format!("[{{\"x\":{}1{}}}]", "[".repeat(100_000), "]".repeat(100_000));
+    assert_eq!(d.vetiver(deep.as_bytes(), &limits()).unwrap().frame.nrows(), 1);
+    let deep = format!(
+        "{{\"inputs\":[{{\"name\":\"wt\",\"datatype\":\"FP64\",\"shape\":[1],\"data\":{}1{}}}]}}",
+        "[".repeat(20),
+        "]".repeat(20)
+    );
+    let e = d.oip(deep.as_bytes(), &limits()).unwrap_err();
+    assert!(e.message.contains("nests deeper"), "{}", e.message);
+}
+
+// The example of the OIP REST specification ("Inference Request Examples"),
+// with this model's inputs.
+const OIP_BODY: &str = r#"{
+  "id" : "42",
+  "inputs" : [
+    { "name" : "Sepal.Width", "shape" : [ 2 ], "datatype" : "FP64", "data" : [ 3.5, null ] },
+    { "name" : "Petal.Length", "shape" : [ 2, 1 ], "datatype" : "FP32", "data" : [ [1.4], [4.7] ] },
+    { "name" : "Petal.Width", "shape" : [ 2 ], "datatype" : "INT32", "data" : [ 0, 1 ] },
+    { "name" : "Species", "shape" : [ 2 ], "datatype" : "BYTES", "parameters": {"content_type": "str"},
+      "data" : [ "setosa", "versicolor" ] },
+    { "name" : "unused", "shape" : [ 1 ], "datatype" : "BYTES", "data" : [ "ignored" ] }
+  ],
+  "outputs" : [ { "name" : "link" } ],
+  "parameters" : { "content_type" : "pd", "type" : "response" }
+}"#;
+
+#[test]
+fn oip_requests_decode_to_the_same_frame_as_columns() {
+    let m = fixture("gbm-iris.json");
+    let d = Decoder::new(m.inputs());
+    let r = d.oip(OIP_BODY.as_bytes(), &limits()).unwrap();
+    assert_eq!(r.id.as_deref(), Some("42"));
+    assert_eq!(r.options.type_.as_deref(), Some("response"));
+    let cols = d
+        .vetiver(
+            br#"{"Sepal.Width":[3.5,"NA"],"Petal.Length":[1.4,4.7],"Petal.Width":[0,1],"Species":["setosa","versicolor"]}"#,
+            &limits(),
+        )
+        .unwrap();
+    assert_eq!(format!("{:?}", r.frame), format!("{:?}", cols.frame));
+    let p = predict(&m, &r).unwrap();
+    let reply = OipReply { model_name: "gbm", model_version: Some("abc"), id: "42", output: "response" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["id"], "42");
+    assert_eq!(out["model_name"], "gbm");
+    assert_eq!(out["outputs"][0]["name"], "response");
+    assert_eq!(out["outputs"][0]["datatype"], "FP64");
+    assert_eq!(out["outputs"][0]["shape"], json!([2]));
+}
+
+#[test]
+fn oip_options_and_type_errors() {
+    let m = fixture("randomForest-iris-gz.json.gz");
+    let d = Decoder::new(m.inputs());
+    let tensor = |name: &str, dt: &str, data: &str| {
+        format!("{{\"name\":\"{name}\",\"datatype\":\"{dt}\",\"shape\":[2],\"data\":{data}}}")
+    };
+    let numeric = ["Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width"]
+        .map(|n| tensor(n, "FP64", "[5.1, 6.3]"))
+        .join(",");
+    let body = format!(
+        "{{\"inputs\":[{numeric}],\"parameters\":{{\"type\":\"vote\",\"norm_votes\":false,\"n_trees\":\"10\"}}}}"
+    );
+    let r = d.oip(body.as_bytes(), &limits()).unwrap();
+    assert_eq!(r.options.type_.as_deref(), Some("vote"));
+    assert_eq!(r.options.norm_votes, Some(false));
+    assert_eq!(r.options.n_trees, Some(vec![10]));
+    for (bad, status, says) in [
+        (tensor("Petal.Width", "BYTES", "[\"a\", \"b\"]"), 400, "FP64"),
+        (tensor("Petal.Width", "INT32", "[1.5, 2]"), 400, "INT32"),
+        (tensor("Petal.Width", "FP64", "[\"a\", 2]"), 400, "input 'Petal.Width' must hold a string"),
+        (tensor("Petal.Width", "COMPLEX", "[1, 2]"), 400, "COMPLEX"),
+        (tensor("Petal.Width", "FP64", "[1, 2, 3]"), 400, "shape"),
+        ("{\"name\":\"Petal.Width\",\"datatype\":\"FP64\",\"shape\":[1,2],\"data\":[1,2]}".into(), 400, "one column"),
+        ("{\"name\":\"Petal.Width\",\"shape\":[1],\"data\":[1]}".into(), 400, "datatype"),
+    ] {
+        let body = format!("{{\"inputs\":[{numeric},{bad}]}}");
+        let body = body.replacen(
+            "\"Petal.Width\",\"datatype\":\"FP64\",\"shape\":[2],\"data\":[5.1, 6.3]",
+            "\"x\",\"datatype\":\"FP64\",\"shape\":[2],\"data\":[0,0]",
+            1,
+        );
+        let e = d.oip(body.as_bytes(), &limits()).unwrap_err();
+        assert_eq!(e.status, status, "{bad}: {}", e.message);
+        assert!(e.message.contains(says), "{bad}: {}", e.message);
+    }
+    let e = d.oip(b"{\"id\":\"1\"}", &limits()).unwrap_err();
+    assert!(e.message.contains("no 'inputs'"));
+    let e = d.oip(format!("{{\"inputs\":[{numeric}],\"parameters\":{{\"n_trees\":0}}}}").as_bytes(), &limits());
+    assert_eq!(e.unwrap_err().kind, "bad_argument");
+}
+
+#[test]
+fn vetiver_answers_vectors_classes_and_matrices() {
+    let m = fixture("rpart-warpbreaks.json");
+    let d = Decoder::new(m.inputs());
+    let r = d.vetiver(br#"[{"breaks":26,"wool":"A"},{"breaks":"NA","wool":"B"},{"breaks":54,"wool":"NA"}]"#, &limits());
+    let mut r = r.unwrap();
+    let prob = write_vetiver(&predict(&m, &r).unwrap()).unwrap();
+    assert_eq!(keys_in_order(&prob), [".pred_L", ".pred_M", ".pred_H"]);
+    let prob = json_of(&prob);
+    assert_eq!(prob[".pred_L"].as_array().unwrap().len(), 3);
+    r.options = query_options("type=class").unwrap();
+    let class = json_of(&write_vetiver(&predict(&m, &r).unwrap()).unwrap());
+    assert!(class[".pred"].as_array().unwrap().iter().all(|c| ["L", "M", "H"].contains(&c.as_str().unwrap())));
+    // missing classes and values
+    let p = Prediction {
+        shape: ArrayShape::factor(vec!["a".into(), "b".into()]).into(),
+        nrows: 3,
+        parts: vec![Values::Int(vec![2, NA_INTEGER, 1])],
+    };
+    assert_eq!(json_of(&write_vetiver(&p).unwrap()), json!({".pred": ["b", null, "a"]}));
+    let p = Prediction {
+        shape: ArrayShape::vector().into(),
+        nrows: 4,
+        parts: vec![Values::Real(vec![crate::NA_REAL, f64::NAN, f64::INFINITY, 0.1])],
+    };
+    assert_eq!(String::from_utf8(write_vetiver(&p).unwrap()).unwrap(), r#"{".pred":[null,"NaN","Inf",0.1]}"#);
+}
+
+#[test]
+fn oip_answers_are_row_major_with_their_column_names() {
+    // a 2 x 2 x 3 array (gbm multinomial at three numbers of trees)
+    let shape = ArrayShape {
+        values: ValueKind::Real,
+        dim: Some(vec![2, 2, 3]),
+        dimnames: Some(vec![None, Some(vec!["a".into(), "b".into()]), Some(vec!["1".into(), "5".into(), "9".into()])]),
+        class: None,
+    };
+    let values: Vec<f64> = (0..12).map(f64::from).collect();
+    let p = Prediction { shape: OutputShape::Array(shape), nrows: 2, parts: vec![Values::Real(values)] };
+    let reply = OipReply { model_name: "m", model_version: None, id: "x", output: "link" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    let o = &out["outputs"][0];
+    assert_eq!(o["shape"], json!([2, 2, 3]));
+    // value [i, k, t] is stored at i + 2 * (k + 2 * t)
+    assert_eq!(o["data"], json!([0.0, 4.0, 8.0, 2.0, 6.0, 10.0, 1.0, 5.0, 9.0, 3.0, 7.0, 11.0]));
+    assert_eq!(o["parameters"]["dimnames"], json!([["a", "b"], ["1", "5", "9"]]));
+    let v = write_vetiver(&p).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred_a_1", ".pred_b_1", ".pred_a_5", ".pred_b_5", ".pred_a_9", ".pred_b_9"]);
+    let v = json_of(&v);
+    assert_eq!(v[".pred_b_5"], json!([6.0, 7.0]));
+
+    let m = fixture("randomForest-iris-gz.json.gz");
+    let r = Decoder::new(m.inputs())
+        .vetiver(
+            br#"{"Sepal.Length":[5.1,6.3],"Sepal.Width":[3.5,2.9],"Petal.Length":[1.4,5.6],"Petal.Width":[0.2,1.8]}"#,
+            &limits(),
+        )
+        .unwrap();
+    let mut r = r;
+    r.options.type_ = Some("prob".into());
+    let p = predict(&m, &r).unwrap();
+    let out = json_of(&write_oip(&p, &OipReply { output: "prob", ..reply }).unwrap());
+    assert_eq!(out["outputs"][0]["shape"], json!([2, 3]));
+    assert_eq!(out["outputs"][0]["parameters"]["columns"], json!(["setosa", "versicolor", "virginica"]));
+    let Values::Real(v) = &p.parts[0] else { panic!() };
+    let data: Vec<f64> = out["outputs"][0]["data"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert_eq!(data, [v[0], v[2], v[4], v[1], v[3], v[5]]);
+    r.options.type_ = None;
+    let out = json_of(&write_oip(&predict(&m, &r).unwrap(), &reply).unwrap());
+    assert_eq!(out["outputs"][0]["datatype"], "BYTES");
+    assert_eq!(out["outputs"][0]["data"], json!(["setosa", "virginica"]));
+}
+
+#[test]
+fn query_strings_set_options() {
+    let o = query_options("type=vote&norm_votes=FALSE&n_trees=10,%2020").unwrap();
+    assert_eq!(o.type_.as_deref(), Some("vote"));
+    assert_eq!(o.norm_votes, Some(false));
+    assert_eq!(o.n_trees, Some(vec![10, 20]));
+    assert_eq!(query_options("").unwrap(), crate::PredictOptions::default());
+    for bad in ["ntrees=5", "n_trees=1.5", "n_trees=abc", "norm_votes=maybe", "type=%zz"] {
+        assert_eq!(query_options(bad).unwrap_err().status, 400, "{bad}");
+    }
+}
+
+#[test]
+fn metadata_describes_inputs_and_outputs() {
+    let m = fixture("rpart-warpbreaks.json");
+    let meta = oip_model_metadata(&m, "tree", "v1");
+    assert_eq!(meta["platform"], "fastpredict_json");
+    assert_eq!(
+        meta["inputs"],
+        json!([{"name": "breaks", "datatype": "FP64", "shape": [-1]}, {"name": "wool", "datatype": "BYTES", "shape": [-1]}])
+    );
+    assert_eq!(meta["outputs"], json!([{"name": "prob", "datatype": "FP64", "shape": [-1, 3]}]));
+    assert_eq!(meta["parameters"]["classes"], json!(["L", "M", "H"]));
+    let proto = vetiver_prototype(m.inputs());
+    assert_eq!(proto["wool"], json!({"type": "factor", "example": "A", "details": {"levels": ["A", "B"]}}));
+    assert_eq!(proto["breaks"], json!({"type": "numeric", "example": null, "details": {}}));
+    assert_eq!(oip_datatype(InputType::Logical), "BOOL");
+}
