@@ -20,5 +20,11 @@ if ! grep -q "Rust ≥ $msrv" README.md; then
   echo "README.md does not say Rust ≥ $msrv"
   status=1
 fi
-[ "$status" -eq 0 ] && echo "MSRV $msrv is consistent"
+# fastpredict-server has its own (newer) MSRV, which the README states
+server=$(sed -n 's/^rust-version *= *"\(.*\)"/\1/p' server/Cargo.toml)
+if ! grep -q "Rust ≥ $server" README.md; then
+  echo "README.md does not say Rust ≥ $server for fastpredict-server (server/Cargo.toml)"
+  status=1
+fi
+[ "$status" -eq 0 ] && echo "MSRV $msrv is consistent (fastpredict-server: $server)"
 exit "$status"

@@ -1,8 +1,10 @@
 #!/bin/sh
-# `make test`: the testthat suite against the installed package, then the
+# `make test`: builds fastpredict-server, runs the testthat suite against
+# the installed package (its server test uses that binary), then the
 # engine's cargo tests (unit, property and schema tests; the schema test
-# also validates the models the R tests saved). Ends with one line
-# "N passed, M failed" over all of them; exits non-zero on any failure.
+# also validates the models the R tests saved) and the server's (unit and
+# loopback HTTP tests). Ends with one line "N passed, M failed" over all of
+# them; exits non-zero on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,8 +16,32 @@ PATH="$PATH:$HOME/.cargo/bin"
 passed=0
 failed=0
 
+# Adds the counts of cargo's "test result:" lines in log $1 (named $2);
+# a build that failed or ran nothing counts as one failure.
+count_cargo() {
+  results=$(grep '^test result:' "$1")
+  if [ -n "$results" ]; then
+    counts=$(echo "$results" | awk '{ for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } } END { print p + 0, f + 0 }')
+    passed=$((passed + ${counts% *}))
+    failed=$((failed + ${counts#* }))
+  fi
+  if grep -q '^error\(\[E[0-9]*\]\)\?:' "$1" || [ -z "$results" ]; then
+    echo "$2 did not build or run"
+    failed=$((failed + 1))
+  fi
+}
+
+echo "== fastpredict-server (cargo build --release) =="
+if (cd server && cargo build --release 2>&1); then
+  server_bin="$root/server/target/release/fastpredict-server"
+else
+  echo "fastpredict-server did not build"
+  failed=$((failed + 1))
+  server_bin=""
+fi
+
 echo "== R tests (testthat) =="
-FASTPREDICT_SCHEMA_OUT="$work/saved-models" R_LIBS="$lib" Rscript tools/testthat.R 2>&1 | tee "$work/r.log"
+FASTPREDICT_SERVER_BIN="$server_bin" FASTPREDICT_SCHEMA_OUT="$work/saved-models" R_LIBS="$lib" Rscript tools/testthat.R 2>&1 | tee "$work/r.log"
 line=$(grep '^testthat: ' "$work/r.log" | tail -n1)
 if [ -n "$line" ]; then
   passed=$((passed + $(echo "$line" | sed 's/testthat: \([0-9]*\) passed.*/\1/')))
@@ -27,16 +53,11 @@ fi
 
 echo "== Rust engine tests (cargo test) =="
 (cd src/rust && FASTPREDICT_SCHEMA_OUT="$work/saved-models" cargo test -p fastpredict-engine 2>&1) | tee "$work/cargo.log"
-results=$(grep '^test result:' "$work/cargo.log")
-if [ -n "$results" ]; then
-  counts=$(echo "$results" | awk '{ for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } } END { print p + 0, f + 0 }')
-  passed=$((passed + ${counts% *}))
-  failed=$((failed + ${counts#* }))
-fi
-if grep -q '^error\(\[E[0-9]*\]\)\?:' "$work/cargo.log" || [ -z "$results" ]; then
-  echo "cargo test did not build or run"
-  failed=$((failed + 1))
-fi
+count_cargo "$work/cargo.log" "cargo test (engine)"
+
+echo "== fastpredict-server tests (cargo test --release) =="
+(cd server && cargo test --release 2>&1) | tee "$work/server.log"
+count_cargo "$work/server.log" "cargo test (server)"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
