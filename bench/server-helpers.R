@@ -63,10 +63,12 @@ free_port <- function() {
   }
 }
 
-# Whether a GET of `u` answers.
-answers <- function(u) {
+# Whether a GET of `u` answers within `timeout` seconds.
+answers <- function(u, timeout = 60) {
+  old <- options(timeout = timeout)
+  on.exit(options(old))
   con <- url(u)
-  on.exit(close(con))
+  on.exit(close(con), add = TRUE)
   suppressWarnings(tryCatch({
     readLines(con, warn = FALSE)
     TRUE
@@ -94,6 +96,17 @@ start_plumber <- function(work, script, shim = NULL) {
   procs[[length(procs) + 1]] <<- p
   wait_up(sprintf("http://127.0.0.1:%d/ping", port), p)
   list(process = p, base = sprintf("http://127.0.0.1:%d/", port), path = function(name) name)
+}
+
+# Plumber answers one request at a time and keeps answering requests whose
+# client has gone, so after a run with many connections it may still be
+# working through their backlog. A Plumber whose /ping does not answer
+# within a few seconds is replaced, so that the next run measures Plumber
+# and not the previous run's queue.
+settle_plumber <- function(pl, work, script, shim) {
+  if (answers(paste0(pl$base, "ping"), timeout = 3)) return(pl)
+  pl$process$kill()
+  start_plumber(work, script, shim)
 }
 
 # fastpredict-server on the model directory, with its default settings.
