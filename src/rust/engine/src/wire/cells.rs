@@ -136,11 +136,11 @@ impl Cells {
     pub fn found(&self) -> String {
         match self {
             Cells::Missing(_) => "only missing values".into(),
-            Cells::Num(_) => "numbers".into(),
-            Cells::Bool(_) => "true/false values".into(),
+            Cells::Num(_) => "a number".into(),
+            Cells::Bool(_) => "true or false".into(),
             Cells::Str { levels, .. } => match levels.iter().find(|l| special(l).is_none()) {
-                Some(l) => format!("strings (such as {})", quote(l)),
-                None => "strings".into(),
+                Some(l) => format!("the string {}", quote(l)),
+                None => "a string".into(),
             },
         }
     }

@@ -153,7 +153,7 @@ fn bad_values_name_their_column_and_row() {
     assert!(e.message.contains("'Sepal.Width'") && e.message.contains("\"wide\" (row 2)"), "{}", e.message);
     let e = d.vetiver(br#"[{"Species":3}]"#, &limits()).unwrap_err();
     assert_eq!(e.kind, "wrong_type");
-    assert!(e.message.contains("'Species'") && e.message.contains("numbers"), "{}", e.message);
+    assert!(e.message.contains("'Species'") && e.message.contains("a number was supplied"), "{}", e.message);
     let e = d.vetiver(br#"[{"Petal.Width":[1]}]"#, &limits()).unwrap_err();
     assert_eq!((e.status, e.kind), (400, "bad_request"));
     assert!(e.message.contains("'Petal.Width'") && e.message.contains("row 1"), "{}", e.message);
