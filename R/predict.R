@@ -10,7 +10,11 @@
 #' @param newdata A data.frame, or a named list of columns of equal length.
 #'   Columns the model does not use are ignored; order does not matter. A
 #'   one-column matrix counts as a column. A list of length-1 vectors is the
-#'   fast path for single rows.
+#'   fast path for single rows. A numeric or logical matrix, or a sparse
+#'   `dgCMatrix` (package Matrix), is read by column name, or without column
+#'   names by position (one column per input, in the model's order; see the
+#'   inputs in `print(model)`); of a sparse matrix, only the columns the
+#'   model reads are expanded.
 #' @param type Prediction type, as in the model's `predict()`, with the same
 #'   default; `print(model)` lists a model's types, and the sections of
 #'   [fp_compile()] describe them for each package.

@@ -99,8 +99,17 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         let mut opts = args::options(m, &options)?;
         opts.type_ = if type_.is_null() { None } else { Some(args::string(&type_, "type")?) };
         let threads = args::threads(&threads)?;
-        let frame = unsafe { newdata::frame_from_r(newdata.get(), m.inputs().iter().map(|i| i.name.as_str()))? };
-        let job = m.prepare(&frame, &opts)?;
+        let wanted: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
+        let data = unsafe { newdata::read(newdata.get(), &wanted)? };
+        let expanded;
+        let frame = match &data {
+            newdata::NewData::Borrowed(f) => f,
+            newdata::NewData::Owned(buf) => {
+                expanded = buf.frame();
+                &expanded
+            }
+        };
+        let job = m.prepare(frame, &opts)?;
         let shape = job.shape();
         let out = output::alloc(&shape, job.nrows())?;
         let bufs = unsafe { output::buffers(&out, &shape) };
