@@ -97,6 +97,7 @@ pub fn linear(
         variables,
         terms,
         offsets: vec![],
+        inference: None,
     }
 }
 

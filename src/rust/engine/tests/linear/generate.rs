@@ -358,6 +358,7 @@ pub fn arb_case_with(factors: RangeInclusive<usize>, rows: RangeInclusive<usize>
                 variables,
                 terms,
                 offsets,
+                inference: None,
             };
             Case { doc: linear_doc(inputs, spec), data }
         })

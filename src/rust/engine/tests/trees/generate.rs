@@ -254,6 +254,7 @@ fn options(k: &Knobs, s: &Sizes, types: &[String], rng: &mut Rng) -> PredictOpti
             _ => rng.chance(0.3).then(|| vec![1 + rng.below(n_trees)]),
         },
         norm_votes: if k.agg == AggKind::Votes { rng.pick(&[None, Some(true), Some(false)]) } else { None },
+        ..PredictOptions::default()
     }
 }
 

@@ -2,6 +2,9 @@
 //! p in 0.25, 0.025, 0.0005, 0.005, 0.05, 0.1, 0.4, 1e-6 and df in 1, 2, 3,
 //! 4, 7, 10, 29, 64, 150, 500, 999, 1000, 5000, 1e5, 1e7 (expand.grid).
 
+// R printed 17 significant digits, on purpose.
+#![allow(clippy::excessive_precision)]
+
 use super::*;
 
 /// (p, df, qt(p, df))
