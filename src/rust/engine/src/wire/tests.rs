@@ -389,9 +389,98 @@ fn query_strings_set_options() {
     assert_eq!(o.norm_votes, Some(false));
     assert_eq!(o.n_trees, Some(vec![10, 20]));
     assert_eq!(query_options("").unwrap(), crate::PredictOptions::default());
-    for bad in ["ntrees=5", "n_trees=1.5", "n_trees=abc", "norm_votes=maybe", "type=%zz"] {
+    for bad in ["ntrees=5", "n_trees=1.5", "n_trees=abc", "norm_votes=maybe", "type=%zz", "level=0.9,0.95", "se.fit=1"]
+    {
         assert_eq!(query_options(bad).unwrap_err().status, 400, "{bad}");
     }
+}
+
+/// Every option, by its engine name, from OIP parameters and from a query
+/// string alike.
+#[test]
+fn every_option_is_read_from_parameters_and_query_strings() {
+    use crate::PredictOptions;
+    let want = PredictOptions {
+        type_: Some("response".into()),
+        n_trees: Some(vec![10, 20]),
+        norm_votes: Some(false),
+        se_fit: Some(true),
+        interval: Some("prediction".into()),
+        level: Some(0.9),
+        dispersion: Some(2.5),
+        pred_var: Some(vec![1.0, crate::NA_REAL, f64::INFINITY]),
+        weights: Some(vec![2.0]),
+        scale: Some(1.5),
+        df: Some(10.0),
+    };
+    let query = "type=response&n_trees=10,20&norm_votes=false&se_fit=TRUE&interval=prediction&level=0.9\
+                 &dispersion=2.5&pred_var=1,NA,Inf&weights=2&scale=1.5&df=10";
+    let from_query = query_options(query).unwrap();
+    let params = r#"{"type":"response","n_trees":[10,20],"norm_votes":false,"se_fit":true,"interval":"prediction",
+        "level":0.9,"dispersion":"2.5","pred_var":[1,null,"Inf"],"weights":2,"scale":1.5,"df":10,"content_type":"pd"}"#;
+    let m = fixture("lm-mtcars.json");
+    let body =
+        format!(r#"{{"inputs":[{{"name":"wt","datatype":"FP64","shape":[1],"data":[3]}}],"parameters":{params}}}"#);
+    let from_params = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap().options;
+    for got in [from_query, from_params] {
+        // NA and NaN differ only in their bits
+        assert_eq!(format!("{got:?}"), format!("{want:?}"));
+        assert!(is_r_na(got.pred_var.as_ref().unwrap()[1]));
+    }
+    option_names().iter().for_each(|n| assert!(query.contains(&format!("{n}=")), "{n} is not tested"));
+    // values of the wrong kind name the option
+    for (name, value) in [("se_fit", "5"), ("level", "[0.9, 0.95]"), ("interval", "1"), ("weights", "{}")] {
+        let body = format!(r#"{{"inputs":[],"parameters":{{"{name}":{value}}}}}"#);
+        let e = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap_err();
+        assert_eq!((e.status, e.kind), (400, "bad_argument"), "{name}");
+        assert!(e.message.starts_with(name), "{}", e.message);
+    }
+}
+
+/// predict.lm()'s list (se.fit = TRUE, with an interval): one OIP output
+/// per part, vetiver columns as documented in `write_vetiver`.
+#[test]
+fn list_outputs_have_one_output_per_part() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/testthat/fixtures/format-1.3/lm-card.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::new(m.inputs());
+    let body = br#"{"inputs":[{"name":"wt","datatype":"FP64","shape":[2],"data":[2.5,3.5]},
+        {"name":"hp","datatype":"FP64","shape":[2],"data":[110,"NaN"]}],
+        "parameters":{"se_fit":true,"interval":"confidence","level":0.9}}"#;
+    let r = d.oip(body, &limits()).unwrap();
+    let p = predict(&m, &r).unwrap();
+    let (Values::Real(fit), Values::Real(se)) = (&p.parts[0], &p.parts[1]) else { panic!() };
+    let OutputShape::List(parts) = &p.shape else { panic!("not a list") };
+    let number = |name: &str| match parts.iter().find(|(n, _)| n == name) {
+        Some((_, crate::Part::Number(x))) => *x,
+        _ => panic!("no {name}"),
+    };
+    let reply = OipReply { model_name: "lm", model_version: None, id: "1", output: "response" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    let names: Vec<&str> = out["outputs"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fit", "se.fit", "df", "residual.scale"]);
+    assert_eq!(out["outputs"][0]["shape"], json!([2, 3]));
+    assert_eq!(out["outputs"][0]["parameters"]["columns"], json!(["fit", "lwr", "upr"]));
+    assert_eq!(out["outputs"][0]["data"], json!([fit[0], fit[2], fit[4], fit[1], null, null]));
+    assert_eq!(out["outputs"][1]["data"], json!([se[0], null]));
+    assert_eq!(out["outputs"][2], json!({"name": "df", "datatype": "FP64", "shape": [1], "data": [number("df")]}));
+    assert_eq!(out["outputs"][3]["data"], json!([number("residual.scale")]));
+
+    let v = write_vetiver(&p).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred", ".pred_lwr", ".pred_upr", ".se_fit", ".df", ".residual_scale"]);
+    let v = json_of(&v);
+    assert_eq!(v[".pred_upr"], json!([fit[4], "NaN"]));
+    assert_eq!(v[".df"], json!([number("df"), number("df")]));
+    // an interval alone is a matrix, with the same names
+    let mut r = r;
+    r.options.se_fit = None;
+    let v = write_vetiver(&predict(&m, &r).unwrap()).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred", ".pred_lwr", ".pred_upr"]);
+    // se.fit alone: the prediction is a vector
+    r.options = crate::PredictOptions { se_fit: Some(true), ..Default::default() };
+    let v = write_vetiver(&predict(&m, &r).unwrap()).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred", ".se_fit", ".df", ".residual_scale"]);
 }
 
 #[test]
@@ -405,6 +494,13 @@ fn metadata_describes_inputs_and_outputs() {
     );
     assert_eq!(meta["outputs"], json!([{"name": "prob", "datatype": "FP64", "shape": [-1, 3]}]));
     assert_eq!(meta["parameters"]["classes"], json!(["L", "M", "H"]));
+    assert!(meta["parameters"].get("card").is_none());
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/testthat/fixtures/format-1.3/lm-card.json");
+    let carded = Model::load(&path).unwrap();
+    let meta = oip_model_metadata(&carded, "lm", "v1");
+    assert_eq!(meta["parameters"]["card"], json!(carded.info().card));
+    assert_eq!(meta["parameters"]["card"]["metrics"]["r2"], json!(0.8268));
     let proto = vetiver_prototype(m.inputs());
     assert_eq!(proto["wool"], json!({"type": "factor", "example": "A", "details": {"levels": ["A", "B"]}}));
     assert_eq!(proto["breaks"], json!({"type": "numeric", "example": null, "details": {}}));
