@@ -265,6 +265,9 @@ fn prediction_options_list_outputs_and_the_model_card() {
     assert_eq!(s.get("/metadata").json()["user"], card);
     assert_eq!(s.get("/metadata").json()["fastpredict"]["model"]["card"], card);
     assert_eq!(s.get("/v2/models/lm").json()["parameters"]["card"], card);
+    // the card was written for this very model
+    assert_eq!(s.get("/v2/models/lm").json()["parameters"]["content_hash"], card["content_hash"]);
+    assert_eq!(s.get("/metadata").json()["fastpredict"]["content_hash"], card["content_hash"]);
 }
 
 /// The JSON error body every client can read: `error` (OIP) and `message` (vetiver).
@@ -438,7 +441,7 @@ fn metrics_and_request_logs() {
         "fastpredict_rows_predicted_total{model=\"rf\"} 2",
         "fastpredict_models_loaded 4",
         "fastpredict_requests_in_flight 1",
-        "format_version=\"1.0\",sha256=\"",
+        "format_version=\"1.0\",content_hash=\"sha256:",
     ] {
         assert!(text.contains(needle), "{needle} not in\n{text}");
     }
@@ -465,7 +468,26 @@ fn help_names_each_flags_variable_and_default() {
         "[default: 16MiB]",
         "FASTPREDICT_API_KEY",
         "/mnt/models",
+        "--limit-file-bytes",
+        "FASTPREDICT_LIMIT_TREES",
+        "[default: 1000000]",
     ] {
         assert!(help.contains(needle), "{needle} not in --help:\n{help}");
+    }
+}
+
+/// The engine's load limits, by flag or environment variable: a file above one is reported and not served.
+#[test]
+fn load_limits_refuse_a_model_by_flag_or_environment() {
+    let dir = models();
+    let by_flag = Server::start(dir.path(), &["--limit-trees", "10"], &[]);
+    let by_env = Server::start(dir.path(), &[], &[("FASTPREDICT_LIMIT_TREES", "10")]);
+    for s in [by_flag, by_env] {
+        let metrics = s.get("/metrics").text();
+        assert!(metrics.contains("fastpredict_models_loaded 3"), "{metrics}");
+        let failed = metrics.lines().find(|l| l.starts_with("fastpredict_model_load_failed{file=\"rf.json.gz\""));
+        assert!(failed.is_some_and(|l| l.contains("load limit 'trees' of 10")), "{metrics}");
+        assert_eq!(s.get("/v2/models/rf").status, 404);
+        assert_eq!(s.get("/v2/models/lm").status, 200);
     }
 }

@@ -72,6 +72,7 @@ fn metadata_of(served: &Served) -> Response {
             "name": &*served.name,
             "file": served.file.display().to_string(),
             "sha256": served.sha256,
+            "content_hash": served.content_hash,
             "model": info,
         },
     });

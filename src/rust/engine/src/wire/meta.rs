@@ -23,7 +23,8 @@ pub fn oip_datatype(kind: InputType) -> &'static str {
 
 /// `GET /v2/models/{name}`: inputs as tensors of any length, the output of
 /// the default prediction type (found by preparing a call on zero rows),
-/// and the model's types, options and classes in `parameters`.
+/// and in `parameters` the model's types, options, classes, content hash
+/// (of what it predicts) and card.
 pub fn oip_model_metadata(model: &Model, name: &str, version: &str) -> Value {
     let info = model.info();
     let inputs: Vec<Value> = info
@@ -58,6 +59,9 @@ pub fn oip_model_metadata(model: &Model, name: &str, version: &str) -> Value {
     }
     if let Some(c) = &info.classes {
         parameters.insert("classes".into(), json!(c));
+    }
+    if let Ok(hash) = model.content_hash() {
+        parameters.insert("content_hash".into(), json!(hash));
     }
     if let Some(card) = &info.card {
         parameters.insert("card".into(), json!(card));
