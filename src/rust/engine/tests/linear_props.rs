@@ -167,6 +167,7 @@ fn new_doc(inputs: Vec<InputSpec>, spec: LinearSpec) -> ModelDoc {
         kind: ModelKind::Linear,
         inputs,
         linear: Some(spec),
+        glmnet: None,
         trees: None,
         extensions: Default::default(),
     }

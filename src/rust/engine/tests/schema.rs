@@ -311,6 +311,7 @@ fn doc(inputs: Vec<InputSpec>, linear: LinearSpec) -> ModelDoc {
         kind: ModelKind::Linear,
         inputs,
         linear: Some(linear),
+        glmnet: None,
         trees: None,
         extensions: serde_json::Map::new(),
     }
@@ -533,6 +534,7 @@ fn trees_doc(source_class: &[&str], package: &str, inputs: Vec<InputSpec>, spec:
         kind: ModelKind::Trees,
         inputs,
         linear: None,
+        glmnet: None,
         trees: Some(spec),
         extensions: serde_json::Map::new(),
     }

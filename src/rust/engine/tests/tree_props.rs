@@ -1063,6 +1063,7 @@ fn build_case(k: &Knobs) -> Case {
             _ => rng.chance(0.3).then(|| vec![1 + rng.below(n_trees)]),
         },
         norm_votes: if k.agg == AggKind::Votes { rng.pick(&[None, Some(true), Some(false)]) } else { None },
+        ..PredictOptions::default()
     };
     let inputs = ctx
         .feats
@@ -1105,6 +1106,7 @@ fn build_case(k: &Knobs) -> Case {
         kind: ModelKind::Trees,
         inputs,
         linear: None,
+        glmnet: None,
         trees: Some(TreesSpec {
             algorithm: algorithm.into(),
             features,
@@ -1252,7 +1254,7 @@ fn predict(model: &Model, data: &Data, opts: &PredictOptions, threads: usize) ->
     let shape = shape.array().expect("an array");
     let len = shape.len(job.nrows());
     match shape.values {
-        ValueKind::Factor(_) => {
+        ValueKind::Factor(_) | ValueKind::Character(_) => {
             let mut out = vec![i32::MIN + 7; len];
             job.run(vec![OutBuf::Int(&mut out)], threads)?;
             Ok(Pred::Int(out))
@@ -1580,6 +1582,7 @@ fn hand_doc(features: Vec<FeatureSpec>, missing: MissingRule, agg: Aggregation, 
         kind: ModelKind::Trees,
         inputs,
         linear: None,
+        glmnet: None,
         trees: Some(TreesSpec {
             algorithm: "rpart".into(),
             features,

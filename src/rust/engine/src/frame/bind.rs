@@ -54,6 +54,7 @@ impl Inputs {
         for spec in &self.specs {
             let col = frame.get(&spec.name).ok_or_else(|| Error::MissingColumn { column: spec.name.clone() })?;
             check_type(spec, col)?;
+            check_sparse(spec, col)?;
             match nrows {
                 None => nrows = Some(col.len()),
                 Some(n) if n != col.len() => {
@@ -71,7 +72,9 @@ impl Inputs {
 
 fn check_type(spec: &InputSpec, col: &Column) -> Result<()> {
     let (ok, expected) = match spec.kind {
-        InputType::Numeric => (matches!(col, Column::Real(_) | Column::Int(_)), "numeric (double or integer)"),
+        InputType::Numeric => {
+            (matches!(col, Column::Real(_) | Column::Int(_) | Column::Sparse { .. }), "numeric (double or integer)")
+        }
         InputType::Logical => (matches!(col, Column::Logical(_)), "logical"),
         InputType::Factor | InputType::Ordered | InputType::Character => {
             (matches!(col, Column::Factor { .. } | Column::Str(_)), "a factor or character vector")
@@ -91,6 +94,21 @@ fn check_type(spec: &InputSpec, col: &Column) -> Result<()> {
     })
 }
 
+/// A sparse column's entries must be in increasing rows below its length,
+/// which the readers of one rely on.
+fn check_sparse(spec: &InputSpec, col: &Column) -> Result<()> {
+    let Column::Sparse { nrows, rows, values } = col else { return Ok(()) };
+    let increasing = rows.windows(2).all(|w| w[0] < w[1]);
+    let inside = rows.first().is_none_or(|&r| r >= 0) && rows.last().is_none_or(|&r| (r as usize) < *nrows);
+    if rows.len() == values.len() && increasing && inside {
+        return Ok(());
+    }
+    Err(Error::bad_argument(format!(
+        "sparse column '{}' does not hold increasing row indices below its length, one per value",
+        spec.name
+    )))
+}
+
 /// Numeric view of a column, with `as.numeric()` semantics: factor codes
 /// for factors, strings parsed as numbers.
 #[derive(Debug, Clone, Copy)]
@@ -98,15 +116,17 @@ pub(crate) enum NumView<'a> {
     Real(&'a [f64]),
     Int(&'a [i32]),
     Str(&'a [Option<&'a str>]),
+    Sparse { rows: &'a [i32], values: &'a [f64] },
 }
 
 impl<'a> NumView<'a> {
-    fn of(c: &'a Column<'a>) -> NumView<'a> {
+    pub(crate) fn of(c: &'a Column<'_>) -> NumView<'a> {
         match c {
             Column::Real(x) => NumView::Real(x),
             Column::Int(x) | Column::Logical(x) => NumView::Int(x),
             Column::Factor { codes, .. } => NumView::Int(codes),
             Column::Str(s) => NumView::Str(s),
+            Column::Sparse { rows, values, .. } => NumView::Sparse { rows, values },
         }
     }
 
@@ -123,6 +143,10 @@ impl<'a> NumView<'a> {
                 }
             }
             NumView::Str(s) => s[r].map_or(NA_REAL, parse_number),
+            NumView::Sparse { rows, values } => match rows.binary_search(&(r as i32)) {
+                Ok(k) => values[k],
+                Err(_) => 0.0,
+            },
         }
     }
 }

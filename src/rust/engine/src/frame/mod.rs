@@ -45,6 +45,10 @@ pub enum Column<'a> {
     Factor { codes: &'a [i32], levels: Vec<&'a str> },
     /// Strings; `None` is a missing value.
     Str(Vec<Option<&'a str>>),
+    /// Numbers that are zero except at `rows` (0-based, increasing, below
+    /// `nrows`), which hold `values`: a column of a sparse matrix (R's
+    /// `dgCMatrix`), read where it lies.
+    Sparse { nrows: usize, rows: &'a [i32], values: &'a [f64] },
 }
 
 impl Column<'_> {
@@ -54,6 +58,7 @@ impl Column<'_> {
             Column::Int(x) | Column::Logical(x) => x.len(),
             Column::Factor { codes, .. } => codes.len(),
             Column::Str(x) => x.len(),
+            Column::Sparse { nrows, .. } => *nrows,
         }
     }
 
@@ -69,6 +74,7 @@ impl Column<'_> {
             Column::Logical(_) => "a logical vector",
             Column::Factor { .. } => "a factor",
             Column::Str(_) => "a character vector",
+            Column::Sparse { .. } => "a sparse column",
         }
     }
 }

@@ -80,8 +80,10 @@ impl PredictTypes {
         if let Some(t) = PredictType::parse(name).filter(|t| self.offered.contains(t)) {
             return Ok(t);
         }
-        if name == "terms" {
-            return Err(Error::unsupported("type = \"terms\""));
+        // types of the source packages that are no prediction per row
+        // (glmnet's coefficients and nonzero are the model's own numbers)
+        if ["terms", "coefficients", "nonzero"].contains(&name) {
+            return Err(Error::unsupported(format!("type = \"{name}\"")));
         }
         Err(Error::bad_argument(format!(
             "type = \"{name}\" is not available for this model; use one of: {}",
@@ -98,6 +100,13 @@ pub enum PredictOption {
     NTrees,
     /// randomForest classification: normalise the votes of type "vote".
     NormVotes,
+    /// glmnet: the penalty (or penalties) to predict at, `s`.
+    S,
+    /// glmnet: the offset of each row, for fits with an offset.
+    Newoffset,
+    /// glmnet: `exact = TRUE`, which refits in R unless every `s` is on
+    /// the path.
+    Exact,
 }
 
 impl PredictOption {
@@ -105,8 +114,28 @@ impl PredictOption {
         match self {
             PredictOption::NTrees => "n_trees",
             PredictOption::NormVotes => "norm_votes",
+            PredictOption::S => "s",
+            PredictOption::Newoffset => "newoffset",
+            PredictOption::Exact => "exact",
         }
     }
+}
+
+/// glmnet's `s`: penalty values, or the rule of a cross-validated fit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Penalty {
+    /// Values of lambda, with the names R gives them (`names(s)`).
+    Values { values: Vec<f64>, names: Option<Vec<String>> },
+    /// `"lambda.1se"` or `"lambda.min"`.
+    Rule(String),
+}
+
+/// Numbers a call passes by value: a vector, or a matrix (column-major,
+/// `dim` = rows and columns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Numbers {
+    pub values: Vec<f64>,
+    pub dim: Option<[usize; 2]>,
 }
 
 /// Options of one prediction call.
@@ -116,14 +145,23 @@ pub struct PredictOptions {
     pub type_: Option<String>,
     pub n_trees: Option<Vec<usize>>,
     pub norm_votes: Option<bool>,
+    pub s: Option<Penalty>,
+    pub newoffset: Option<Numbers>,
+    pub exact: Option<bool>,
 }
 
 impl PredictOptions {
     /// The options this call sets (its type aside).
     fn given(&self) -> impl Iterator<Item = PredictOption> {
-        [(PredictOption::NTrees, self.n_trees.is_some()), (PredictOption::NormVotes, self.norm_votes.is_some())]
-            .into_iter()
-            .filter_map(|(o, set)| set.then_some(o))
+        [
+            (PredictOption::NTrees, self.n_trees.is_some()),
+            (PredictOption::NormVotes, self.norm_votes.is_some()),
+            (PredictOption::S, self.s.is_some()),
+            (PredictOption::Newoffset, self.newoffset.is_some()),
+            (PredictOption::Exact, self.exact.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(o, set)| set.then_some(o))
     }
 
     /// Refuse an option the model does not take.
