@@ -27,7 +27,7 @@ rs_model_to_json <- function(model, pretty) .Call(wrap__rs_model_to_json, model,
 #' @noRd
 rs_model_info <- function(model) .Call(wrap__rs_model_info, model)
 
-#' Predict `newdata` (a data.frame or a named list of columns); `options`
+#' Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
 #' holds the extra arguments of the call by their R names.
 #' @noRd
 rs_predict <- function(model, newdata, type_, threads, options) .Call(wrap__rs_predict, model, newdata, type_, threads, options)

@@ -6,13 +6,16 @@
 //! by name rather than ignored.
 
 use extendr_api::prelude::*;
-use fastpredict_engine::{Error, Limits, Model, PredictOption, PredictOptions, Result, MAX_THREADS};
+use fastpredict_engine::{Error, Limits, Model, Numbers, Penalty, PredictOption, PredictOptions, Result, MAX_THREADS};
 
 /// R argument names: (name, option, the package whose predict() takes it).
 const R_NAMES: &[(&str, PredictOption, &str)] = &[
     ("n.trees", PredictOption::NTrees, "gbm"),
     ("num.trees", PredictOption::NTrees, "ranger"),
     ("norm.votes", PredictOption::NormVotes, "randomForest"),
+    ("s", PredictOption::S, "glmnet"),
+    ("newoffset", PredictOption::Newoffset, "glmnet"),
+    ("exact", PredictOption::Exact, "glmnet"),
 ];
 
 pub fn string(x: &Robj, what: &str) -> Result<String> {
@@ -50,6 +53,40 @@ fn whole_numbers(x: &Robj, name: &str) -> Result<Vec<usize>> {
         .collect()
 }
 
+/// The numbers of a numeric (or logical) vector or matrix, NA as R's NA.
+fn numbers(x: &Robj, name: &str) -> Result<Numbers> {
+    let int = |i: i32| if i == i32::MIN { fastpredict_engine::NA_REAL } else { i as f64 };
+    let values: Vec<f64> = if let Some(v) = x.as_real_slice() {
+        v.to_vec()
+    } else if let Some(v) = x.as_integer_slice() {
+        v.iter().map(|&i| int(i)).collect()
+    } else if let Some(v) = x.as_logical_slice() {
+        v.iter()
+            .map(|b| if b.is_na() { fastpredict_engine::NA_REAL } else { f64::from(u8::from(b.is_true())) })
+            .collect()
+    } else {
+        return Err(Error::bad_argument(format!("{name} must be numeric")));
+    };
+    let dim = unsafe { super::sexp::dim(x.get()) }.filter(|d| d.len() == 2).map(|d| [d[0], d[1]]);
+    Ok(Numbers { values, dim })
+}
+
+/// glmnet's `s`: numbers (named or not), or the name of a cross-validation rule.
+fn penalty(x: &Robj) -> Result<Penalty> {
+    if x.is_real() || x.is_integer() {
+        let names = x.names().map(|n| n.map(|s| s.to_string()).collect());
+        return Ok(Penalty::Values { values: numbers(x, "s")?.values, names });
+    }
+    if let Some(rule) = x.as_str() {
+        return Ok(Penalty::Rule(rule.to_string()));
+    }
+    Err(Error::bad_argument("s must be numeric (or, for a cv.glmnet model, \"lambda.1se\" or \"lambda.min\")"))
+}
+
+fn flag(x: &Robj, name: &str) -> Result<bool> {
+    x.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")))
+}
+
 /// The extra arguments of a call, by their R names, as engine options.
 pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
     let mut opts = PredictOptions::default();
@@ -75,10 +112,10 @@ pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
         };
         match option {
             PredictOption::NTrees => opts.n_trees = Some(whole_numbers(&value, name)?),
-            PredictOption::NormVotes => {
-                opts.norm_votes =
-                    Some(value.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")))?)
-            }
+            PredictOption::NormVotes => opts.norm_votes = Some(flag(&value, name)?),
+            PredictOption::S => opts.s = Some(penalty(&value)?),
+            PredictOption::Newoffset => opts.newoffset = Some(numbers(&value, name)?),
+            PredictOption::Exact => opts.exact = Some(flag(&value, name)?),
         }
     }
     Ok(opts)

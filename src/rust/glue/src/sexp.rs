@@ -74,6 +74,16 @@ pub unsafe fn first_class(x: SEXP) -> Option<&'static str> {
     char_str(STRING_ELT(cl, 0)).ok()
 }
 
+/// The dimensions of an array (none negative), if it has them.
+pub unsafe fn dim(x: SEXP) -> Option<Vec<usize>> {
+    let d = Rf_getAttrib(x, extendr_ffi::R_DimSymbol);
+    if TYPEOF(d) != SEXPTYPE::INTSXP {
+        return None;
+    }
+    let n = Rf_xlength(d) as usize;
+    (0..n).map(|i| usize::try_from(*extendr_ffi::INTEGER(d).add(i)).ok()).collect()
+}
+
 /// A new R vector, or an error if R cannot allocate it (an output of
 /// millions of rows times many columns).
 pub fn alloc_vector(kind: SEXPTYPE, n: usize) -> Result<Robj> {
