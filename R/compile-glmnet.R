@@ -7,7 +7,10 @@
 #   lambda.interp() does and adds the products in the order of Matrix's
 #   `cbind2(1, newx) %*% nbeta`, so the link is R's to the bit;
 # - newx is a matrix whose columns are the fit's (by name where the fit's
-#   matrix had column names, else by position, as glmnet always reads them).
+#   matrix had column names, else by position, as glmnet always reads them);
+# - `s`, `newoffset` and `exact` are read in Rust as predict.glmnet() and
+#   predict.cv.glmnet() read them (match.arg() for the rules), so that a
+#   call needs no R hook.
 
 # The classes glmnet() gives the fits whose predict() the engine reproduces.
 fp_glmnet_classes <- list(c("elnet", "glmnet"), c("lognet", "glmnet"), c("fishnet", "glmnet"),
@@ -44,9 +47,9 @@ fp_glmnet_classes <- list(c("elnet", "glmnet"), c("lognet", "glmnet"), c("fishne
 #'   row as a plain vector; a data.frame is refused. Its columns are taken by
 #'   name when the fit's matrix had column names (other columns are
 #'   ignored), else by position, and then their number must be the fit's.
-#'   Results are the same arrays as glmnet's, without row names; the class
-#'   of a multinomial fit for a single row is a one-row character matrix
-#'   (glmnet returns a named factor there). Refused by name: fits with a
+#'   Results are the same arrays as glmnet's (the class of a multinomial
+#'   fit for a single row too: a factor named by `s`), without row names.
+#'   Refused by name: fits with a
 #'   `family()` object (glmnet's `glmnetfit` path), `relax = TRUE` fits and
 #'   their `cv.glmnet`, and any other class built on glmnet's.
 #' @export
@@ -159,33 +162,4 @@ fp_glmnet_document <- function(source, fit, cv) {
     cv = cv
   )
   fp_document(source, "glmnet", "glmnet", inputs, section)
-}
-
-# predict.cv.glmnet() takes s = "lambda.1se" or "lambda.min" through
-# match.arg() (so "lambda.m" is "lambda.min"), and calls anything that is
-# neither numbers nor text an invalid form, NULL included; predict.glmnet()
-# predicts at the whole path for s = NULL.
-#' @export
-fp_predict_args.fp_model_glmnet <- function(model, args) {
-  if (!"s" %in% names(args)) return(args)
-  s <- args[["s"]]
-  cv <- !is.null(model$info$facts$lambda_1se)
-  if (is.null(s) && !cv) {
-    args[["s"]] <- NULL
-    return(args)
-  }
-  if (!is.numeric(s) && !(cv && is.character(s))) {
-    fp_abort("bad_argument", if (cv) {
-      "s must be numeric, \"lambda.1se\" or \"lambda.min\" (predict.cv.glmnet: Invalid form for s)"
-    } else {
-      "s must be numeric"
-    })
-  }
-  if (is.character(s)) {
-    args[["s"]] <- tryCatch(match.arg(s, c("lambda.1se", "lambda.min")), error = function(e) {
-      fp_abort("bad_argument", sprintf("s = %s: use \"lambda.1se\" or \"lambda.min\" (%s)",
-                                       paste(deparse(s), collapse = ""), conditionMessage(e)))
-    })
-  }
-  args
 }

@@ -71,8 +71,19 @@ fn numbers(x: &Robj, name: &str) -> Result<Numbers> {
     Ok(Numbers { values, dim })
 }
 
-/// glmnet's `s`: numbers (named or not), or the name of a cross-validation rule.
+/// glmnet's `s`: numbers (named or not), the name of a cross-validation
+/// rule (`match.arg()`: the whole vector of choices stands for the first),
+/// or NULL. predict.cv.glmnet() calls anything else an invalid form.
 fn penalty(x: &Robj) -> Result<Penalty> {
+    const RULES: [&str; 2] = ["lambda.1se", "lambda.min"];
+    let invalid =
+        || Error::bad_argument("s must be numeric (or, for a cv.glmnet model, \"lambda.1se\" or \"lambda.min\")");
+    if x.is_null() {
+        return Ok(Penalty::Path);
+    }
+    if x.class().is_some() {
+        return Err(invalid());
+    }
     if x.is_real() || x.is_integer() {
         let names = x.names().map(|n| n.map(|s| s.to_string()).collect());
         return Ok(Penalty::Values { values: numbers(x, "s")?.values, names });
@@ -80,7 +91,10 @@ fn penalty(x: &Robj) -> Result<Penalty> {
     if let Some(rule) = x.as_str() {
         return Ok(Penalty::Rule(rule.to_string()));
     }
-    Err(Error::bad_argument("s must be numeric (or, for a cv.glmnet model, \"lambda.1se\" or \"lambda.min\")"))
+    if x.as_str_vector().is_some_and(|v| v == RULES) {
+        return Ok(Penalty::Rule(RULES[0].to_string()));
+    }
+    Err(invalid())
 }
 
 fn flag(x: &Robj, name: &str) -> Result<bool> {

@@ -121,6 +121,10 @@ fn matrix_columns(
     by_position: bool,
 ) -> Result<Vec<Option<usize>>> {
     match names.filter(|_| !by_position) {
+        // the model's own columns in its order: nothing to look up
+        Some(names) if names.len() == wanted.len() && names.iter().zip(wanted).all(|(n, w)| *n == Some(*w)) => {
+            Ok((0..ncol).map(Some).collect())
+        }
         Some(names) => {
             let index: HashMap<&str, usize> =
                 names.iter().enumerate().rev().filter_map(|(i, n)| n.map(|n| (n, i))).collect();

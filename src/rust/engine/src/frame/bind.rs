@@ -51,8 +51,9 @@ impl Inputs {
     pub fn bind<'f, 'a>(&self, frame: &'f Frame<'a>) -> Result<Bound<'f, 'a>> {
         let mut cols = Vec::with_capacity(self.specs.len());
         let mut nrows: Option<usize> = None;
-        for spec in &self.specs {
-            let col = frame.get(&spec.name).ok_or_else(|| Error::MissingColumn { column: spec.name.clone() })?;
+        let find = Finder::new(frame, &self.specs);
+        for (i, spec) in self.specs.iter().enumerate() {
+            let col = find.get(i, &spec.name).ok_or_else(|| Error::MissingColumn { column: spec.name.clone() })?;
             check_type(spec, col)?;
             check_sparse(spec, col)?;
             match nrows {
@@ -67,6 +68,45 @@ impl Inputs {
         let num = cols.iter().map(|c| NumView::of(c)).collect();
         let nrows = nrows.or(frame.nrows()).unwrap_or(0);
         Ok(Bound { cols, num, nrows })
+    }
+}
+
+/// Above this many columns, a frame's names are looked up through an index.
+const INDEXED: usize = 16;
+
+/// How binding finds each input's column in a frame.
+enum Finder<'f, 'a> {
+    /// The frame holds exactly the inputs, in order (as the R package's
+    /// readers build it): nothing to look up. Input names are unique, so
+    /// each is there once.
+    InOrder(&'f [Column<'a>]),
+    /// A wide frame: name -> its first column.
+    Index(&'f Frame<'a>, HashMap<&'a str, usize>),
+    Scan(&'f Frame<'a>),
+}
+
+impl<'f, 'a> Finder<'f, 'a> {
+    fn new(frame: &'f Frame<'a>, specs: &[InputSpec]) -> Finder<'f, 'a> {
+        let names = frame.names();
+        if names.len() == specs.len() && names.iter().zip(specs).all(|(n, s)| *n == s.name) {
+            return Finder::InOrder(frame.columns());
+        }
+        if names.len() <= INDEXED {
+            return Finder::Scan(frame);
+        }
+        let mut index = HashMap::with_capacity(2 * names.len());
+        for (i, n) in names.iter().enumerate() {
+            index.entry(*n).or_insert(i);
+        }
+        Finder::Index(frame, index)
+    }
+
+    fn get(&self, input: usize, name: &str) -> Option<&'f Column<'a>> {
+        match self {
+            Finder::InOrder(cols) => cols.get(input),
+            Finder::Index(frame, index) => index.get(name).map(|&i| &frame.columns()[i]),
+            Finder::Scan(frame) => frame.get(name),
+        }
     }
 }
 

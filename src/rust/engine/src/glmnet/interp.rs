@@ -23,8 +23,9 @@ pub(super) fn interp(lambda: &[f64], norm: &[f64], s: f64) -> (usize, usize, f64
         return (0, 0, 1.0);
     }
     let mut sfrac = (lambda[0] - s) / (lambda[0] - lambda[k - 1]);
-    let lo = norm.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = norm.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // min() and max() of the normalised path, which increases strictly
+    // (checked when the model is loaded)
+    let (lo, hi) = (norm[0], norm[k - 1]);
     if sfrac < lo {
         sfrac = lo;
     }

@@ -11,6 +11,23 @@ use crate::glmnet::{interp, GlmnetModel};
 use crate::model::{Numbers, Penalty, PredictOptions, PredictType};
 use crate::output::{ArrayShape, OutputShape, ValueKind};
 
+const RULES_1SE: &str = "lambda.1se";
+const RULES_MIN: &str = "lambda.min";
+
+/// The cross-validation rule `name` stands for, as R's `match.arg()` picks
+/// it: the rule of that name, else the one rule it is the start of.
+fn rule_of(name: &str) -> Option<&'static str> {
+    let rules = [RULES_1SE, RULES_MIN];
+    if let Some(r) = rules.iter().find(|r| **r == name) {
+        return Some(r);
+    }
+    let mut starts = rules.iter().filter(|r| !name.is_empty() && r.starts_with(name));
+    match (starts.next(), starts.next()) {
+        (Some(r), None) => Some(r),
+        _ => None,
+    }
+}
+
 /// The penalties of a call: where each falls on the path, and the name of
 /// its output column.
 struct Points {
@@ -57,7 +74,7 @@ impl GlmnetModel {
         // predict.multnet() and predict.coxnet() by "1", "2", ...
         let by_name = matches!(self.family, GlmnetFamily::Elnet | GlmnetFamily::Lognet | GlmnetFamily::Fishnet);
         let (values, labels) = match (s, &self.cv) {
-            (None, None) => {
+            (None | Some(Penalty::Path), None) => {
                 let n = self.lambda.len();
                 return Ok(Points {
                     at: (0..n).map(|k| (k, k, 1.0)).collect(),
@@ -66,10 +83,16 @@ impl GlmnetModel {
                 });
             }
             (None, Some(cv)) => (vec![cv.lambda_1se], vec!["lambda.1se".to_string()]),
-            (Some(Penalty::Rule(rule)), Some(cv)) => match rule.as_str() {
-                "lambda.1se" => (vec![cv.lambda_1se], vec![rule.clone()]),
-                "lambda.min" => (vec![cv.lambda_min], vec![rule.clone()]),
-                _ => {
+            (Some(Penalty::Path), Some(_)) => {
+                return Err(Error::bad_argument(
+                    "s = NULL is an invalid form for s of a cv.glmnet model (predict.cv.glmnet): \
+                     use \"lambda.1se\", \"lambda.min\" or numbers",
+                ))
+            }
+            (Some(Penalty::Rule(rule)), Some(cv)) => match rule_of(rule) {
+                Some(RULES_1SE) => (vec![cv.lambda_1se], vec![RULES_1SE.to_string()]),
+                Some(_) => (vec![cv.lambda_min], vec![RULES_MIN.to_string()]),
+                None => {
                     return Err(Error::bad_argument(format!(
                         "s = \"{rule}\" is not a rule of cv.glmnet: use \"lambda.1se\" or \"lambda.min\", or numbers"
                     )))

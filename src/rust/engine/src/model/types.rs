@@ -126,8 +126,12 @@ impl PredictOption {
 pub enum Penalty {
     /// Values of lambda, with the names R gives them (`names(s)`).
     Values { values: Vec<f64>, names: Option<Vec<String>> },
-    /// `"lambda.1se"` or `"lambda.min"`.
+    /// `"lambda.1se"` or `"lambda.min"`, or a unique start of one (as R's
+    /// `match.arg()` takes it).
     Rule(String),
+    /// `s = NULL`: the whole path of a glmnet fit; a cross-validated fit
+    /// refuses it, as `predict.cv.glmnet()` does.
+    Path,
 }
 
 /// Numbers a call passes by value: a vector, or a matrix (column-major,
