@@ -18,9 +18,10 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::{json, Value};
 
 use fastpredict_engine::format::{
-    format_version, Aggregation, CategorySet, Coding, Extrapolation, FeatureKind, FeatureSpec, InputSpec, InputType,
-    LinearSpec, MissingRule, ModelDoc, ModelKind, NanRule, Producer, SplineSpec, SplitRule, Surrogates, TermFactor,
-    TermSpec, TreeSpec, TreesSpec, UnseenRule, VariableSpec, FORMAT_NAME,
+    format_version, Aggregation, CategorySet, Coding, CvChoice, Extrapolation, FeatureKind, FeatureSpec, GlmnetFamily,
+    GlmnetSpec, InputSpec, InputType, LinearSpec, MissingRule, ModelDoc, ModelKind, NanRule, Producer, SparseColumns,
+    SplineSpec, SplitRule, Surrogates, TermFactor, TermSpec, TreeSpec, TreesSpec, UnseenRule, VariableSpec,
+    FORMAT_NAME,
 };
 use fastpredict_engine::format::{Expr, Op};
 use fastpredict_engine::{io, Model};
@@ -863,6 +864,111 @@ fn doc_gbm_bernoulli() -> ModelDoc {
     )
 }
 
+fn glmnet_doc(source_class: &str, spec: GlmnetSpec) -> ModelDoc {
+    let p = 4;
+    ModelDoc {
+        format: FORMAT_NAME.into(),
+        format_version: format_version(),
+        producer: Producer {
+            source_class: strings(&[source_class, "glmnet"]),
+            source_package: Some("glmnet".into()),
+            ..producer()
+        },
+        kind: ModelKind::Glmnet,
+        inputs: (1..=p).map(|j| input(&format!("V{j}"), InputType::Numeric, None)).collect(),
+        linear: None,
+        trees: None,
+        glmnet: Some(spec),
+        extensions: serde_json::Map::new(),
+    }
+}
+
+/// Four features, three lambdas: nothing stored at the first, then one
+/// feature, then three (one of them a stored zero).
+fn glmnet_beta(scale: f64) -> SparseColumns {
+    SparseColumns {
+        p: vec![0, 0, 1, 4],
+        i: vec![1, 0, 1, 3],
+        x: [0.25, 0.5, 0.0, -1.5].iter().map(|v| v * scale).collect(),
+    }
+}
+
+fn doc_glmnet_lognet_cv() -> ModelDoc {
+    glmnet_doc(
+        "lognet",
+        GlmnetSpec {
+            family: GlmnetFamily::Lognet,
+            types: strings(&["link", "response", "class"]),
+            default_type: "link".into(),
+            lambda: vec![0.4, 0.2, 0.1],
+            a0: vec![vec![0.0, -0.25, -0.5]],
+            beta: vec![glmnet_beta(1.0)],
+            classes: Some(strings(&["no", "yes"])),
+            grouped: None,
+            offset: false,
+            by_position: true,
+            cv: Some(CvChoice { lambda_min: 0.1, lambda_1se: 0.2 }),
+        },
+    )
+}
+
+fn doc_glmnet_multnet() -> ModelDoc {
+    glmnet_doc(
+        "multnet",
+        GlmnetSpec {
+            family: GlmnetFamily::Multnet,
+            types: strings(&["link", "response", "class"]),
+            default_type: "link".into(),
+            lambda: vec![0.4, 0.2, 0.1],
+            a0: vec![vec![0.1, 0.2, 0.3], vec![-0.1, -0.2, -0.3], vec![0.0, 0.0, 0.0]],
+            beta: vec![glmnet_beta(1.0), glmnet_beta(-1.0), glmnet_beta(0.5)],
+            classes: Some(strings(&["a", "b", "c"])),
+            grouped: Some(true),
+            offset: false,
+            by_position: false,
+            cv: None,
+        },
+    )
+}
+
+fn doc_glmnet_elnet_offset() -> ModelDoc {
+    glmnet_doc(
+        "elnet",
+        GlmnetSpec {
+            family: GlmnetFamily::Elnet,
+            types: strings(&["link", "response"]),
+            default_type: "link".into(),
+            lambda: vec![0.4, 0.2, 0.1],
+            a0: vec![vec![1.0, 1.5, 2.0]],
+            beta: vec![glmnet_beta(2.0)],
+            classes: None,
+            grouped: None,
+            offset: true,
+            by_position: false,
+            cv: None,
+        },
+    )
+}
+
+fn doc_glmnet_coxnet() -> ModelDoc {
+    glmnet_doc(
+        "coxnet",
+        GlmnetSpec {
+            family: GlmnetFamily::Coxnet,
+            types: strings(&["link", "response"]),
+            default_type: "link".into(),
+            lambda: vec![0.4, 0.2, 0.1],
+            a0: vec![],
+            beta: vec![glmnet_beta(0.75)],
+            classes: None,
+            grouped: None,
+            offset: false,
+            by_position: false,
+            cv: None,
+        },
+    )
+}
+
 fn engine_documents() -> Vec<(&'static str, ModelDoc)> {
     vec![
         ("numeric expressions, offsets, an aliased coefficient, extensions", doc_numeric_offsets_aliased()),
@@ -876,6 +982,10 @@ fn engine_documents() -> Vec<(&'static str, ModelDoc)> {
         ("ranger classification: votes without cutoff, partition sets", doc_ranger_votes()),
         ("gbm multinomial: sum over interleaved classes, nan compare", doc_gbm_multinomial()),
         ("gbm bernoulli: sum through the logistic, ordered codes", doc_gbm_bernoulli()),
+        ("glmnet lognet: classes, cv.glmnet's lambdas, columns by position", doc_glmnet_lognet_cv()),
+        ("glmnet multnet: three classes, grouped", doc_glmnet_multnet()),
+        ("glmnet elnet with an offset", doc_glmnet_elnet_offset()),
+        ("glmnet coxnet: no intercept", doc_glmnet_coxnet()),
     ]
 }
 
@@ -910,6 +1020,10 @@ fn documents_written_by_the_engine_are_valid() {
                 tree_parts(&value["trees"], &mut tree_kinds);
                 predicts_every_type(&model, what);
             }
+            if let Some(g) = value.get("glmnet") {
+                kinds.insert(format!("glmnet {}", g["family"].as_str().unwrap()));
+                predicts_every_type(&model, what);
+            }
         }
     }
     let want = [
@@ -920,6 +1034,10 @@ fn documents_written_by_the_engine_are_valid() {
         "spline without projection",
         "factor with contrasts",
         "factor without contrasts",
+        "glmnet lognet",
+        "glmnet multnet",
+        "glmnet elnet",
+        "glmnet coxnet",
     ];
     for k in want {
         assert!(kinds.contains(k), "no engine-built document has a variable of kind '{k}'; found {kinds:?}");
@@ -1018,10 +1136,11 @@ fn tree_parts(t: &Value, seen: &mut std::collections::BTreeSet<String>) {
     }
 }
 
-/// Every type a tree model offers predicts, from a few rows with values of
-/// each input (no missing values: some of these models refuse them).
+/// Every type a tree or glmnet model offers predicts, from a few rows with
+/// values of each input (no missing values: some of these models refuse
+/// them), and an offset where the model needs one.
 fn predicts_every_type(m: &Model, what: &str) {
-    use fastpredict_engine::{Column, Frame, OutBuf, PredictOptions, ValueKind};
+    use fastpredict_engine::{Column, Frame, Numbers, OutBuf, PredictOptions};
     let n = 4;
     let nums: Vec<f64> = vec![0.1, 1.75, 2.5, 6.0];
     let logicals: Vec<i32> = vec![0, 1, 1, 0];
@@ -1039,12 +1158,14 @@ fn predicts_every_type(m: &Model, what: &str) {
         fr.push(&i.name, col);
     }
     for t in m.info().types.iter().map(|t| t.as_str().to_string()) {
-        let opts = PredictOptions { type_: Some(t.clone()), ..Default::default() };
+        let newoffset =
+            (m.info().facts.get("offset") == Some(&json!(true))).then(|| Numbers { values: vec![0.5; n], dim: None });
+        let opts = PredictOptions { type_: Some(t.clone()), newoffset, ..Default::default() };
         let job = m.prepare(&fr, &opts).unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
         let shape = job.shape();
         let shape = shape.array().expect("an array");
         let len = shape.len(n);
-        let res = if matches!(shape.values, ValueKind::Factor(_)) {
+        let res = if shape.values.is_codes() {
             job.run(vec![OutBuf::Int(&mut vec![0; len])], 1)
         } else {
             job.run(vec![OutBuf::Real(&mut vec![0.0; len])], 1)
@@ -1327,6 +1448,37 @@ fn broken_tree_documents_are_invalid() {
     let mut d = gbm;
     d["trees"]["trees"][0]["missing"] = json!([6, 4, -1, -1, -1, -1, "none"]);
     cases.push(("a missing child that is not a number", d));
+    for (what, d) in &cases {
+        check_refused(&v, d, what);
+    }
+}
+
+#[test]
+fn broken_glmnet_documents_are_invalid() {
+    let v = validator();
+    let base: Value = serde_json::from_str(&io::to_json(&doc_glmnet_multnet(), false).unwrap()).unwrap();
+    let mut cases: Vec<(&str, Value)> = Vec::new();
+    let mut d = base.clone();
+    d.as_object_mut().unwrap().remove("glmnet");
+    cases.push(("kind 'glmnet' without a 'glmnet' section", d));
+    let mut d = base.clone();
+    d["glmnet"]["family"] = json!("gaussian");
+    cases.push(("a family named as glmnet()'s argument rather than its class", d));
+    let mut d = base.clone();
+    d["glmnet"]["beta"][0]["x"][1] = json!("0.5");
+    cases.push(("a string coefficient", d));
+    let mut d = base.clone();
+    d["glmnet"]["beta"][1]["i"][0] = json!(-1);
+    cases.push(("a negative row index", d));
+    let mut d = base.clone();
+    d["glmnet"]["beta"][2].as_object_mut().unwrap().remove("p");
+    cases.push(("sparse columns without their starts", d));
+    let mut d = base.clone();
+    d["glmnet"]["lambda"] = json!(0.1);
+    cases.push(("a lambda that is not an array", d));
+    let mut d = base;
+    d["glmnet"]["cv"] = json!({ "lambda_min": 0.1 });
+    cases.push(("cv without lambda_1se", d));
     for (what, d) in &cases {
         check_refused(&v, d, what);
     }
