@@ -8,11 +8,20 @@
 use extendr_api::prelude::*;
 use fastpredict_engine::{Error, Limits, Model, Numbers, Penalty, PredictOption, PredictOptions, Result, MAX_THREADS};
 
-/// R argument names: (name, option, the package whose predict() takes it).
+/// R argument names: (name, option, the algorithm whose predict() takes it).
 const R_NAMES: &[(&str, PredictOption, &str)] = &[
     ("n.trees", PredictOption::NTrees, "gbm"),
     ("num.trees", PredictOption::NTrees, "ranger"),
     ("norm.votes", PredictOption::NormVotes, "randomForest"),
+    ("se.fit", PredictOption::SeFit, "lm"),
+    ("interval", PredictOption::Interval, "lm"),
+    ("level", PredictOption::Level, "lm"),
+    ("pred.var", PredictOption::PredVar, "lm"),
+    ("weights", PredictOption::Weights, "lm"),
+    ("scale", PredictOption::Scale, "lm"),
+    ("df", PredictOption::Df, "lm"),
+    ("se.fit", PredictOption::SeFit, "glm"),
+    ("dispersion", PredictOption::Dispersion, "glm"),
     ("s", PredictOption::S, "glmnet"),
     ("newoffset", PredictOption::Newoffset, "glmnet"),
     ("exact", PredictOption::Exact, "glmnet"),
@@ -31,6 +40,25 @@ pub fn threads(x: &Robj) -> Result<usize> {
     match v {
         Some(v) if v >= 1.0 && v.fract() == 0.0 && v <= MAX_THREADS as f64 => Ok(v as usize),
         _ => Err(Error::bad_argument(format!("threads must be a whole number between 1 and {MAX_THREADS}"))),
+    }
+}
+
+/// A numeric vector (NA allowed: R would compute with it).
+fn numbers(x: &Robj, name: &str) -> Result<Vec<f64>> {
+    if let Some(v) = x.as_real_slice() {
+        Ok(v.to_vec())
+    } else if let Some(v) = x.as_integer_slice() {
+        Ok(v.iter().map(|&i| if i == i32::MIN { fastpredict_engine::NA_REAL } else { i as f64 }).collect())
+    } else {
+        Err(Error::bad_argument(format!("{name} must be numeric")))
+    }
+}
+
+/// A single number.
+fn number(x: &Robj, name: &str) -> Result<f64> {
+    match numbers(x, name)?.as_slice() {
+        [v] => Ok(*v),
+        _ => Err(Error::bad_argument(format!("{name} must be a single number"))),
     }
 }
 
@@ -53,20 +81,9 @@ fn whole_numbers(x: &Robj, name: &str) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// The numbers of a numeric (or logical) vector or matrix, NA as R's NA.
-fn numbers(x: &Robj, name: &str) -> Result<Numbers> {
-    let int = |i: i32| if i == i32::MIN { fastpredict_engine::NA_REAL } else { i as f64 };
-    let values: Vec<f64> = if let Some(v) = x.as_real_slice() {
-        v.to_vec()
-    } else if let Some(v) = x.as_integer_slice() {
-        v.iter().map(|&i| int(i)).collect()
-    } else if let Some(v) = x.as_logical_slice() {
-        v.iter()
-            .map(|b| if b.is_na() { fastpredict_engine::NA_REAL } else { f64::from(u8::from(b.is_true())) })
-            .collect()
-    } else {
-        return Err(Error::bad_argument(format!("{name} must be numeric")));
-    };
+/// A numeric vector or matrix (with its dimensions).
+fn numbers_dim(x: &Robj, name: &str) -> Result<Numbers> {
+    let values = numbers(x, name)?;
     let dim = unsafe { super::sexp::dim(x.get()) }.filter(|d| d.len() == 2).map(|d| [d[0], d[1]]);
     Ok(Numbers { values, dim })
 }
@@ -86,7 +103,7 @@ fn penalty(x: &Robj) -> Result<Penalty> {
     }
     if x.is_real() || x.is_integer() {
         let names = x.names().map(|n| n.map(|s| s.to_string()).collect());
-        return Ok(Penalty::Values { values: numbers(x, "s")?.values, names });
+        return Ok(Penalty::Values { values: numbers(x, "s")?, names });
     }
     if let Some(rule) = x.as_str() {
         return Ok(Penalty::Rule(rule.to_string()));
@@ -95,10 +112,6 @@ fn penalty(x: &Robj) -> Result<Penalty> {
         return Ok(Penalty::Rule(RULES[0].to_string()));
     }
     Err(invalid())
-}
-
-fn flag(x: &Robj, name: &str) -> Result<bool> {
-    x.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")))
 }
 
 /// The extra arguments of a call, by their R names, as engine options.
@@ -124,12 +137,21 @@ pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
                 "the argument '{name}' for this model (fastpredict accepts: {allowed})"
             )));
         };
+        let flag = || value.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")));
         match option {
             PredictOption::NTrees => opts.n_trees = Some(whole_numbers(&value, name)?),
-            PredictOption::NormVotes => opts.norm_votes = Some(flag(&value, name)?),
+            PredictOption::NormVotes => opts.norm_votes = Some(flag()?),
+            PredictOption::SeFit => opts.se_fit = Some(flag()?),
+            PredictOption::Interval => opts.interval = Some(string(&value, name)?),
+            PredictOption::Level => opts.level = Some(number(&value, name)?),
+            PredictOption::Dispersion => opts.dispersion = Some(number(&value, name)?),
+            PredictOption::Scale => opts.scale = Some(number(&value, name)?),
+            PredictOption::Df => opts.df = Some(number(&value, name)?),
+            PredictOption::PredVar => opts.pred_var = Some(numbers(&value, name)?),
+            PredictOption::Weights => opts.weights = Some(numbers(&value, name)?),
             PredictOption::S => opts.s = Some(penalty(&value)?),
-            PredictOption::Newoffset => opts.newoffset = Some(numbers(&value, name)?),
-            PredictOption::Exact => opts.exact = Some(flag(&value, name)?),
+            PredictOption::Newoffset => opts.newoffset = Some(numbers_dim(&value, name)?),
+            PredictOption::Exact => opts.exact = Some(flag()?),
         }
     }
     Ok(opts)

@@ -40,7 +40,7 @@ pub unsafe fn read<'w>(data: SEXP, wanted: &[&'w str], matrix: Option<MatrixInpu
     if let Some(m) = matrix {
         return matrix_only(data, wanted, m.by_position).map(NewData::Borrowed);
     }
-    if inherits(data, "dgCMatrix") {
+    if TYPEOF(data) == SEXPTYPE::S4SXP && inherits(data, "dgCMatrix") {
         return sparse(data, wanted).map(NewData::Owned);
     }
     if matches!(TYPEOF(data), SEXPTYPE::REALSXP | SEXPTYPE::INTSXP | SEXPTYPE::LGLSXP) {
@@ -56,7 +56,7 @@ pub unsafe fn read<'w>(data: SEXP, wanted: &[&'w str], matrix: Option<MatrixInpu
 /// matrix, a sparse `dgCMatrix`, or one row as a plain vector (as
 /// `predict.glmnet()` reads a vector).
 unsafe fn matrix_only<'w>(data: SEXP, wanted: &[&'w str], by_position: bool) -> Result<Frame<'w>> {
-    if inherits(data, "dgCMatrix") {
+    if TYPEOF(data) == SEXPTYPE::S4SXP && inherits(data, "dgCMatrix") {
         return sparse_in_place(data, wanted, by_position);
     }
     let numeric = matches!(TYPEOF(data), SEXPTYPE::REALSXP | SEXPTYPE::INTSXP | SEXPTYPE::LGLSXP);

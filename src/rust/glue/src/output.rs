@@ -4,7 +4,7 @@ use extendr_api::prelude::*;
 use extendr_ffi::{
     R_NaString, Rf_xlength, INTEGER, REAL, SET_STRING_ELT, SET_VECTOR_ELT, SEXPTYPE, STRING_ELT, VECTOR_ELT,
 };
-use fastpredict_engine::{ArrayShape, OutBuf, OutputShape, Result, ValueKind};
+use fastpredict_engine::{ArrayShape, OutBuf, OutputShape, Part, Result, ValueKind};
 
 use super::sexp::{alloc_vector, strings};
 
@@ -52,6 +52,9 @@ fn set_dims(r: &mut Robj, a: &ArrayShape) -> Result<()> {
     if let Some(cl) = &a.class {
         let _ = r.set_attrib("class", strings(cl)?);
     }
+    for (name, value) in &a.attributes {
+        let _ = r.set_attrib(name.as_str(), Robj::from(*value));
+    }
     Ok(())
 }
 
@@ -89,7 +92,8 @@ pub fn finish(out: Robj, shape: &OutputShape) -> Result<Robj> {
     match shape {
         OutputShape::Array(a) => Ok(text(&out, a)?.unwrap_or(out)),
         OutputShape::List(parts) => {
-            for (i, (_, a)) in parts.iter().enumerate() {
+            for (i, (_, p)) in parts.iter().enumerate() {
+                let Part::Array(a) = p else { continue };
                 let part = unsafe { Robj::from_sexp(VECTOR_ELT(out.get(), i as _)) };
                 if let Some(t) = text(&part, a)? {
                     unsafe { SET_VECTOR_ELT(out.get(), i as _, t.get()) };
@@ -106,7 +110,13 @@ pub fn alloc(shape: &OutputShape, nrows: usize) -> Result<Robj> {
     match shape {
         OutputShape::Array(a) => alloc_array(a, nrows),
         OutputShape::List(parts) => {
-            let values = parts.iter().map(|(_, a)| alloc_array(a, nrows)).collect::<Result<Vec<_>>>()?;
+            let values = parts
+                .iter()
+                .map(|(_, p)| match p {
+                    Part::Array(a) => alloc_array(a, nrows),
+                    Part::Number(v) => Ok(Robj::from(*v)),
+                })
+                .collect::<Result<Vec<_>>>()?;
             let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
             let mut l: Robj = List::from_values(values).into();
             let _ = l.set_attrib("names", strings(&names)?);
@@ -134,9 +144,14 @@ pub unsafe fn buffers<'o>(out: &'o Robj, shape: &OutputShape) -> Vec<OutBuf<'o>>
     };
     match shape {
         OutputShape::Array(a) => vec![part(out.get(), a)],
-        OutputShape::List(parts) => {
-            parts.iter().enumerate().map(|(i, (_, a))| part(VECTOR_ELT(out.get(), i as _), a)).collect()
-        }
+        OutputShape::List(parts) => parts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, p))| match p {
+                Part::Array(a) => Some(part(VECTOR_ELT(out.get(), i as _), a)),
+                Part::Number(_) => None,
+            })
+            .collect(),
     }
 }
 

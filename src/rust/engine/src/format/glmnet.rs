@@ -1,5 +1,5 @@
 //! The glmnet section: a penalised regression path as glmnet stores it
-//! (intercepts per lambda, coefficients as sparse columns), since format 1.2.
+//! (intercepts per lambda, coefficients as sparse columns), since format 1.3.
 
 use serde::{Deserialize, Serialize};
 
