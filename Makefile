@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix glmnet
 
 .PHONY: all deps install test demo bench check docs lint pipeline clean
 
@@ -27,6 +27,7 @@ demo: install
 bench: install
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
+	$(RSCRIPT) bench/glmnet.R
 
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps
