@@ -116,49 +116,9 @@ impl GlmnetModel {
                 "a lambda path that does not decrease strictly (glmnet's interpolation would merge its ties)",
             ));
         }
-        let multi = matches!(family, GlmnetFamily::Multnet | GlmnetFamily::Mrelnet);
-        if (multi && n_resp < 1) || (!multi && n_resp != 1) {
-            return Err(Error::invalid(format!("{n_resp} coefficient matrices for glmnet's {}", family.as_str())));
-        }
-        let want_a0 = if family == GlmnetFamily::Coxnet { 0 } else { n_resp };
-        if spec.a0.len() != want_a0 || spec.a0.iter().any(|a| a.len() != n_lambda) {
-            return Err(Error::invalid(format!(
-                "glmnet's {} needs {want_a0} intercept vector(s) of {n_lambda} values",
-                family.as_str()
-            )));
-        }
-        for a in &spec.a0 {
-            Error::check_finite("an intercept", a)?;
-        }
+        check_responses(spec, n_lambda)?;
         let beta = spec.beta.iter().map(|b| Columns::new(b, n_lambda, n_features)).collect::<Result<Vec<_>>>()?;
-        match (&spec.classes, family) {
-            (Some(c), GlmnetFamily::Lognet) if c.len() != 2 => {
-                return Err(Error::invalid("a binomial glmnet model needs two classes"))
-            }
-            (Some(c), GlmnetFamily::Multnet | GlmnetFamily::Mrelnet) if c.len() != n_resp => {
-                return Err(Error::invalid("a glmnet model needs one name per response"))
-            }
-            (None, GlmnetFamily::Multnet | GlmnetFamily::Mrelnet) => {
-                return Err(Error::invalid("a multi-response glmnet model needs the names of its responses"))
-            }
-            _ => {}
-        }
-        for t in types.offered() {
-            let ok = match t {
-                PredictType::Link | PredictType::Response => true,
-                PredictType::Class => {
-                    matches!(family, GlmnetFamily::Lognet | GlmnetFamily::Multnet) && spec.classes.is_some()
-                }
-                _ => false,
-            };
-            if !ok {
-                return Err(Error::invalid(format!(
-                    "prediction type '{}' for glmnet's {}",
-                    t.as_str(),
-                    family.as_str()
-                )));
-            }
-        }
+        check_types(spec, &types)?;
         if let Some(cv) = &spec.cv {
             Error::check_finite("the cross-validated lambdas", &[cv.lambda_min, cv.lambda_1se])?;
         }
@@ -198,6 +158,57 @@ fn signif(x: f64) -> String {
         let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
         format!("{x:.digits$}")
     }
+}
+
+/// One intercept vector per response (none for cox), finite, and class names
+/// that fit the family.
+fn check_responses(spec: &GlmnetSpec, n_lambda: usize) -> Result<()> {
+    let family = spec.family;
+    let n_resp = spec.beta.len();
+    let multi = matches!(family, GlmnetFamily::Multnet | GlmnetFamily::Mrelnet);
+    if (multi && n_resp < 1) || (!multi && n_resp != 1) {
+        return Err(Error::invalid(format!("{n_resp} coefficient matrices for glmnet's {}", family.as_str())));
+    }
+    let want_a0 = if family == GlmnetFamily::Coxnet { 0 } else { n_resp };
+    if spec.a0.len() != want_a0 || spec.a0.iter().any(|a| a.len() != n_lambda) {
+        return Err(Error::invalid(format!(
+            "glmnet's {} needs {want_a0} intercept vector(s) of {n_lambda} values",
+            family.as_str()
+        )));
+    }
+    for a in &spec.a0 {
+        Error::check_finite("an intercept", a)?;
+    }
+    match (&spec.classes, family) {
+        (Some(c), GlmnetFamily::Lognet) if c.len() != 2 => {
+            Err(Error::invalid("a binomial glmnet model needs two classes"))
+        }
+        (Some(c), GlmnetFamily::Multnet | GlmnetFamily::Mrelnet) if c.len() != n_resp => {
+            Err(Error::invalid("a glmnet model needs one name per response"))
+        }
+        (None, GlmnetFamily::Multnet | GlmnetFamily::Mrelnet) => {
+            Err(Error::invalid("a multi-response glmnet model needs the names of its responses"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Link and response for every family; class only where glmnet gives it.
+fn check_types(spec: &GlmnetSpec, types: &PredictTypes) -> Result<()> {
+    let family = spec.family;
+    for t in types.offered() {
+        let ok = match t {
+            PredictType::Link | PredictType::Response => true,
+            PredictType::Class => {
+                matches!(family, GlmnetFamily::Lognet | GlmnetFamily::Multnet) && spec.classes.is_some()
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(Error::invalid(format!("prediction type '{}' for glmnet's {}", t.as_str(), family.as_str())));
+        }
+    }
+    Ok(())
 }
 
 impl Family for GlmnetModel {

@@ -23,8 +23,18 @@ mod gzip;
 pub fn content_hash(doc: &ModelDoc) -> Result<String> {
     use sha2::{Digest, Sha256};
     // Destructured in full so that a new section cannot be left out of the hash.
-    let ModelDoc { format: _, format_version: _, producer: _, card: _, kind, inputs, linear, trees, glmnet, extensions } =
-        doc;
+    let ModelDoc {
+        format: _,
+        format_version: _,
+        producer: _,
+        card: _,
+        kind,
+        inputs,
+        linear,
+        trees,
+        glmnet,
+        extensions,
+    } = doc;
     #[derive(serde::Serialize)]
     struct Content<'d> {
         kind: &'d crate::format::ModelKind,
