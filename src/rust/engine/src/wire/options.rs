@@ -10,10 +10,10 @@ use serde_json::Value;
 use super::WireError;
 use crate::error::Error;
 use crate::frame::NA_REAL;
-use crate::model::{PredictOption, PredictOptions};
+use crate::model::{Numbers, Penalty, PredictOption, PredictOptions};
 
 /// Every option, by its wire name (the engine's).
-const OPTIONS: [PredictOption; 10] = [
+const OPTIONS: [PredictOption; 13] = [
     PredictOption::NTrees,
     PredictOption::NormVotes,
     PredictOption::SeFit,
@@ -24,6 +24,9 @@ const OPTIONS: [PredictOption; 10] = [
     PredictOption::Weights,
     PredictOption::Scale,
     PredictOption::Df,
+    PredictOption::S,
+    PredictOption::Newoffset,
+    PredictOption::Exact,
 ];
 
 /// The names a request may set: `type` and every option.
@@ -72,6 +75,9 @@ pub(crate) fn set(opts: &mut PredictOptions, name: &str, value: Given) -> Result
         PredictOption::Weights => opts.weights = Some(numbers(name, value)?),
         PredictOption::Scale => opts.scale = Some(number(name, value)?),
         PredictOption::Df => opts.df = Some(number(name, value)?),
+        PredictOption::S => opts.s = Some(penalty(value)?),
+        PredictOption::Newoffset => opts.newoffset = Some(matrix(name, value)?),
+        PredictOption::Exact => opts.exact = Some(flag(name, value)?),
     }
     Ok(true)
 }
@@ -127,6 +133,54 @@ fn number(name: &str, value: Given) -> Result<f64, Error> {
         Some(&[v]) => Ok(v),
         _ => Err(Error::bad_argument(format!("{name} must be a single number"))),
     }
+}
+
+/// glmnet's `s`: numbers, a cross-validation rule (`"lambda.min"`,
+/// `"lambda.1se"`, or a unique start of one, as R's `match.arg()`), or
+/// `null` (text `NULL`) for the whole path, as R's `s = NULL`.
+fn penalty(value: Given) -> Result<Penalty, Error> {
+    if let Some(t) = value.text() {
+        return Ok(match t {
+            "NULL" => Penalty::Path,
+            t => match numbers("s", Given::Text(t)) {
+                Ok(values) => Penalty::Values { values, names: None },
+                Err(_) => Penalty::Rule(t.to_string()),
+            },
+        });
+    }
+    match value {
+        Given::Json(Value::Null) => Ok(Penalty::Path),
+        _ => match numbers("s", value) {
+            Ok(values) => Ok(Penalty::Values { values, names: None }),
+            Err(_) => Err(Error::bad_argument(
+                "s must hold numbers, \"lambda.1se\" or \"lambda.min\" (a cv.glmnet model), or null",
+            )),
+        },
+    }
+}
+
+/// Numbers, or a matrix as an array of rows (glmnet's `newoffset` for a
+/// multinomial model: a column per class).
+fn matrix(name: &str, value: Given) -> Result<Numbers, Error> {
+    let Given::Json(Value::Array(rows)) = value else {
+        return numbers(name, value).map(|values| Numbers { values, dim: None });
+    };
+    if !rows.iter().any(Value::is_array) {
+        return numbers(name, value).map(|values| Numbers { values, dim: None });
+    }
+    let bad = || Error::bad_argument(format!("{name} must hold numbers, or rows of numbers of one length"));
+    let rows: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.as_array().and_then(|r| r.iter().map(scalar).collect::<Option<Vec<f64>>>()))
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
+    let ncol = rows.first().map_or(0, Vec::len);
+    if rows.iter().any(|r| r.len() != ncol) {
+        return Err(bad());
+    }
+    // column-major, as R stores a matrix
+    let values = (0..ncol).flat_map(|c| rows.iter().map(move |r| r[c])).collect();
+    Ok(Numbers { values, dim: Some([rows.len(), ncol]) })
 }
 
 /// Numbers of trees: whole numbers of at least 1.

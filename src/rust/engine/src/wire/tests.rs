@@ -399,7 +399,7 @@ fn query_strings_set_options() {
 /// string alike.
 #[test]
 fn every_option_is_read_from_parameters_and_query_strings() {
-    use crate::PredictOptions;
+    use crate::{Numbers, Penalty, PredictOptions};
     let want = PredictOptions {
         type_: Some("response".into()),
         n_trees: Some(vec![10, 20]),
@@ -412,12 +412,16 @@ fn every_option_is_read_from_parameters_and_query_strings() {
         weights: Some(vec![2.0]),
         scale: Some(1.5),
         df: Some(10.0),
+        s: Some(Penalty::Values { values: vec![0.5, 0.1], names: None }),
+        newoffset: Some(Numbers { values: vec![1.0, 2.0], dim: None }),
+        exact: Some(false),
     };
     let query = "type=response&n_trees=10,20&norm_votes=false&se_fit=TRUE&interval=prediction&level=0.9\
-                 &dispersion=2.5&pred_var=1,NA,Inf&weights=2&scale=1.5&df=10";
+                 &dispersion=2.5&pred_var=1,NA,Inf&weights=2&scale=1.5&df=10&s=0.5,0.1&newoffset=1,2&exact=0";
     let from_query = query_options(query).unwrap();
     let params = r#"{"type":"response","n_trees":[10,20],"norm_votes":false,"se_fit":true,"interval":"prediction",
-        "level":0.9,"dispersion":"2.5","pred_var":[1,null,"Inf"],"weights":2,"scale":1.5,"df":10,"content_type":"pd"}"#;
+        "level":0.9,"dispersion":"2.5","pred_var":[1,null,"Inf"],"weights":2,"scale":1.5,"df":10,"content_type":"pd",
+        "s":[0.5,0.1],"newoffset":[1,2],"exact":false}"#;
     let m = fixture("lm-mtcars.json");
     let body =
         format!(r#"{{"inputs":[{{"name":"wt","datatype":"FP64","shape":[1],"data":[3]}}],"parameters":{params}}}"#);
@@ -428,13 +432,64 @@ fn every_option_is_read_from_parameters_and_query_strings() {
         assert!(is_r_na(got.pred_var.as_ref().unwrap()[1]));
     }
     option_names().iter().for_each(|n| assert!(query.contains(&format!("{n}=")), "{n} is not tested"));
+    // glmnet's s: a rule, or the whole path; a multinomial newoffset as rows
+    let rule = query_options("s=lambda.min").unwrap().s;
+    assert_eq!(rule, Some(Penalty::Rule("lambda.min".into())));
+    assert_eq!(query_options("s=NULL").unwrap().s, Some(Penalty::Path));
+    let body = r#"{"inputs":[],"parameters":{"s":null,"newoffset":[[1,2,3],[4,5,6]]}}"#;
+    let o = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap().options;
+    assert_eq!(o.s, Some(Penalty::Path));
+    assert_eq!(o.newoffset, Some(Numbers { values: vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0], dim: Some([2, 3]) }));
     // values of the wrong kind name the option
-    for (name, value) in [("se_fit", "5"), ("level", "[0.9, 0.95]"), ("interval", "1"), ("weights", "{}")] {
+    for (name, value) in [
+        ("se_fit", "5"),
+        ("level", "[0.9, 0.95]"),
+        ("interval", "1"),
+        ("weights", "{}"),
+        ("s", "true"),
+        ("newoffset", "[[1, 2], [3]]"),
+    ] {
         let body = format!(r#"{{"inputs":[],"parameters":{{"{name}":{value}}}}}"#);
         let e = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap_err();
         assert_eq!((e.status, e.kind), (400, "bad_argument"), "{name}");
         assert!(e.message.starts_with(name), "{}", e.message);
     }
+}
+
+/// glmnet: numbers at several s (a matrix named by s), classes as text.
+#[test]
+fn glmnet_answers_at_several_penalties_and_as_classes() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/testthat/fixtures/format-1.4/glmnet-binomial-cv-mtcars.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::new(m.inputs());
+    let body =
+        br#"[{"mpg":21,"wt":2.62,"hp":110,"qsec":16.46,"drat":3.9},{"mpg":30,"wt":1.8,"hp":60,"qsec":19,"drat":4.1}]"#;
+    let mut r = d.vetiver(body, &limits()).unwrap();
+    r.options = query_options("type=class&s=lambda.min").unwrap();
+    let p = predict(&m, &r).unwrap();
+    let Values::Int(codes) = &p.parts[0] else { panic!() };
+    let crate::ValueKind::Character(labels) = &p.shape.array().unwrap().values else { panic!("not text") };
+    let want: Vec<&str> = codes.iter().map(|&c| labels[c as usize - 1].as_str()).collect();
+    let v = json_of(&write_vetiver(&p).unwrap());
+    assert_eq!(v.as_object().unwrap().len(), 1, "{v}");
+    let (_, col) = v.as_object().unwrap().iter().next().unwrap();
+    assert_eq!(col, &json!(want));
+    let reply = OipReply { model_name: "cv", model_version: None, id: "1", output: "class" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["datatype"], "BYTES");
+    assert_eq!(out["outputs"][0]["data"], json!(want));
+
+    r.options = query_options("type=response&s=0.01,0.1").unwrap();
+    let p = predict(&m, &r).unwrap();
+    let Values::Real(v) = &p.parts[0] else { panic!() };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["shape"], json!([2, 2]));
+    assert_eq!(out["outputs"][0]["data"], json!([v[0], v[2], v[1], v[3]]));
+    let names = p.shape.array().unwrap().dimnames.clone().unwrap()[1].clone().unwrap();
+    assert_eq!(out["outputs"][0]["parameters"]["columns"], json!(names));
+    let keys = keys_in_order(&write_vetiver(&p).unwrap());
+    assert_eq!(keys, names.iter().map(|n| format!(".pred_{n}")).collect::<Vec<_>>());
 }
 
 /// predict.lm()'s list (se.fit = TRUE, with an interval): one OIP output
