@@ -492,6 +492,46 @@ fn glmnet_answers_at_several_penalties_and_as_classes() {
     assert_eq!(keys, names.iter().map(|n| format!(".pred_{n}")).collect::<Vec<_>>());
 }
 
+/// A model that predicts from a matrix also takes rows as arrays (jsonlite's
+/// matrices) and one OIP tensor of shape [N, P], in the order of its inputs.
+#[test]
+fn matrix_models_take_rows_as_arrays_and_one_tensor() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/testthat/fixtures/format-1.4/glmnet-cox-mtcars.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::for_model(&m);
+    assert_eq!(m.inputs().iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["V1", "V2", "V3"]);
+    let records = d.vetiver(br#"[{"V1":2.62,"V2":110,"V3":160},{"V1":3.2,"V2":"NA","V3":258}]"#, &limits()).unwrap();
+    let rows = d.vetiver(br#"[[2.62,110,160],[3.2,"NA",258]]"#, &limits()).unwrap();
+    assert_eq!(format!("{:?}", rows.frame), format!("{:?}", records.frame));
+    let tensor =
+        r#"{"inputs":[{"name":"newx","datatype":"FP64","shape":[2,3],"data":[[2.62,110,160],[3.2,null,258]]}]}"#;
+    let oip = d.oip(tensor.as_bytes(), &limits()).unwrap();
+    assert_eq!(format!("{:?}", oip.frame), format!("{:?}", records.frame));
+    // (NaN for the missing value: compared as text)
+    assert_eq!(format!("{:?}", predict(&m, &oip).unwrap()), format!("{:?}", predict(&m, &records).unwrap()));
+    for (body, says) in [
+        (&br#"[[2.62,110]]"#[..], "row 1 has 2 values"),
+        (br#"[[2.62,110,160,1]]"#, "more than 3 values"),
+        (br#"[[2.62,"heavy",160]]"#, "'V2'"),
+    ] {
+        let e = d.vetiver(body, &limits()).unwrap_err();
+        assert!(e.message.contains(says), "{}", e.message);
+    }
+    let e = d.oip(tensor.replace("[2,3]", "[3,2]").as_bytes(), &limits()).unwrap_err();
+    assert!(e.message.contains("2 columns; the model reads a matrix of 3"), "{}", e.message);
+    let e = d.vetiver(br#"[[1,2,3],[4,5,6]]"#, &WireLimits { max_rows: 1 }).unwrap_err();
+    assert_eq!(e.status, 413);
+    let e = d.oip(tensor.as_bytes(), &WireLimits { max_rows: 1 }).unwrap_err();
+    assert_eq!(e.status, 413);
+    // other models refuse both forms
+    let lm = fixture("lm-mtcars.json");
+    let e = Decoder::for_model(&lm).vetiver(b"[[1, 2, 3, 4, 5]]", &limits()).unwrap_err();
+    assert!(e.message.contains("row 1 is an array"), "{}", e.message);
+    let e = Decoder::for_model(&lm).oip(tensor.as_bytes(), &limits()).unwrap_err();
+    assert!(e.message.contains("give one column"), "{}", e.message);
+}
+
 /// predict.lm()'s list (se.fit = TRUE, with an interval): one OIP output
 /// per part, vetiver columns as documented in `write_vetiver`.
 #[test]
