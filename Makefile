@@ -32,7 +32,9 @@ demo: install server
 	$(RSCRIPT) demo/fastpredict.R
 	FASTPREDICT_SERVER_BIN="$(CURDIR)/$(SERVER)" $(RSCRIPT) demo/serving.R
 
+# bench/server.R loads both servers with wrk and compiles a shim with gcc.
 bench: install server
+	@TOOLS="wrk gcc" tools/deps.sh $(R_DEPS)
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
 	$(RSCRIPT) bench/glmnet.R
