@@ -80,3 +80,17 @@ fn damaged_members_are_corrupt_files() {
     let cut = bytes[..bytes.len() - 100].to_vec();
     assert!(matches!(from_bytes(&cut), Err(Error::CorruptFile { .. })));
 }
+
+#[test]
+fn a_save_does_not_replace_what_is_not_a_regular_file() {
+    // a directory stands for devices and FIFOs: the rename would replace it
+    let dir = std::env::temp_dir().join(format!("fastpredict-io-target-{}", std::process::id()));
+    let target = dir.join("model.json");
+    std::fs::create_dir_all(&target).unwrap();
+    let r = write_file(&forest(2), &target, false);
+    assert!(matches!(&r, Err(Error::Io { detail, .. }) if detail == "not a regular file"), "{r:?}");
+    assert!(target.is_dir());
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left.len(), 1, "a temporary was left behind: {left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
