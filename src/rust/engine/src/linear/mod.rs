@@ -31,6 +31,8 @@ pub struct LinearModel {
     vars: Vec<Var>,
     /// Whether some term reads the variable (others are never evaluated).
     used: Vec<bool>,
+    /// Per factor slot: whether some term reads its codes.
+    used_slots: Vec<bool>,
     terms: Vec<Term>,
     offsets: Vec<CExpr>,
     n_coefficients: usize,
@@ -96,6 +98,12 @@ impl LinearModel {
                 }
             }
         }
+        let mut used_slots = vec![false; nslots];
+        for t in &terms {
+            for &(slot, _) in &t.factors {
+                used_slots[slot] = true;
+            }
+        }
         let row_cost = 1 + terms.iter().map(|t| t.combos.len().max(1)).sum::<usize>();
         Ok(LinearModel {
             family: spec.family.clone(),
@@ -105,6 +113,7 @@ impl LinearModel {
             intercept,
             vars,
             used,
+            used_slots,
             terms,
             offsets,
             n_coefficients: ncoef,
@@ -113,13 +122,17 @@ impl LinearModel {
         })
     }
 
-    /// Per-call state: factor codes mapped to the model's levels.
+    /// Per-call state: factor codes mapped to the model's levels. A factor
+    /// no term reads (its terms all aliased) is checked for unseen levels,
+    /// as R's model frame checks it, but its codes are not kept: a call's
+    /// memory follows what the terms read, not what a document declares.
     fn codes<'c>(&'c self, bound: &Bound<'_, 'c>) -> Result<Vec<FactorCodes<'c>>> {
         self.vars
             .iter()
             .filter_map(|v| match v {
-                Var::Factor { input, levels, column, .. } => {
-                    Some(FactorCodes::new(bound.column(*input), column, levels, Unseen::Error))
+                Var::Factor { input, levels, column, slot } => {
+                    let codes = FactorCodes::new(bound.column(*input), column, levels, Unseen::Error);
+                    Some(codes.map(|c| if self.used_slots[*slot] { c } else { FactorCodes::Owned(Vec::new()) }))
                 }
                 _ => None,
             })
