@@ -6,7 +6,10 @@
 //! by name rather than ignored.
 
 use extendr_api::prelude::*;
+use extendr_ffi::{R_NaString, Rf_xlength, SEXP, SEXPTYPE, STRING_ELT, TYPEOF};
 use fastpredict_engine::{Error, Limits, Model, PredictOption, PredictOptions, Result, MAX_THREADS};
+
+use super::sexp::{char_bytes, char_str};
 
 /// R argument names: (name, option, the package whose predict() takes it).
 const R_NAMES: &[(&str, PredictOption, &str)] = &[
@@ -15,8 +18,35 @@ const R_NAMES: &[(&str, PredictOption, &str)] = &[
     ("norm.votes", PredictOption::NormVotes, "randomForest"),
 ];
 
+/// The one string of `x`, not NA.
+fn single(x: &Robj, what: &str) -> Result<SEXP> {
+    let bad = || Error::bad_argument(format!("{what} must be a single string"));
+    unsafe {
+        let x = x.get();
+        if TYPEOF(x) != SEXPTYPE::STRSXP || Rf_xlength(x) != 1 {
+            return Err(bad());
+        }
+        let c = STRING_ELT(x, 0);
+        if c == R_NaString {
+            return Err(bad());
+        }
+        Ok(c)
+    }
+}
+
+/// A single string as UTF-8 text: translated from latin1 or the native
+/// encoding; a string in the "bytes" encoding or of invalid UTF-8 is
+/// refused. (extendr's `as_str` would hand out any bytes unchecked as a
+/// `&str`, and NA as "NA".)
 pub fn string(x: &Robj, what: &str) -> Result<String> {
-    x.as_str().map(str::to_string).ok_or_else(|| Error::bad_argument(format!("{what} must be a single string")))
+    let c = single(x, what)?;
+    char_str(c).map(str::to_string).map_err(|e| Error::bad_argument(format!("{what}: {e}")))
+}
+
+/// A single string's bytes, for text that is parsed (JSON): UTF-8 where
+/// the string has an encoding, as is otherwise. The parser checks them.
+pub fn text_bytes(x: &Robj, what: &str) -> Result<&'static [u8]> {
+    Ok(char_bytes(single(x, what)?))
 }
 
 /// A thread count; NULL is the default.

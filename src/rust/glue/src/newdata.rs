@@ -9,7 +9,7 @@ use extendr_ffi::{
 };
 use fastpredict_engine::{Column, Error, Frame, Result};
 
-use super::sexp::{char_str, first_class};
+use super::sexp::{char_str, first_class, materialize};
 
 /// Above this many columns, names are looked up through an index.
 const INDEXED: usize = 16;
@@ -44,6 +44,9 @@ unsafe fn column(name: &str, x: SEXP) -> Result<Column<'static>> {
         return Err(wrong("a matrix".into()));
     }
     let n = Rf_xlength(x) as usize;
+    if matches!(TYPEOF(x), SEXPTYPE::REALSXP | SEXPTYPE::INTSXP | SEXPTYPE::LGLSXP) {
+        materialize(x)?;
+    }
     if Rf_isFactor(x) != extendr_ffi::Rboolean::FALSE {
         let lv = Rf_getAttrib(x, R_LevelsSymbol);
         let levels = if TYPEOF(lv) == SEXPTYPE::STRSXP { strs(lv)? } else { vec![] };
@@ -95,7 +98,12 @@ pub unsafe fn frame_from_r<'w>(data: SEXP, wanted: impl Iterator<Item = &'w str>
     if TYPEOF(names) != SEXPTYPE::STRSXP {
         return Err(Error::bad_argument("newdata must have column names"));
     }
-    let names = strs(names)?;
+    // a name with no UTF-8 text (the "bytes" encoding, invalid bytes)
+    // matches no input: the columns of such names are not read
+    let names: Vec<Option<&str>> = (0..Rf_xlength(names))
+        .map(|i| STRING_ELT(names, i))
+        .map(|c| if c == R_NaString { None } else { char_str(c).ok() })
+        .collect();
     let index: Option<HashMap<&str, usize>> = (names.len() > INDEXED).then(|| {
         let mut m = HashMap::with_capacity(names.len());
         for (i, n) in names.iter().enumerate() {
