@@ -71,10 +71,20 @@ fp_from_json <- function(json) {
   new_fp_model(fp_check(rs_model_from_json(json)))
 }
 
+# An fp_model is a list holding the compiled model's pointer; an object
+# that only has the class (say structure(1, class = "fp_model")) is
+# refused here rather than by `$` with an unclassed error.
 fp_assert_model <- function(model) {
-  if (!inherits(model, "fp_model")) {
+  if (!inherits(model, "fp_model") || !is.list(model)) {
     fp_abort("bad_argument", "model must be an fp_model (see fp_compile())")
   }
+}
+
+# The model's description: the one it carries, else (after tampering)
+# the engine's, which also checks the pointer.
+fp_info <- function(model) {
+  fp_assert_model(model)
+  if (is.list(model$info)) model$info else fp_check(rs_model_info(model$ptr))
 }
 
 #' Load limits
