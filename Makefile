@@ -7,7 +7,7 @@ RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
 R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival
 
-.PHONY: all deps install test demo bench check docs lint clean
+.PHONY: all deps install test demo bench check docs lint fuzz clean
 
 all: install
 
@@ -27,6 +27,21 @@ demo: install
 bench: install
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
+
+# Mutation fuzzing of the engine's loader and predictor (src/rust/fuzz):
+# `make fuzz N=1000000 SEED=1`, failing inputs in FUZZ_OUT. CHECKED=1
+# builds with overflow checks and debug assertions on (profile
+# fuzz-checked). Extra seed directories: FUZZ_SEEDS="dir ...".
+N ?= 100000
+SEED ?= 1
+FUZZ_MEM_MB ?= 4096
+FUZZ_BUDGET_MS ?= 2000
+FUZZ_OUT ?= $(CURDIR)/src/rust/target/fuzz-findings
+FUZZ_PROFILE = $(if $(CHECKED),fuzz-checked,release)
+fuzz:
+	cd src/rust && PATH="$$PATH:$$HOME/.cargo/bin" cargo build -j 2 --profile $(FUZZ_PROFILE) -p fastpredict-fuzz
+	src/rust/target/$(FUZZ_PROFILE)/fastpredict-fuzz --inputs $(N) --seed $(SEED) --mem-mb $(FUZZ_MEM_MB) \
+	  --budget-ms $(FUZZ_BUDGET_MS) --out "$(FUZZ_OUT)" --progress 100000 $(FUZZ_SEEDS)
 
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps

@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make test`: the testthat suite against the installed package, then the
 # engine's cargo tests (unit, property and schema tests; the schema test
-# also validates the models the R tests saved). Ends with one line
+# also validates the models the R tests saved) and the fuzz crate's. Ends with one line
 # "N passed, M failed" over all of them; exits non-zero on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,8 +25,10 @@ else
   failed=$((failed + 1))
 fi
 
-echo "== Rust engine tests (cargo test) =="
-(cd src/rust && FASTPREDICT_SCHEMA_OUT="$work/saved-models" cargo test -p fastpredict-engine 2>&1) | tee "$work/cargo.log"
+echo "== Rust engine and fuzz tests (cargo test) =="
+# the fuzz crate's tests: a bounded fuzz run seeded also with the models the
+# R tests saved, and the replay of every regression input
+(cd src/rust && FASTPREDICT_SCHEMA_OUT="$work/saved-models" cargo test -p fastpredict-engine -p fastpredict-fuzz 2>&1) | tee "$work/cargo.log"
 results=$(grep '^test result:' "$work/cargo.log")
 if [ -n "$results" ]; then
   counts=$(echo "$results" | awk '{ for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } } END { print p + 0, f + 0 }')
