@@ -1,0 +1,420 @@
+# The bad-input matrix: hostile newdata, arguments, model objects, paths
+# and documents. Each case runs in its own R process (under a memory cap),
+# so that a crash or a hang is caught and counted instead of ending the
+# test run. Every case must end in a classed fastpredict_error_<kind> of
+# the expected kind, or in the right value; nothing may crash, hang, raise
+# an unclassed error, or leave a temporary file behind.
+
+skip_if_not_installed("processx")
+skip_on_cran()
+
+fixtures <- normalizePath(test_path("fixtures", "format-1.0"))
+
+# What every case's process has: the fixture models, their data, and a
+# directory of its own (`dir`) for files.
+prelude <- '
+suppressPackageStartupMessages(library(fastpredict))
+fx <- function(f) file.path(FIXTURES, f)
+delayedAssign("lm_m", fp_load(fx("lm-mtcars.json")))
+delayedAssign("rp", fp_load(fx("rpart-warpbreaks.json")))
+delayedAssign("rf", fp_load(fx("randomForest-iris-gz.json.gz")))
+delayedAssign("rg", fp_load(fx("ranger-iris-partition.json")))
+delayedAssign("gb", fp_load(fx("gbm-iris.json")))
+d <- mtcars
+iris_d <- iris
+col <- function(name, value) { x <- as.list(mtcars); x[[name]] <- value; x }
+latin1 <- "caf\\xe9"; Encoding(latin1) <- "latin1"
+bytes <- "caf\\xc3\\xa9"; Encoding(bytes) <- "bytes"
+invalid <- "caf\\xe9"
+write_gz <- function(path, text, times = 1) {
+  con <- gzfile(path, "wb"); on.exit(close(con))
+  for (i in seq_len(times)) writeBin(charToRaw(text), con)
+}
+doc <- function(m = lm_m) fp_to_json(m)
+'
+
+# name, code, and what must come of it: an error kind, several allowed
+# kinds, or "value" with a check on `value`.
+case <- function(name, code, expect, check = "TRUE") list(name = name, code = code, expect = expect, check = check)
+kinds <- c("missing_column", "wrong_type", "unseen_level", "length_mismatch", "corrupt_file", "newer_format",
+           "invalid_model", "unsupported", "bad_argument", "io", "interrupted", "timeout", "internal")
+
+cases <- list(
+  # newdata of every R kind
+  case("newdata NULL", "predict_fast(lm_m, NULL)", "bad_argument"),
+  case("newdata integer vector", "predict_fast(lm_m, 1:10)", "bad_argument"),
+  case("newdata string", "predict_fast(lm_m, 'wt')", "bad_argument"),
+  case("newdata numeric matrix", "predict_fast(lm_m, as.matrix(mtcars))", "bad_argument"),
+  case("newdata environment", "predict_fast(lm_m, list2env(as.list(mtcars)))", "bad_argument"),
+  case("newdata function", "predict_fast(lm_m, function(x) x)", "bad_argument"),
+  case("newdata call", "predict_fast(lm_m, quote(wt + hp))", "bad_argument"),
+  case("newdata expression", "predict_fast(lm_m, expression(wt))", "bad_argument"),
+  case("newdata S4 object", "methods::setClass('P', representation(wt = 'numeric')); predict_fast(lm_m, methods::new('P', wt = 1))",
+       "bad_argument"),
+  case("newdata complex", "predict_fast(lm_m, complex(3))", "bad_argument"),
+  case("newdata raw", "predict_fast(lm_m, as.raw(1:3))", "bad_argument"),
+  case("newdata Date", "predict_fast(lm_m, Sys.Date())", "bad_argument"),
+  case("newdata pairlist", "predict_fast(lm_m, as.pairlist(as.list(mtcars)))", "bad_argument"),
+  case("newdata external pointer", "predict_fast(lm_m, lm_m$ptr)", "bad_argument"),
+  case("newdata empty list", "predict_fast(lm_m, list())", "bad_argument"),
+  case("newdata unnamed list", "predict_fast(lm_m, unname(as.list(mtcars)))", "bad_argument"),
+  case("newdata empty data.frame", "predict_fast(lm_m, data.frame())", "missing_column"),
+  case("newdata data.table-like", "predict_fast(lm_m, structure(as.list(mtcars), class = c('data.table', 'data.frame')))",
+       "value", "length(value) == 32"),
+  case("newdata tibble-like", "predict_fast(lm_m, structure(as.list(mtcars), class = c('tbl_df', 'tbl', 'data.frame'), row.names = c(NA, -32L)))",
+       "value", "length(value) == 32"),
+  case("newdata list with NA names", "x <- as.list(mtcars); names(x)[1] <- NA; predict_fast(lm_m, x)",
+       "value", "length(value) == 32"),
+  case("newdata duplicated names", "predict_fast(lm_m, c(as.list(mtcars), list(wt = 'x')))", "value", "length(value) == 32"),
+  case("newdata a bytes-encoded name of an unused column",
+       "x <- as.list(mtcars); names(x)[1] <- bytes; predict_fast(lm_m, x)", "value", "length(value) == 32"),
+  case("newdata a bytes-encoded name of a used column",
+       "x <- as.list(mtcars); names(x)[names(x) == 'wt'] <- bytes; predict_fast(lm_m, x)", "missing_column"),
+  case("newdata an invalid UTF-8 name", "x <- as.list(mtcars); names(x)[1] <- invalid; predict_fast(lm_m, x)",
+       "value", "length(value) == 32"),
+  case("newdata a latin1 name", "x <- as.list(mtcars); names(x)[1] <- latin1; predict_fast(lm_m, x)",
+       "value", "length(value) == 32"),
+
+  # columns of every R kind
+  case("column list", "predict_fast(lm_m, col('wt', as.list(mtcars$wt)))", "wrong_type"),
+  case("column complex", "predict_fast(lm_m, col('wt', complex(32)))", "wrong_type"),
+  case("column raw", "predict_fast(lm_m, col('wt', as.raw(1:32)))", "wrong_type"),
+  case("column Date", "predict_fast(lm_m, col('wt', Sys.Date() + 1:32))", "wrong_type"),
+  case("column POSIXct", "predict_fast(lm_m, col('wt', Sys.time() + 1:32))", "wrong_type"),
+  case("column POSIXlt", "predict_fast(lm_m, col('wt', as.POSIXlt(Sys.time() + 1:32)))", "wrong_type"),
+  case("column difftime", "predict_fast(lm_m, col('wt', as.difftime(1:32, units = 'secs')))", "wrong_type"),
+  case("column two-column matrix", "predict_fast(lm_m, col('wt', cbind(mtcars$wt, mtcars$wt)))", "wrong_type"),
+  case("column one-column matrix", "predict_fast(lm_m, col('wt', cbind(mtcars$wt)))", "value", "length(value) == 32"),
+  case("column environment", "predict_fast(lm_m, col('wt', new.env()))", "wrong_type"),
+  case("column function", "predict_fast(lm_m, col('wt', sum))", "wrong_type"),
+  case("column S4", "methods::setClass('Q', representation(x = 'numeric')); predict_fast(lm_m, col('wt', methods::new('Q', x = 1)))",
+       "wrong_type"),
+  case("column data.frame", "predict_fast(lm_m, col('wt', data.frame(a = mtcars$wt)))", "wrong_type"),
+  case("column external pointer", "predict_fast(lm_m, col('wt', lm_m$ptr))", "wrong_type"),
+  case("column missing", "predict_fast(lm_m, col('wt', NULL))", "missing_column"),
+  case("column strings for a number", "predict_fast(lm_m, col('wt', as.character(mtcars$wt)))", "wrong_type"),
+  case("column factor for a number", "predict_fast(lm_m, col('wt', factor(mtcars$wt)))", "wrong_type"),
+  case("column logical for a number", "predict_fast(lm_m, col('wt', mtcars$wt > 3))", "wrong_type"),
+  case("column integer for a number", "predict_fast(lm_m, col('wt', as.integer(mtcars$wt)))", "value",
+       "length(value) == 32"),
+  case("column AsIs", "predict_fast(lm_m, col('wt', I(mtcars$wt)))", "value", "length(value) == 32"),
+  case("column ALTREP sequence", "predict_fast(lm_m, col('hp', 1:32))", "value", "length(value) == 32"),
+  case("column an ALTREP sequence R cannot allocate", "predict_fast(lm_m, col('hp', 1:3e9))", "bad_argument"),
+  case("column too short", "predict_fast(lm_m, col('wt', 1:3))", "length_mismatch"),
+  case("column unseen level", "predict_fast(lm_m, col('cyl', rep(5, 32)))", "unseen_level"),
+  case("column factor with an NA level", "predict_fast(lm_m, col('cyl', factor(c(NA, mtcars$cyl[-1]), exclude = NULL)))",
+       "bad_argument"),
+  case("column factor with codes past its levels",
+       "predict_fast(lm_m, col('cyl', structure(rep(7L, 32), levels = c('4', '6', '8'), class = 'factor')))",
+       "bad_argument"),
+  case("column factor with integer levels",
+       "predict_fast(lm_m, col('cyl', structure(rep(1L, 32), levels = 1:3, class = 'factor')))", "bad_argument"),
+  case("column factor with unused unseen levels",
+       "predict_fast(lm_m, col('cyl', factor(mtcars$cyl, levels = c(4, 6, 8, 10))))", "value", "length(value) == 32"),
+  case("factor column latin1 level", "x <- warpbreaks; x$wool <- as.character(x$wool); x$wool[1] <- latin1; predict_fast(rp, x)",
+       "unseen_level"),
+  case("factor column bytes level", "x <- warpbreaks; x$wool <- as.character(x$wool); x$wool[1] <- bytes; predict_fast(rp, x)",
+       "bad_argument"),
+  # (R translates the invalid byte to "<e9>")
+  case("factor column invalid UTF-8", "x <- warpbreaks; x$wool <- as.character(x$wool); x$wool[1] <- invalid; predict_fast(rp, x)",
+       c("bad_argument", "unseen_level")),
+  case("factor column odd Unicode", "x <- warpbreaks; x$wool <- as.character(x$wool); x$wool[1:3] <- c('\\U0010FFFF', '\\u200b', 'A\\u0301'); predict_fast(rp, x)",
+       "unseen_level"),
+  case("factor column of numbers", "x <- warpbreaks; x$wool <- 1; predict_fast(rp, x)", "wrong_type"),
+  case("factor column logical", "x <- warpbreaks; x$wool <- TRUE; predict_fast(rp, x)", "wrong_type"),
+
+  # missing and special values everywhere
+  case("NA in every column (lm)", "x <- mtcars; x[] <- lapply(x, function(v) v[NA_integer_]); predict_fast(lm_m, x)",
+       "value", "length(value) == 32 && all(is.na(value))"),
+  case("NaN and Inf everywhere (lm)", "x <- mtcars; x$wt <- c(NaN, Inf, -Inf, NA); x$hp <- Inf; predict_fast(lm_m, x)",
+       "value", "length(value) == 32"),
+  case("NA in every column (rpart)", "x <- warpbreaks; x$breaks <- NA_real_; x$wool <- factor(NA, levels = c('A', 'B')); predict_fast(rp, x)",
+       "value", "nrow(value) == 54"),
+  case("NaN and Inf (rpart)", "x <- warpbreaks; x$breaks <- c(NaN, Inf, -Inf); predict_fast(rp, x, type = 'class')",
+       "value", "length(value) == 54"),
+  case("NA (randomForest)", "x <- iris; x$Petal.Width <- NA_real_; predict_fast(rf, x)", "value", "length(value) == 150 && all(is.na(value))"),
+  case("NA (ranger, which refuses them)", "x <- iris; x$Petal.Width[3] <- NA; predict_fast(rg, x)", "bad_argument"),
+  case("NaN and Inf (gbm)", "x <- iris; x$Petal.Width <- c(NA, NaN, Inf, -Inf, 1); predict_fast(gb, x)", "value",
+       "length(value) == 150"),
+
+  # row counts
+  case("0 rows (lm)", "predict_fast(lm_m, mtcars[0, ])", "value", "identical(value, numeric(0))"),
+  case("0 rows (rpart prob)", "predict_fast(rp, warpbreaks[0, ])", "value", "identical(dim(value), c(0L, 3L))"),
+  case("0 rows (randomForest)", "predict_fast(rf, iris[0, ])", "value", "length(value) == 0 && is.factor(value)"),
+  case("0 rows (ranger)", "predict_fast(rg, iris[0, ])", "value", "length(value) == 0"),
+  case("0 rows (gbm)", "predict_fast(gb, iris[0, ], n.trees = c(1, 5))", "value", "identical(dim(value), c(0L, 2L))"),
+  case("1 row of scalars", "predict_fast(lm_m, list(wt = 3, cyl = 4, hp = 100, disp = 200, qsec = 18))", "value",
+       "length(value) == 1"),
+  case("two million rows", "n <- 2e6; predict_fast(lm_m, list(wt = rep(3, n), cyl = rep(4, n), hp = rep(100, n), disp = rep(200, n), qsec = rep(18, n)), threads = 2)",
+       "value", "length(value) == 2e6"),
+  case("no columns read and 5 rows", "predict_fast(fp_compile(lm(mpg ~ 1, mtcars)), data.frame(row.names = 1:5))",
+       "value", "length(value) == 5"),
+  case("an output R cannot allocate",
+       "x <- structure(list(), names = character(0), row.names = c(NA_integer_, -.Machine$integer.max), class = 'data.frame'); predict_fast(fp_compile(lm(mpg ~ 1, mtcars)), x)",
+       "bad_argument"),
+
+  # threads
+  case("threads NA", "predict_fast(lm_m, d, threads = NA)", "bad_argument"),
+  case("threads NA_real_", "predict_fast(lm_m, d, threads = NA_real_)", "bad_argument"),
+  case("threads -1", "predict_fast(lm_m, d, threads = -1)", "bad_argument"),
+  case("threads 0", "predict_fast(lm_m, d, threads = 0)", "bad_argument"),
+  case("threads 2.5", "predict_fast(lm_m, d, threads = 2.5)", "bad_argument"),
+  case("threads 1e10", "predict_fast(lm_m, d, threads = 1e10)", "bad_argument"),
+  case("threads Inf", "predict_fast(lm_m, d, threads = Inf)", "bad_argument"),
+  case("threads a vector", "predict_fast(lm_m, d, threads = c(1, 2))", "bad_argument"),
+  case("threads a string", "predict_fast(lm_m, d, threads = '2')", "bad_argument"),
+  case("threads TRUE", "predict_fast(lm_m, d, threads = TRUE)", "bad_argument"),
+  case("threads a list", "predict_fast(lm_m, d, threads = list(2))", "bad_argument"),
+  case("threads NULL", "predict_fast(lm_m, d, threads = NULL)", "value", "length(value) == 32"),
+  case("threads integer", "predict_fast(lm_m, d, threads = 2L)", "value", "length(value) == 32"),
+  case("fp_threads NA", "fp_threads(NA)", "bad_argument"),
+  case("fp_threads -1", "fp_threads(-1)", "bad_argument"),
+  case("fp_threads 1e10", "fp_threads(1e10)", "bad_argument"),
+  case("fp_threads a string", "fp_threads('4')", "bad_argument"),
+  case("threads 1 to 64 in turn", "for (t in 1:64) predict_fast(rf, iris, threads = t); fp_threads()", "value",
+       "value >= 1"),
+
+  # type
+  case("type NA", "predict_fast(lm_m, d, type = NA_character_)", "bad_argument"),
+  case("type NA logical", "predict_fast(lm_m, d, type = NA)", "bad_argument"),
+  case("type empty", "predict_fast(lm_m, d, type = '')", "bad_argument"),
+  case("type terms", "predict_fast(lm_m, d, type = 'terms')", "unsupported"),
+  case("type a vector", "predict_fast(lm_m, d, type = c('link', 'response'))", "bad_argument"),
+  case("type a number", "predict_fast(lm_m, d, type = 1)", "bad_argument"),
+  case("type a list", "predict_fast(lm_m, d, type = list('response'))", "bad_argument"),
+  case("type latin1", "predict_fast(lm_m, d, type = latin1)", "bad_argument"),
+  case("type bytes", "predict_fast(lm_m, d, type = bytes)", "bad_argument"),
+  case("type invalid UTF-8", "predict_fast(lm_m, d, type = invalid)", "bad_argument"),
+  case("type of another model", "predict_fast(lm_m, d, type = 'prob')", "bad_argument"),
+
+  # extra arguments
+  case("an unknown argument", "predict_fast(lm_m, d, foo = 1)", "unsupported"),
+  case("an unnamed extra argument", "predict_fast(lm_m, d, NULL, 5)", "bad_argument"),
+  case("n.trees NA", "predict_fast(gb, iris, n.trees = NA)", "bad_argument"),
+  case("n.trees -1", "predict_fast(gb, iris, n.trees = -1)", "bad_argument"),
+  case("n.trees 0", "predict_fast(gb, iris, n.trees = 0)", "bad_argument"),
+  case("n.trees 1e10", "suppressWarnings(predict_fast(gb, iris, n.trees = 1e10))", "value", "length(value) == 150"),
+  case("n.trees a string", "predict_fast(gb, iris, n.trees = '5')", "bad_argument"),
+  case("n.trees a list", "predict_fast(gb, iris, n.trees = list(5))", "bad_argument"),
+  case("n.trees with NA", "predict_fast(gb, iris, n.trees = c(1, NA))", "bad_argument"),
+  case("n.trees NaN", "predict_fast(gb, iris, n.trees = NaN)", "bad_argument"),
+  case("num.trees 0", "predict_fast(rg, iris, num.trees = 0)", "bad_argument"),
+  case("num.trees two numbers", "predict_fast(rg, iris, num.trees = c(1, 2))", "bad_argument"),
+  case("num.trees 1e300", "predict_fast(rg, iris, num.trees = 1e300)", "bad_argument"),
+  case("norm.votes NA", "predict_fast(rf, iris, type = 'vote', norm.votes = NA)", "bad_argument"),
+  case("norm.votes a string", "predict_fast(rf, iris, type = 'vote', norm.votes = 'yes')", "bad_argument"),
+  case("norm.votes on a linear model", "predict_fast(lm_m, d, norm.votes = FALSE)", "unsupported"),
+  case("predict() without newdata", "predict(lm_m)", "bad_argument"),
+  case("predict_fast() without newdata", "predict_fast(lm_m)", "bad_argument"),
+
+  # tampered model objects
+  case("ptr NULL", "m <- lm_m; m$ptr <- NULL; predict_fast(m, d)", "bad_argument"),
+  case("ptr a number", "m <- lm_m; m$ptr <- 1; predict_fast(m, d)", "bad_argument"),
+  case("ptr a string", "m <- lm_m; m$ptr <- 'x'; predict_fast(m, d)", "bad_argument"),
+  case("ptr an environment", "m <- lm_m; m$ptr <- new.env(); predict_fast(m, d)", "bad_argument"),
+  case("ptr a NULL external pointer", "m <- lm_m; m$ptr <- methods::new('externalptr'); predict_fast(m, d)", "bad_argument"),
+  case("ptr a native symbol", "m <- lm_m; m$ptr <- getNativeSymbolInfo('wrap__rs_predict', 'fastpredict')$address; predict_fast(m, d)",
+       "bad_argument"),
+  case("ptr a base native symbol", "m <- lm_m; m$ptr <- getNativeSymbolInfo('R_addTaskCallback', 'base')$address; predict_fast(m, d)",
+       "bad_argument"),
+  case("ptr an environment-backed object", "m <- lm_m; m$ptr <- structure(new.env(), class = 'externalptr'); predict_fast(m, d)",
+       "bad_argument"),
+  case("ptr of another model", "m <- rp; m$ptr <- lm_m$ptr; predict_fast(m, d)", "value", "length(value) == 32"),
+  case("ptr after saveRDS", "f <- file.path(dir, 'm.rds'); saveRDS(lm_m, f); predict_fast(readRDS(f), d)", "unsupported"),
+  case("ptr after serialize", "predict_fast(unserialize(serialize(lm_m, NULL)), d)", "unsupported"),
+  case("info removed, predict", "m <- lm_m; m$info <- NULL; predict_fast(m, d)", "value", "length(value) == 32"),
+  case("info removed, print", "m <- gb; m$info <- NULL; format(m)", "value", "is.character(value) && length(value) > 3"),
+  case("info removed, gbm n.trees", "m <- gb; m$info <- NULL; predict_fast(m, iris, n.trees = 5)", "value",
+       "length(value) == 150"),
+  case("class removed", "m <- lm_m; class(m) <- NULL; predict_fast(m, d)", "unsupported"),
+  case("class changed", "m <- lm_m; class(m) <- 'fp_model'; predict_fast(m, d)", "value", "length(value) == 32"),
+  case("class of another family", "m <- lm_m; class(m) <- c('fp_model_gbm', 'fp_model'); predict_fast(m, d, n.trees = 1)",
+       "unsupported"),
+  case("an atomic vector classed fp_model", "predict_fast(structure(1, class = 'fp_model'), d)", "bad_argument"),
+  case("an atomic vector classed fp_model, printed", "format(structure(1, class = 'fp_model'))", "bad_argument"),
+  case("an atomic vector classed fp_model, saved", "fp_save(structure(1, class = 'fp_model'), file.path(dir, 'x.json'))",
+       "bad_argument"),
+  case("an empty list classed fp_model", "predict_fast(structure(list(), class = 'fp_model'), d)", "bad_argument"),
+  case("an environment classed fp_model", "e <- new.env(); e$ptr <- lm_m$ptr; predict_fast(structure(e, class = 'fp_model'), d)",
+       "bad_argument"),
+  case("fp_to_json of a tampered model", "m <- lm_m; m$ptr <- 1; fp_to_json(m)", "bad_argument"),
+  case("fp_save of a tampered model", "m <- lm_m; m$ptr <- methods::new('externalptr'); fp_save(m, file.path(dir, 'x.json'))",
+       "bad_argument"),
+
+  # fp_load paths
+  case("load a directory", "fp_load(dir)", "io"),
+  case("load a FIFO", "f <- file.path(dir, 'fifo'); system2('mkfifo', f); fp_load(f)", "io"),
+  case("load /dev/zero", "fp_load('/dev/zero')", "io"),
+  case("load /dev/null", "fp_load('/dev/null')", "io"),
+  case("load a missing file", "fp_load(file.path(dir, 'none.json'))", "io"),
+  case("load an empty path", "fp_load('')", "io"),
+  case("load NA", "fp_load(NA_character_)", "bad_argument"),
+  case("load two paths", "fp_load(c('a', 'b'))", "bad_argument"),
+  case("load a number", "fp_load(1)", "bad_argument"),
+  case("load a long path", "fp_load(strrep('a', 5000))", "io"),
+  case("load a symlink loop", "f <- file.path(dir, 'loop'); file.symlink(f, f); fp_load(f)", "io"),
+  case("load a latin1 path", "f <- file.path(dir, latin1); file.copy(fx('lm-mtcars.json'), f); fp_load(f)", "value",
+       "inherits(value, 'fp_model')"),
+  case("load an empty file", "f <- file.path(dir, 'e.json'); file.create(f); fp_load(f)", "corrupt_file"),
+  case("load a file of blanks", "f <- file.path(dir, 'e.json'); writeLines(strrep(' ', 1000), f); fp_load(f)", "corrupt_file"),
+  case("load a truncated file", "f <- file.path(dir, 't.json'); writeChar(substr(doc(), 1, 500), f, eos = NULL); fp_load(f)",
+       "corrupt_file"),
+  case("load a truncated gzip file", "f <- file.path(dir, 't.json.gz'); b <- readBin(fx('glm-binomial-gz.json.gz'), 'raw', 1e6); writeBin(b[1:200], f); fp_load(f)",
+       "corrupt_file"),
+  case("load a gzip of nothing", "f <- file.path(dir, 'z.json.gz'); write_gz(f, ''); fp_load(f)", "corrupt_file"),
+  case("load a gzip bomb of blanks", "f <- file.path(dir, 'bomb.json.gz'); write_gz(f, strrep(' ', 1e6), 200); fp_load(f)",
+       "corrupt_file"),
+  case("load a gzip bomb over the limit", "f <- file.path(dir, 'bomb.json.gz'); write_gz(f, strrep(' ', 1e6), 20); fp_limits(json_bytes = 1e7); fp_load(f)",
+       "unsupported"),
+  case("load a gzip bomb of nested arrays", "f <- file.path(dir, 'nest.json.gz'); write_gz(f, strrep('[', 1e6), 10); fp_load(f)",
+       "corrupt_file"),
+  case("load a sparse file over the size limit", "f <- file.path(dir, 'big.json'); con <- file(f, 'wb'); seek(con, 2^31); writeBin(as.raw(32), con); close(con); fp_load(f)",
+       "unsupported"),
+  case("load a file under a low size limit", "fp_limits(file_bytes = 100); fp_load(fx('lm-mtcars.json'))", "unsupported"),
+  case("load a newer format", "f <- file.path(dir, 'n.json'); writeLines(sub('\"1.0\"', '\"9.0\"', doc()), f); fp_load(f)",
+       "newer_format"),
+  case("load random bytes", "f <- file.path(dir, 'r.json'); set.seed(1); writeBin(as.raw(sample(0:255, 1e4, TRUE)), f); fp_load(f)",
+       "corrupt_file"),
+
+  # fp_save paths
+  case("save to a directory", "fp_save(lm_m, dir)", "io"),
+  case("save into a missing directory", "fp_save(lm_m, file.path(dir, 'no', 'm.json'))", "io"),
+  case("save into /proc", "fp_save(lm_m, '/proc/fastpredict-test.json')", "io"),
+  case("save to /", "fp_save(lm_m, '/')", "io"),
+  case("save to an empty path", "fp_save(lm_m, '')", "io"),
+  case("save over a FIFO", "f <- file.path(dir, 'fifo'); system2('mkfifo', f); fp_save(lm_m, f)", "io"),
+  case("save over a directory of that name", "f <- file.path(dir, 'sub'); dir.create(f); fp_save(lm_m, f)", "io"),
+  case("save with path NA", "fp_save(lm_m, NA_character_)", "bad_argument"),
+  case("save with compress NA", "f <- file.path(dir, 'm.json'); fp_save(lm_m, f, compress = NA); inherits(fp_load(f), 'fp_model')",
+       "value", "isTRUE(value)"),
+  case("save with compress a string", "f <- file.path(dir, 'm.json'); fp_save(lm_m, f, compress = 'yes'); inherits(fp_load(f), 'fp_model')",
+       "value", "isTRUE(value)"),
+  case("save removes a dead process's temporary",
+       "f <- file.path(dir, 'm.json'); stale <- file.path(dir, '.m.json.tmp-999999999-0'); writeLines('x', stale); fp_save(lm_m, f); file.exists(stale)",
+       "value", "identical(value, FALSE)"),
+  case("save 200 times to one path",
+       "f <- file.path(dir, 'm.json.gz'); for (i in 1:200) fp_save(rf, f); inherits(fp_load(f), 'fp_model')", "value",
+       "isTRUE(value)"),
+
+  # fp_from_json
+  case("json empty", "fp_from_json('')", "corrupt_file"),
+  case("json blanks", "fp_from_json('   ')", "corrupt_file"),
+  case("json null", "fp_from_json('null')", "corrupt_file"),
+  case("json an object", "fp_from_json('{}')", "corrupt_file"),
+  case("json a number", "fp_from_json('1e999')", "corrupt_file"),
+  case("json deep nesting", "fp_from_json(strrep('[', 1e5))", "corrupt_file"),
+  case("json invalid UTF-8", "fp_from_json(invalid)", "corrupt_file"),
+  case("json latin1", "fp_from_json(latin1)", "corrupt_file"),
+  case("json bytes", "fp_from_json(bytes)", "corrupt_file"),
+  case("json a NUL escape in a name", "fp_from_json(sub('\"wt\"', '\"w\\\\\\\\u0000t\"', doc()))", "corrupt_file"),
+  case("json a NUL escape in a level", "fp_from_json(sub('\"A\"', '\"A\\\\\\\\u0000\"', doc(rp)))", "corrupt_file"),
+  case("json a lone surrogate", "fp_from_json(sub('\"wt\"', '\"\\\\\\\\ud800\"', doc()))", "corrupt_file"),
+  case("json a newer format", "fp_from_json(sub('\"1.0\"', '\"2.0\"', doc()))", "newer_format"),
+  case("json another format", "fp_from_json(sub('fastpredict-model', 'other', doc()))", "corrupt_file"),
+  case("json an inconsistent model", "fp_from_json(sub('\"response\"]', '\"response\",\"vote\"]', doc()))", "corrupt_file"),
+  case("json a huge degree", "fp_from_json(sub('\"kind\":\"poly\"', '\"kind\":\"poly_raw\",\"degree\":4294967295', doc()))",
+       c("corrupt_file", "unsupported")),
+  case("json NA", "fp_from_json(NA_character_)", "bad_argument"),
+  case("json two strings", "fp_from_json(c(doc(), doc()))", "bad_argument"),
+  case("json a number argument", "fp_from_json(1)", "bad_argument"),
+  case("json round trip", "inherits(fp_from_json(doc(rf)), 'fp_model')", "value", "isTRUE(value)"),
+
+  # fp_limits
+  case("limit negative", "fp_limits(nodes = -1)", "bad_argument"),
+  case("limit NA", "fp_limits(nodes = NA)", "bad_argument"),
+  case("limit a string", "fp_limits(nodes = 'a')", "bad_argument"),
+  case("limit 1e300", "fp_limits(nodes = 1e300)", "bad_argument"),
+  case("limit a vector", "fp_limits(nodes = c(1, 2))", "bad_argument"),
+  case("limit unknown", "fp_limits(foo = 1)", "bad_argument"),
+  case("limit unnamed", "fp_limits(1)", "bad_argument"),
+  case("limit NULL", "fp_limits(nodes = NULL)", "bad_argument"),
+  case("limit low levels, then load", "fp_limits(levels = 1); fp_load(fx('rpart-warpbreaks.json'))", "unsupported"),
+  case("limit low nodes, then load", "fp_limits(nodes = 10); fp_load(fx('randomForest-iris-gz.json.gz'))", "unsupported")
+)
+
+# Run each case in its own Rscript, two at a time, under a memory cap
+# (so that an output too large for R fails to allocate rather than
+# swapping) and a time limit.
+run_case_scripts <- function(cases, lib, parallel = 2L, timeout = 90) {
+  root <- tempfile("fp-bad-input-")
+  dir.create(root)
+  on.exit(unlink(root, recursive = TRUE))
+  start <- function(i) {
+    dir <- file.path(root, i)
+    dir.create(dir)
+    c <- cases[[i]]
+    script <- file.path(root, sprintf("case-%d.R", i))
+    body <- c(
+      sprintf("FIXTURES <- %s", deparse(fixtures)),
+      sprintf("dir <- %s", deparse(dir)),
+      prelude,
+      "out <- tryCatch({",
+      sprintf("  value <- local({ %s })", c$code),
+      sprintf("  if (isTRUE(%s)) 'value' else paste('wrong value:', paste(utils::capture.output(str(value)), collapse = ' '))", c$check),
+      "}, error = function(e) paste('error', class(e)[1], conditionMessage(e)))",
+      "cat('\\nFPCASE:', gsub('\\n', ' ', out), '\\n')"
+    )
+    writeLines(body, script, useBytes = TRUE)
+    log <- file.path(root, sprintf("case-%d.log", i))
+    p <- processx::process$new("sh", c("-c", "ulimit -v 6000000; exec Rscript --vanilla --default-packages=datasets,utils,stats \"$0\"", script),
+                               stdout = log, stderr = "2>&1", env = c("current", R_LIBS = lib))
+    list(p = p, log = log, dir = dir, started = Sys.time())
+  }
+  results <- vector("list", length(cases))
+  running <- list()
+  nexti <- 1L
+  while (nexti <= length(cases) || length(running)) {
+    while (length(running) < parallel && nexti <= length(cases)) {
+      running[[as.character(nexti)]] <- start(nexti)
+      nexti <- nexti + 1L
+    }
+    Sys.sleep(0.05)
+    for (k in names(running)) {
+      r <- running[[k]]
+      hung <- difftime(Sys.time(), r$started, units = "secs") > timeout
+      if (r$p$is_alive() && !hung) next
+      if (hung) r$p$kill()
+      r$p$wait()
+      status <- r$p$get_exit_status()
+      lines <- if (file.exists(r$log)) readLines(r$log, warn = FALSE) else character()
+      line <- grep("^FPCASE:", lines, value = TRUE)
+      leftovers <- list.files(r$dir, pattern = "\\.tmp-", all.files = TRUE)
+      results[[as.integer(k)]] <- list(
+        hung = hung, status = status, line = if (length(line)) trimws(sub("^FPCASE: ", "", line[1])) else NA_character_,
+        tail = paste(utils::tail(lines, 5), collapse = "\n"), leftovers = leftovers
+      )
+      running[[k]] <- NULL
+    }
+  }
+  results
+}
+
+# The verdict on one case: "ok", or what went wrong.
+verdict <- function(c, r) {
+  if (r$hung) return("hung")
+  if (is.na(r$line)) return(sprintf("crashed (exit status %s): %s", r$status, r$tail))
+  if (length(r$leftovers)) return(paste("left behind:", paste(r$leftovers, collapse = ", ")))
+  if (identical(c$expect, "value")) {
+    return(if (identical(r$line, "value")) "ok" else paste("expected a value, got:", r$line))
+  }
+  m <- regmatches(r$line, regexec("^error fastpredict_error_([a-z_]+) ", r$line))[[1]]
+  if (!length(m)) return(paste("unclassed or no error:", r$line))
+  if (!(m[2] %in% kinds)) return(paste("undocumented class:", r$line))
+  if (!(m[2] %in% c$expect)) return(sprintf("expected %s, got: %s", paste(c$expect, collapse = " or "), r$line))
+  "ok"
+}
+
+results <- run_case_scripts(cases, paste(.libPaths(), collapse = ":"))
+verdicts <- vapply(seq_along(cases), function(i) verdict(cases[[i]], results[[i]]), "")
+message(sprintf("bad-input matrix: %d cases, %d ok, %d crashed, %d hung, %d other failures",
+                length(cases), sum(verdicts == "ok"), sum(startsWith(verdicts, "crashed")),
+                sum(verdicts == "hung"), sum(verdicts != "ok" & !startsWith(verdicts, "crashed") & verdicts != "hung")))
+
+for (i in which(verdicts != "ok")) message(sprintf("  %s: %s", cases[[i]]$name, verdicts[[i]]))
+
+for (i in seq_along(cases)) {
+  local({
+    v <- verdicts[[i]]
+    test_that(paste("bad input:", cases[[i]]$name), expect(identical(v, "ok"), v))
+  })
+}
