@@ -29,8 +29,9 @@ pub struct Limits {
     pub nodes: usize,
     /// Terms of a linear model.
     pub terms: usize,
-    /// Entries of a linear model's design (coefficients, and the lookup
-    /// tables of its terms: the level combinations times their columns).
+    /// Entries of a linear model's design: its coefficients and the lookup
+    /// tables of all its terms (the level combinations times their numeric
+    /// columns; an entry of a term that mixes factors and numbers counts 8).
     pub design: usize,
     /// Degree of a polynomial, and columns of a spline basis.
     pub basis: usize,
@@ -47,7 +48,7 @@ impl Default for Limits {
             trees: 1_000_000,
             nodes: 500_000_000,
             terms: 100_000,
-            design: 1 << 26,
+            design: 1 << 24,
             basis: 1_000,
         }
     }

@@ -73,6 +73,7 @@ impl LinearModel {
             0.0
         };
         let mut terms = Vec::with_capacity(spec.terms.len());
+        let mut design_used = ncoef;
         for t in &spec.terms {
             for &c in &t.columns {
                 if c >= ncoef {
@@ -82,7 +83,7 @@ impl LinearModel {
                     return Err(Error::invalid(format!("coefficient {c} belongs to two terms")));
                 }
             }
-            if let Some(term) = build_term(t, &spec.variables, &vars, &spec.coefficients, &lim)? {
+            if let Some(term) = build_term(t, &spec.variables, &vars, &spec.coefficients, &lim, &mut design_used)? {
                 terms.push(term);
             }
         }
