@@ -101,7 +101,8 @@ fp_info <- function(model) {
 #' text once decompressed), `inputs` (input columns), `levels` (levels of
 #' one factor), `features`, `trees` and `nodes` (of a tree model, nodes of
 #' all trees together), `terms` (of a linear model), `design` (entries of a
-#' linear model's design: coefficients and the lookup tables of its terms)
+#' linear model's design: coefficients and the lookup tables of all its
+#' terms, an entry of a term that mixes factors and numbers counting 8)
 #' and `basis` (the degree of a polynomial, the columns of a spline basis).
 #' A model over a limit is refused with an error of class
 #' `fastpredict_error_unsupported` that names the limit.
