@@ -264,6 +264,8 @@ cases <- list(
   case("load a gzip of nothing", "f <- file.path(dir, 'z.json.gz'); write_gz(f, ''); fp_load(f)", "corrupt_file"),
   case("load a gzip bomb of blanks", "f <- file.path(dir, 'bomb.json.gz'); write_gz(f, strrep(' ', 1e6), 200); fp_load(f)",
        "corrupt_file"),
+  case("load a gzip bomb past the default limit", "f <- file.path(dir, 'bomb.json.gz'); write_gz(f, strrep(' ', 1e7), 110); fp_load(f)",
+       "unsupported"),
   case("load a gzip bomb over the limit", "f <- file.path(dir, 'bomb.json.gz'); write_gz(f, strrep(' ', 1e6), 20); fp_limits(json_bytes = 1e7); fp_load(f)",
        "unsupported"),
   case("load a gzip bomb of nested arrays", "f <- file.path(dir, 'nest.json.gz'); write_gz(f, strrep('[', 1e6), 10); fp_load(f)",

@@ -94,3 +94,18 @@ fn a_save_does_not_replace_what_is_not_a_regular_file() {
     assert_eq!(left.len(), 1, "a temporary was left behind: {left:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn members_inflated_in_parallel_share_one_budget() {
+    // two members of 600 kB each: alone under 1 MB, together over it
+    let blanks = vec![b' '; 600_000];
+    let bytes = [
+        super::gzip::member(&blanks, super::gzip::KIND_HEAD).unwrap(),
+        super::gzip::member(&blanks, super::gzip::KIND_TAIL).unwrap(),
+    ]
+    .concat();
+    let members = split_members(&bytes).unwrap();
+    let r = from_members(&bytes, &members, 1_000_000);
+    assert!(matches!(&r, Err(Error::Unsupported { what }) if what.contains("json_bytes")), "{r:?}");
+    assert!(matches!(from_members(&bytes, &members, 2_000_000), Err(Error::CorruptFile { .. })));
+}
