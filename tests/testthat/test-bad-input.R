@@ -417,6 +417,8 @@ for (i in which(verdicts != "ok")) message(sprintf("  %s: %s", cases[[i]]$name, 
 for (i in seq_along(cases)) {
   local({
     v <- verdicts[[i]]
-    test_that(paste("bad input:", cases[[i]]$name), expect(identical(v, "ok"), v))
+    test_that(paste("bad input:", cases[[i]]$name), {
+      expect(identical(v, "ok"), v)
+    })
   })
 }
