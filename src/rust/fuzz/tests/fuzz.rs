@@ -10,6 +10,10 @@ use std::process::Command;
 
 /// Inputs of the bounded run (about 15 s in a debug build here).
 const INPUTS: u64 = 4000;
+/// Time budget of one input: a debug build runs some inputs 20 times
+/// slower than `make fuzz` (2 s there), and the machine may be busy; a
+/// real hang has no end.
+const BUDGET_MS: &str = "30000";
 
 fn out_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("fastpredict-fuzz-{name}-{}", std::process::id()));
@@ -21,6 +25,7 @@ fn out_dir(name: &str) -> PathBuf {
 fn run(args: &[&str], out: &Path) -> (String, bool) {
     let o = Command::new(env!("CARGO_BIN_EXE_fastpredict-fuzz"))
         .args(args)
+        .args(["--budget-ms", BUDGET_MS])
         .arg("--out")
         .arg(out)
         .output()
