@@ -51,7 +51,7 @@ impl Default for Limits {
             trees: 1_000_000,
             nodes: 500_000_000,
             terms: 100_000,
-            design: 1 << 24,
+            design: 1 << 22,
             basis: 1_000,
         }
     }
