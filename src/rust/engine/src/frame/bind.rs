@@ -77,6 +77,9 @@ fn check_type(spec: &InputSpec, col: &Column) -> Result<()> {
             (matches!(col, Column::Factor { .. } | Column::Str(_)), "a factor or character vector")
         }
         InputType::Any => (true, ""),
+        InputType::Coded => {
+            (!matches!(col, Column::Str(_)), "a number, a logical or a factor (read by its level codes)")
+        }
     };
     if ok {
         return Ok(());
