@@ -77,7 +77,7 @@ fn every_regression_input_is_handled() {
 fn hand_written_gzip_reads_as_the_engine_reads_it() {
     use fastpredict_engine::io;
     use fastpredict_fuzz::gzip;
-    let text = std::fs::read(fastpredict_fuzz::corpus::fixtures_dir().join("lm-mtcars.json")).unwrap();
+    let text = std::fs::read(fastpredict_fuzz::corpus::fixture_dirs().unwrap()[0].join("lm-mtcars.json")).unwrap();
     let doc = io::from_bytes(&text).unwrap();
     assert_eq!(io::from_bytes(&gzip::plain(&text)).unwrap(), doc);
     let json = io::to_json(&doc, false).unwrap();
@@ -109,4 +109,34 @@ fn regressions_end_as_their_names_say() {
         };
         assert!(got == want || got.starts_with(&format!("{want}: ")), "{name}: {got}");
     }
+}
+
+/// Found by the fuzzer: a t quantile asked for below one degree of freedom
+/// (statrs panics below 1e-323) is refused, and standard errors alone
+/// compute none.
+#[test]
+fn intervals_below_one_degree_of_freedom_are_refused() {
+    use fastpredict_engine::{ColumnBuf, FrameBuf, Model, PredictOptions};
+    let dir = fastpredict_fuzz::corpus::fixture_dirs().unwrap();
+    let lm = dir.iter().map(|d| d.join("lm-mtcars.json")).find(|f| f.to_string_lossy().contains("format-1.2")).unwrap();
+    let m = Model::load(&lm).unwrap();
+    let mut f = FrameBuf::new();
+    for (name, x) in [("wt", 3.0), ("cyl", 6.0), ("hp", 110.0), ("disp", 160.0), ("qsec", 17.0)] {
+        f.push(name, ColumnBuf::Real(vec![x; 3]));
+    }
+    f.set_nrows(3);
+    let frame = f.frame();
+    let scaled = |df: f64, interval: Option<&str>| PredictOptions {
+        se_fit: Some(true),
+        scale: Some(2.0),
+        df: Some(df),
+        interval: interval.map(String::from),
+        ..PredictOptions::default()
+    };
+    for df in [5e-324, 1e-300, 0.5] {
+        let e = m.prepare(&frame, &scaled(df, Some("confidence"))).err().unwrap();
+        assert_eq!(e.kind(), "unsupported", "{e}");
+        assert!(m.prepare(&frame, &scaled(df, None)).unwrap().predict(1).is_ok());
+    }
+    assert!(m.prepare(&frame, &scaled(1.0, Some("prediction"))).unwrap().predict(1).is_ok());
 }
