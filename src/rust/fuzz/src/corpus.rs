@@ -28,9 +28,20 @@ pub struct Corpus {
     pub strings: Vec<String>,
 }
 
-/// The fixtures of the format, from the repository.
-pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/testthat/fixtures/format-1.0")
+/// The fixtures of every format version, from the repository, oldest
+/// first (each minor version adds a section the older ones lack).
+pub fn fixture_dirs() -> std::io::Result<Vec<PathBuf>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../tests/testthat/fixtures");
+    let mut dirs: Vec<(Vec<u64>, PathBuf)> = fs::read_dir(&root)?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let version = name.strip_prefix("format-")?.split('.').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+            Some((version, e.path()))
+        })
+        .collect();
+    dirs.sort();
+    Ok(dirs.into_iter().map(|(_, d)| d).collect())
 }
 
 fn collect_strings(v: &Value, out: &mut Vec<String>) {

@@ -352,7 +352,3 @@ pub fn files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     f.sort();
     Ok(f)
 }
-
-pub fn is_worker_arg(a: &str) -> bool {
-    a == "--worker"
-}

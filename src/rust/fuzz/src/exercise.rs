@@ -1,12 +1,14 @@
-//! One input, exercised: loaded both ways, saved and reloaded, and if it
-//! loads, predicted with every type it offers from frames built from its
-//! input prototype, with option variations, on 1 and 2 threads. Every step
-//! runs inside `catch_unwind`; a panic is counted with its message.
+//! One input, exercised: loaded both ways, saved and reloaded, hashed and
+//! given a card, and if it loads, predicted with every type it offers from
+//! frames built from its input prototype, with option variations (the
+//! trees' and the linear models' standard errors and intervals), on 1 and
+//! 2 threads. Every step runs inside `catch_unwind`; a panic is counted
+//! with its message.
 
 use std::cell::RefCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use fastpredict_engine::format::{InputSpec, InputType};
+use fastpredict_engine::format::{InputSpec, InputType, ModelCard, TrainingSummary};
 use fastpredict_engine::{
     io, ColumnBuf, FrameBuf, Model, PredictOption, PredictOptions, Prediction, Values, NA_INTEGER, NA_REAL,
 };
@@ -71,6 +73,11 @@ pub fn exercise(bytes: &[u8], rng: &mut Rng) -> Tally {
     if let Some(Err(e)) = again {
         t.mismatches.push(format!("its saved document does not load: {e}"));
     }
+    // a card, as fp_card() attaches one: hashed, checked, loaded again
+    if rng.chance(1, 4) {
+        let c = card(rng);
+        caught(&mut t, || model.with_card(c).map(|m| m.content_hash().map(str::len)));
+    }
     // each offered type once (a document may list one many times)
     let mut types: Vec<Option<String>> = vec![None];
     for ty in &model.info().types {
@@ -86,12 +93,16 @@ pub fn exercise(bytes: &[u8], rng: &mut Rng) -> Tally {
     for _ in 0..3 {
         let frame = frame(model.inputs(), rng);
         for ty in &types {
-            let opts = options(ty.clone(), n_trees, &model.info().options, rng);
+            let opts = options(ty.clone(), n_trees, &model.info().options, frame.nrows(), rng);
             let one = caught(&mut t, || predict(&model, &frame, &opts, 1));
             let two = caught(&mut t, || predict(&model, &frame, &opts, 2));
             if let (Some(one), Some(two)) = (one, two) {
                 match (&one, &two) {
-                    (Ok(a), Ok(b)) if !same(a, b) => t.mismatches.push(format!("1 and 2 threads differ ({opts:?})")),
+                    (Ok(a), Ok(b)) => {
+                        if let Some(d) = difference(a, b) {
+                            t.mismatches.push(format!("1 and 2 threads differ, {d} ({opts:?})"))
+                        }
+                    }
                     (Ok(_), Err(e)) | (Err(e), Ok(_)) => {
                         t.mismatches.push(format!("1 and 2 threads disagree on an error: {e}"))
                     }
@@ -125,25 +136,45 @@ fn predict(
     job.predict(threads)
 }
 
-/// Bitwise equality, so that NA and NaN payloads count too.
-fn same(a: &Prediction, b: &Prediction) -> bool {
-    a.shape == b.shape
-        && a.parts.len() == b.parts.len()
-        && a.parts.iter().zip(&b.parts).all(|(x, y)| match (x, y) {
-            (Values::Real(x), Values::Real(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits())
+/// Where two predictions differ, bitwise, so that NA and NaN payloads
+/// count too; `None` if they do not.
+fn difference(a: &Prediction, b: &Prediction) -> Option<String> {
+    // (through Debug: a shape may hold a NaN, as residual.scale with scale = NaN)
+    if format!("{:?}", a.shape) != format!("{:?}", b.shape) || a.parts.len() != b.parts.len() {
+        return Some("in shape".to_string());
+    }
+    for (p, (x, y)) in a.parts.iter().zip(&b.parts).enumerate() {
+        let at = match (x, y) {
+            (Values::Real(x), Values::Real(y)) if x.len() == y.len() => x
+                .iter()
+                .zip(y)
+                .position(|(u, v)| u.to_bits() != v.to_bits())
+                .map(|i| (i, format!("{} vs {}", x[i], y[i]))),
+            (Values::Int(x), Values::Int(y)) if x.len() == y.len() => {
+                x.iter().zip(y).position(|(u, v)| u != v).map(|i| (i, format!("{} vs {}", x[i], y[i])))
             }
-            (Values::Int(x), Values::Int(y)) => x == y,
-            _ => false,
-        })
+            _ => Some((0, "in kind or length".to_string())),
+        };
+        if let Some((i, what)) = at {
+            return Some(format!("part {p}, value {i}: {what}"));
+        }
+    }
+    None
 }
 
 /// Options the model takes, mostly; now and then one it does not, or a
 /// value out of range.
-fn options(type_: Option<String>, n_trees: usize, takes: &[PredictOption], rng: &mut Rng) -> PredictOptions {
+fn options(
+    type_: Option<String>,
+    n_trees: usize,
+    takes: &[PredictOption],
+    nrows: usize,
+    rng: &mut Rng,
+) -> PredictOptions {
     let mut o = PredictOptions { type_, ..PredictOptions::default() };
     let wild = rng.chance(1, 10);
-    if (takes.contains(&PredictOption::NTrees) || wild) && rng.chance(1, 2) {
+    let given = |opt: PredictOption, rng: &mut Rng| (takes.contains(&opt) || wild) && rng.chance(1, 2);
+    if given(PredictOption::NTrees, rng) {
         o.n_trees = Some(match rng.below(if wild { 7 } else { 2 }) {
             0 => vec![1],
             1 => vec![n_trees],
@@ -154,10 +185,76 @@ fn options(type_: Option<String>, n_trees: usize, takes: &[PredictOption], rng: 
             _ => (0..rng.range(2, 5)).map(|_| rng.range(1, n_trees.max(1))).collect(),
         });
     }
-    if (takes.contains(&PredictOption::NormVotes) || wild) && rng.chance(1, 2) {
+    if given(PredictOption::NormVotes, rng) {
         o.norm_votes = Some(rng.chance(1, 2));
     }
+    if given(PredictOption::SeFit, rng) {
+        o.se_fit = Some(rng.chance(2, 3));
+    }
+    if given(PredictOption::Interval, rng) {
+        let all = ["none", "confidence", "prediction", "", "conf", "none\0", "Confidence"];
+        o.interval = Some(all[rng.below(if wild { all.len() } else { 3 })].to_string());
+    }
+    // a number the option takes, or (wild) one it must refuse
+    let number = |usual: &[f64], rng: &mut Rng| {
+        if wild && rng.chance(1, 2) {
+            *rng.pick(ODD_NUMBERS)
+        } else {
+            *rng.pick(usual)
+        }
+    };
+    if given(PredictOption::Level, rng) {
+        o.level = Some(number(&[0.95, 0.5, 0.99, 1e-9], rng));
+    }
+    if given(PredictOption::Dispersion, rng) {
+        o.dispersion = Some(number(&[1.0, 2.5, 0.01, 0.0], rng));
+    }
+    if given(PredictOption::Scale, rng) {
+        o.scale = Some(number(&[1.0, 0.3, 12.0], rng));
+    }
+    if given(PredictOption::Df, rng) {
+        o.df = Some(number(&[1.0, 3.0, 30.0, 1e6], rng));
+    }
+    // per row, or one for all; (wild) of the wrong length
+    let per_row = |rng: &mut Rng| {
+        let n = match rng.below(if wild { 4 } else { 2 }) {
+            0 => 1,
+            1 => nrows,
+            2 => 0,
+            _ => nrows + 1,
+        };
+        (0..n).map(|_| number(&[1.0, 0.5, 2.0, 1e-3], rng)).collect::<Vec<_>>()
+    };
+    if given(PredictOption::PredVar, rng) {
+        o.pred_var = Some(per_row(rng));
+    }
+    if given(PredictOption::Weights, rng) {
+        o.weights = Some(per_row(rng));
+    }
     o
+}
+
+/// Numbers an option must refuse, or take at their edge.
+const ODD_NUMBERS: &[f64] = &[0.0, -1.0, 1.0, f64::NAN, NA_REAL, f64::INFINITY, f64::NEG_INFINITY, 1e-300, 1e300];
+
+/// A card, now and then with odd text (a NUL, which a load refuses).
+fn card(rng: &mut Rng) -> ModelCard {
+    let text = |rng: &mut Rng| match rng.below(6) {
+        0 => None,
+        1 => Some(rng.pick(ODD).to_string()),
+        2 => Some("a\0b".to_string()),
+        _ => Some("model 1".to_string()),
+    };
+    let mut c = ModelCard { name: text(rng), version: text(rng), description: text(rng), ..ModelCard::default() };
+    if rng.chance(1, 2) {
+        c.training = Some(TrainingSummary { rows: Some(*rng.pick(REALS)), time: text(rng), hash: text(rng) });
+    }
+    for _ in 0..rng.below(3) {
+        if let Some(k) = text(rng) {
+            c.metrics.insert(k, *rng.pick(ODD_NUMBERS));
+        }
+    }
+    c
 }
 
 const REALS: &[f64] =
@@ -206,6 +303,8 @@ fn column(spec: &InputSpec, n: usize, clean: bool, complete: bool, rng: &mut Rng
         InputType::Logical => 2,
         InputType::Factor | InputType::Ordered | InputType::Character => 3 + rng.below(2),
         InputType::Any => rng.below(5),
+        // a number, a logical or a factor: never text
+        InputType::Coded => rng.below(4),
     };
     let kind = if !clean && rng.chance(1, 4) { rng.below(5) } else { natural };
     match kind {

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use fastpredict_fuzz::corpus::fixtures_dir;
+use fastpredict_fuzz::corpus::fixture_dirs;
 use fastpredict_fuzz::driver::{files_in, line_of, run, worker, Config, Inputs, Source};
 
 struct Args {
@@ -103,7 +103,13 @@ fn main() -> ExitCode {
     let source = if a.replay.is_empty() {
         let mut dirs = Vec::new();
         if a.fixtures {
-            dirs.push(fixtures_dir());
+            match fixture_dirs() {
+                Ok(d) => dirs.extend(d),
+                Err(e) => {
+                    eprintln!("cannot list the format fixtures: {e}");
+                    return ExitCode::from(2);
+                }
+            }
         }
         dirs.extend(a.dirs);
         Source::Generated { dirs, seed: a.seed, inputs: a.inputs }

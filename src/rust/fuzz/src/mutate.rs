@@ -99,6 +99,12 @@ fn odd_strings() -> Vec<String> {
         "softmax".into(),
         "categorical".into(),
         "codes".into(),
+        "coded".into(),
+        "inference".into(),
+        "card".into(),
+        "lm".into(),
+        "glm".into(),
+        "terms".into(),
         "numeric".into(),
         "factor".into(),
         "any".into(),
@@ -436,7 +442,9 @@ fn array_op(a: &mut Vec<Value>, donor: Value, doc_size: usize, rng: &mut Rng) {
             };
             // keep inputs under a megabyte or so: the budget is for the engine
             let room = 100_000usize.saturating_sub(doc_size);
-            let target = target.min(room / (1 + approx_size(&a[0]))).max(len + 1);
+            // (the largest element: the copies cycle through all of them)
+            let per = a.iter().map(approx_size).max().unwrap_or(1);
+            let target = target.min(room / per).max(len + 1);
             let mut i = 0;
             while a.len() < target {
                 a.push(a[i % len].clone());
