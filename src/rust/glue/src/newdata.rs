@@ -78,7 +78,15 @@ fn matrix_columns(names: Option<Vec<Option<&str>>>, ncol: usize, wanted: &[&str]
 /// A numeric or logical matrix: each column read in place.
 unsafe fn dense<'w>(data: SEXP, wanted: &[&'w str]) -> Result<Frame<'w>> {
     let dim = Rf_getAttrib(data, R_DimSymbol);
-    let (nrow, ncol) = (*INTEGER(dim) as usize, *INTEGER(dim).add(1) as usize);
+    // R keeps dim and length in agreement; a C-level edit need not
+    let bad_dim = || Error::bad_argument("newdata is a matrix whose dim does not match its length");
+    let (nrow, ncol) = (
+        usize::try_from(*INTEGER(dim)).map_err(|_| bad_dim())?,
+        usize::try_from(*INTEGER(dim).add(1)).map_err(|_| bad_dim())?,
+    );
+    if nrow.checked_mul(ncol) != Some(Rf_xlength(data) as usize) {
+        return Err(bad_dim());
+    }
     let names = colnames(Rf_getAttrib(data, Rf_install(c"dimnames".as_ptr())))?;
     materialize(data)?;
     let mut frame = Frame::with_capacity(wanted.len());
@@ -146,7 +154,13 @@ unsafe fn sparse(data: SEXP, wanted: &[&str]) -> Result<FrameBuf> {
         if a < 0 || b < a || b as usize > values.len() {
             return Err(corrupt());
         }
-        let mut col = vec![0.0; nrow];
+        // the declared row count, allocated fallibly: Dim can claim a
+        // billion rows with no values stored
+        let mut col = Vec::new();
+        col.try_reserve_exact(nrow).map_err(|_| {
+            Error::bad_argument(format!("newdata is a dgCMatrix of {nrow} rows, too many to expand column '{w}'"))
+        })?;
+        col.resize(nrow, 0.0);
         for k in a as usize..b as usize {
             let r = usize::try_from(rows[k]).ok().filter(|&r| r < nrow).ok_or_else(corrupt)?;
             col[r] = values[k];
