@@ -8,14 +8,22 @@
 skip_if_not_installed("processx")
 skip_on_cran()
 
-fixtures <- normalizePath(test_path("fixtures", "format-1.0"))
+fixtures <- normalizePath(test_path("fixtures"))
 
 # What every case's process has: the fixture models, their data, and a
 # directory of its own (`dir`) for files.
 prelude <- '
 suppressPackageStartupMessages(library(fastpredict))
-fx <- function(f) file.path(FIXTURES, f)
+fx <- function(f, v = "1.0") file.path(FIXTURES, paste0("format-", v), f)
 delayedAssign("lm_m", fp_load(fx("lm-mtcars.json")))
+# with the inference section (format 1.2), and a card (1.3)
+delayedAssign("lm_i", fp_load(fx("lm-mtcars.json", "1.3")))
+delayedAssign("glm_i", fp_load(fx("glm-poisson-iris.json", "1.3")))
+delayedAssign("lm_c", fp_load(fx("lm-card.json", "1.3")))
+delayedAssign("fit_s", lm(mpg ~ wt + hp, mtcars))
+delayedAssign("m_s", fp_compile(fit_s))
+X <- as.matrix(mtcars[c("wt", "cyl", "hp", "disp", "qsec")])
+delayedAssign("S", Matrix::Matrix(X, sparse = TRUE))
 delayedAssign("rp", fp_load(fx("rpart-warpbreaks.json")))
 delayedAssign("rf", fp_load(fx("randomForest-iris-gz.json.gz")))
 delayedAssign("rg", fp_load(fx("ranger-iris-partition.json")))
@@ -31,20 +39,27 @@ write_gz <- function(path, text, times = 1) {
   for (i in seq_len(times)) writeBin(charToRaw(text), con)
 }
 doc <- function(m = lm_m) fp_to_json(m)
+# the document of `m` with its first match of `from` replaced, compiled
+edit <- function(m, from, to, fixed = FALSE) {
+  d <- doc(m)
+  if (!grepl(from, d, fixed = fixed)) stop("the edit does not apply: ", from)
+  fp_from_json(sub(from, to, d, fixed = fixed))
+}
+NUL <- paste0(intToUtf8(92), "u0000")  # the JSON escape of a NUL
 '
 
 # name, code, and what must come of it: an error kind, several allowed
 # kinds, or "value" with a check on `value`.
 case <- function(name, code, expect, check = "TRUE") list(name = name, code = code, expect = expect, check = check)
 kinds <- c("missing_column", "wrong_type", "unseen_level", "length_mismatch", "corrupt_file", "newer_format",
-           "invalid_model", "unsupported", "bad_argument", "io", "interrupted", "timeout", "internal")
+           "invalid_model", "unsupported", "bad_argument", "io", "interrupted", "timeout", "internal", "parity")
 
 cases <- list(
   # newdata of every R kind
   case("newdata NULL", "predict_fast(lm_m, NULL)", "bad_argument"),
   case("newdata integer vector", "predict_fast(lm_m, 1:10)", "bad_argument"),
   case("newdata string", "predict_fast(lm_m, 'wt')", "bad_argument"),
-  case("newdata numeric matrix", "predict_fast(lm_m, as.matrix(mtcars))", "bad_argument"),
+  case("newdata numeric matrix", "predict_fast(lm_m, as.matrix(mtcars))", "value", "length(value) == 32"),
   case("newdata environment", "predict_fast(lm_m, list2env(as.list(mtcars)))", "bad_argument"),
   case("newdata function", "predict_fast(lm_m, function(x) x)", "bad_argument"),
   case("newdata call", "predict_fast(lm_m, quote(wt + hp))", "bad_argument"),
@@ -74,6 +89,45 @@ cases <- list(
        "value", "length(value) == 32"),
   case("newdata a latin1 name", "x <- as.list(mtcars); names(x)[1] <- latin1; predict_fast(lm_m, x)",
        "value", "length(value) == 32"),
+
+  # matrices, dense and sparse
+  case("matrix by position", "predict_fast(lm_m, unname(X))", "value", "length(value) == 32"),
+  case("matrix by position, a column short", "predict_fast(lm_m, unname(X[, -1]))", "bad_argument"),
+  case("matrix without a used column", "predict_fast(lm_m, X[, -1])", "missing_column"),
+  case("matrix of 0 rows", "predict_fast(lm_m, X[0, ])", "value", "identical(value, numeric(0))"),
+  case("matrix of 0 columns", "predict_fast(lm_m, X[, 0])", c("bad_argument", "missing_column")),
+  case("matrix integer", "x <- X; storage.mode(x) <- 'integer'; predict_fast(lm_m, x)", "value", "length(value) == 32"),
+  case("matrix logical", "x <- X > 3; predict_fast(lm_m, x)", "wrong_type"),
+  case("matrix character", "x <- X; storage.mode(x) <- 'character'; predict_fast(lm_m, x)", "bad_argument"),
+  case("matrix complex", "x <- X; storage.mode(x) <- 'complex'; predict_fast(lm_m, x)", "bad_argument"),
+  case("matrix NA column names", "x <- X; colnames(x)[1] <- NA; predict_fast(lm_m, x)", "missing_column"),
+  case("matrix duplicated column names", "predict_fast(lm_m, cbind(X, wt = 0))", "value", "length(value) == 32"),
+  case("matrix a bytes-encoded column name", "x <- X; colnames(x)[1] <- bytes; predict_fast(lm_m, x)",
+       c("bad_argument", "missing_column")),
+  case("matrix a three-way array", "predict_fast(lm_m, array(1, c(32, 5, 2)))", "bad_argument"),
+  case("matrix an ALTREP sequence", "x <- 1:64; dim(x) <- c(32L, 2L); colnames(x) <- c('wt', 'hp'); predict_fast(m_s, x)",
+       "value", "length(value) == 32"),
+  case("matrix an ALTREP sequence R cannot allocate",
+       "x <- 1:3e9; dim(x) <- c(6e8, 5); colnames(x) <- colnames(X); predict_fast(lm_m, x)", "bad_argument"),
+  case("matrix NA, NaN and Inf", "x <- X; x[1:4, 'wt'] <- c(NA, NaN, Inf, -Inf); predict_fast(lm_m, x)", "value",
+       "length(value) == 32 && all(is.na(value[1:2]))"),
+  case("matrix of a tree model", "x <- as.matrix(iris[1:4]); predict_fast(rf, x)", "value", "length(value) == 150"),
+  case("sparse matrix", "predict_fast(lm_m, S)", "value", "length(value) == 32"),
+  case("sparse matrix by position", "predict_fast(lm_m, unname(S))", "value", "length(value) == 32"),
+  case("sparse matrix, a column short", "predict_fast(lm_m, unname(S[, -1]))", "bad_argument"),
+  case("sparse matrix of 0 rows", "predict_fast(lm_m, S[0, ])", "value", "identical(value, numeric(0))"),
+  case("sparse matrix a row index past its rows", "x <- S; x@i[1] <- 1000000L; predict_fast(lm_m, x)", "bad_argument"),
+  case("sparse matrix a negative row index", "x <- S; x@i[1] <- -1L; predict_fast(lm_m, x)", "bad_argument"),
+  case("sparse matrix column pointers reversed", "x <- S; x@p <- rev(x@p); predict_fast(lm_m, x)", "bad_argument"),
+  case("sparse matrix column pointers cut", "x <- S; x@p <- x@p[-1]; predict_fast(lm_m, x)", "bad_argument"),
+  case("sparse matrix values cut", "x <- S; x@x <- x@x[-1]; predict_fast(lm_m, x)", "bad_argument"),
+  case("sparse matrix a billion rows declared", "x <- S; x@Dim <- c(1000000000L, 5L); predict_fast(lm_m, x)",
+       "bad_argument"),
+  case("sparse matrix an ALTREP value slot",
+       "x <- Matrix::Matrix(X[, c('wt', 'hp')], sparse = TRUE); x@x <- as.numeric(seq_along(x@x)); predict_fast(m_s, x)",
+       "value", "length(value) == 32"),
+  case("sparse matrix of another class", "predict_fast(lm_m, methods::as(S, 'TsparseMatrix'))", "bad_argument"),
+  case("sparse matrix classed by hand", "predict_fast(lm_m, structure(list(), class = 'dgCMatrix'))", "bad_argument"),
 
   # columns of every R kind
   case("column list", "predict_fast(lm_m, col('wt', as.list(mtcars$wt)))", "wrong_type"),
@@ -206,6 +260,99 @@ cases <- list(
   case("norm.votes on a linear model", "predict_fast(lm_m, d, norm.votes = FALSE)", "unsupported"),
   case("predict() without newdata", "predict(lm_m)", "bad_argument"),
   case("predict_fast() without newdata", "predict_fast(lm_m)", "bad_argument"),
+
+  # standard errors, intervals and terms (lm and glm, format 1.2)
+  case("se.fit NA", "predict_fast(lm_i, d, se.fit = NA)", "bad_argument"),
+  case("se.fit a string", "predict_fast(lm_i, d, se.fit = 'yes')", "bad_argument"),
+  case("se.fit two values", "predict_fast(lm_i, d, se.fit = c(TRUE, FALSE))", "bad_argument"),
+  case("se.fit on a file without inference data", "predict_fast(lm_m, d, se.fit = TRUE)", "unsupported"),
+  case("se.fit with 0 rows", "predict_fast(lm_i, d[0, ], se.fit = TRUE)", "value", "length(value$fit) == 0"),
+  case("se.fit with NA, NaN and Inf", "x <- d; x$wt[1:4] <- c(NA, NaN, Inf, -Inf); predict_fast(lm_i, x, se.fit = TRUE)",
+       "value", "length(value$se.fit) == 32"),
+  case("se.fit for a million rows", "n <- 1e6; predict_fast(lm_i, list(wt = rep(3, n), cyl = rep(4, n), hp = rep(100, n), disp = rep(200, n), qsec = rep(18, n)), se.fit = TRUE, interval = 'prediction', threads = 2)",
+       "value", "nrow(value$fit) == 1e6"),
+  case("interval NA", "predict_fast(lm_i, d, interval = NA)", "bad_argument"),
+  case("interval a number", "predict_fast(lm_i, d, interval = 1)", "bad_argument"),
+  case("interval unknown", "predict_fast(lm_i, d, interval = 'wide')", "bad_argument"),
+  case("interval bytes", "predict_fast(lm_i, d, interval = bytes)", "bad_argument"),
+  case("interval on a glm", "predict_fast(glm_i, iris, interval = 'confidence')", "unsupported"),
+  case("level NA", "predict_fast(lm_i, d, interval = 'confidence', level = NA_real_)", "bad_argument"),
+  case("level 0", "predict_fast(lm_i, d, interval = 'confidence', level = 0)", "bad_argument"),
+  case("level 1", "predict_fast(lm_i, d, interval = 'confidence', level = 1)", "bad_argument"),
+  case("level Inf", "predict_fast(lm_i, d, interval = 'confidence', level = Inf)", "bad_argument"),
+  case("level two values", "predict_fast(lm_i, d, interval = 'confidence', level = c(0.9, 0.95))", "bad_argument"),
+  case("level a string", "predict_fast(lm_i, d, interval = 'confidence', level = '0.9')", "bad_argument"),
+  case("level 1e-300", "predict_fast(lm_i, d, interval = 'confidence', level = 1e-300)", "value", "nrow(value) == 32"),
+  case("df 0 with scale", "predict_fast(lm_i, d, interval = 'confidence', scale = 2, df = 0)", "bad_argument"),
+  case("df 5e-324 with scale", "predict_fast(lm_i, d, interval = 'confidence', scale = 2, df = 5e-324)", "unsupported"),
+  case("df NaN with scale", "predict_fast(lm_i, d, interval = 'confidence', scale = 2, df = NaN)", "bad_argument"),
+  case("scale NaN", "predict_fast(lm_i, d, se.fit = TRUE, scale = NaN)", "value", "all(is.nan(value$se.fit))"),
+  case("scale a string", "predict_fast(lm_i, d, se.fit = TRUE, scale = 'a')", "bad_argument"),
+  case("pred.var of the wrong length", "predict_fast(lm_i, d, interval = 'prediction', pred.var = 1:3)", "bad_argument"),
+  case("pred.var NA", "predict_fast(lm_i, d, interval = 'prediction', pred.var = NA_real_)", "value", "nrow(value) == 32"),
+  case("weights 0", "predict_fast(lm_i, d, interval = 'prediction', weights = 0)", "value", "nrow(value) == 32"),
+  case("weights a string", "predict_fast(lm_i, d, interval = 'prediction', weights = 'a')", "bad_argument"),
+  case("weights a formula of an unknown column", "predict_fast(lm_i, d, interval = 'prediction', weights = ~ nonexistent)",
+       "bad_argument"),
+  case("weights a formula that fails", "predict_fast(lm_i, d, interval = 'prediction', weights = ~ stop('no'))",
+       "bad_argument"),
+  case("weights a two-sided formula", "predict_fast(lm_i, d, interval = 'prediction', weights = y ~ wt)", "bad_argument"),
+  case("dispersion NA", "predict_fast(glm_i, iris, se.fit = TRUE, dispersion = NA)", "bad_argument"),
+  case("dispersion -1", "predict_fast(glm_i, iris, se.fit = TRUE, dispersion = -1)", "value",
+       "all(is.nan(value$se.fit))"),
+  case("dispersion a list", "predict_fast(glm_i, iris, se.fit = TRUE, dispersion = list(1))", "bad_argument"),
+  case("type terms with se.fit and interval", "predict_fast(lm_i, d, type = 'terms', se.fit = TRUE, interval = 'confidence')",
+       "value", "is.list(value)"),
+  case("inference r_inverse cut", "edit(lm_i, '\"r_inverse\":[[][^,]*,', '\"r_inverse\":[')",
+       "corrupt_file"),
+  case("inference pivot past the coefficients", "edit(lm_i, '\"pivot\":[0', '\"pivot\":[99', fixed = TRUE)",
+       "corrupt_file"),
+  case("inference pivot huge", "edit(lm_i, '\"pivot\":[0', '\"pivot\":[18446744073709551615', fixed = TRUE)",
+       "corrupt_file"),
+  case("inference df_residual tiny", "edit(lm_i, '\"df_residual\":[0-9.]+', '\"df_residual\":5e-324')",
+       "corrupt_file"),
+  case("inference residual_variance negative",
+       "edit(lm_i, '\"residual_variance\":', '\"residual_variance\":-', fixed = TRUE)", "corrupt_file"),
+  case("inference method unknown", "edit(lm_i, '\"method\":\"lm\"', '\"method\":\"xx\"', fixed = TRUE)",
+       c("corrupt_file", "unsupported")),
+  case("inference a string", "edit(lm_i, '\"inference\":{', '\"inference\":\"x\",\"i\":{', fixed = TRUE)",
+       "corrupt_file"),
+
+  # model cards and the quality gate (format 1.3)
+  case("card name NA", "fp_card(name = NA_character_)", "bad_argument"),
+  case("card name two strings", "fp_card(name = c('a', 'b'))", "bad_argument"),
+  case("card metrics unnamed", "fp_card(metrics = c(1, 2))", "bad_argument"),
+  case("card metrics NaN", "fp_card(metrics = c(a = NaN))", "bad_argument"),
+  case("card metrics strings", "fp_card(metrics = c(a = 'x'))", "bad_argument"),
+  case("card training rows a string", "m <- m_s; fp_card(m) <- fp_card(training = list(rows = 'x')); m", "bad_argument"),
+  case("card training an environment", "fp_card(training = new.env())", "bad_argument"),
+  case("card made by hand with a number for a name",
+       "m <- m_s; fp_card(m) <- structure(list(name = 1), class = 'fp_card'); m", "bad_argument"),
+  case("card made by hand with a bytes name",
+       "m <- m_s; fp_card(m) <- structure(list(name = bytes), class = 'fp_card'); m", "bad_argument"),
+  case("card a plain list", "m <- m_s; fp_card(m) <- list(name = 'a'); m", "bad_argument"),
+  case("card on a tampered model", "m <- m_s; m$ptr <- 1; fp_card(m) <- fp_card('a'); m", "bad_argument"),
+  case("card in a file, a NUL in its name", "edit(lm_c, '\"name\":\"mpg\"', paste0('\"name\":\"m', NUL, '\"'), fixed = TRUE)",
+       "corrupt_file"),
+  case("card in a file, a string metric", "edit(lm_c, '\"r2\":[0-9.]+', '\"r2\":\"x\"')",
+       "corrupt_file"),
+  case("card in a file, a number", "edit(lm_c, '\"card\":{', '\"card\":1,\"c\":{', fixed = TRUE)",
+       "corrupt_file"),
+  case("card in a file, its hash edited", "m <- edit(lm_c, '\"sha256:[0-9a-f]+\"', '\"sha256:0\"'); format(m)",
+       "value", "is.character(value)"),
+  case("content hash of a tampered model", "m <- lm_c; m$ptr <- NULL; fp_content_hash(m)", "bad_argument"),
+  case("verify without data", "fp_verify(fit_s, m_s)", "bad_argument"),
+  case("verify data a number", "fp_verify(fit_s, m_s, data = 1:3)", "bad_argument"),
+  case("verify data missing a column", "fp_verify(fit_s, m_s, data = mtcars['wt'])", c("bad_argument", "missing_column")),
+  case("verify an unknown type", "fp_verify(fit_s, m_s, data = mtcars, types = 'nope')", "bad_argument"),
+  case("verify types NA", "fp_verify(fit_s, m_s, data = mtcars, types = NA_character_)", "bad_argument"),
+  case("verify tolerance NA", "fp_verify(fit_s, m_s, data = mtcars, tolerance = NA)", "bad_argument"),
+  case("verify tolerance negative", "fp_verify(fit_s, m_s, data = mtcars, tolerance = -1)", "bad_argument"),
+  case("verify a report in a missing directory", "fp_verify(fit_s, m_s, data = mtcars, report = file.path(dir, 'no', 'r.json'))",
+       "io"),
+  case("verify a report path NA", "fp_verify(fit_s, m_s, data = mtcars, report = NA_character_)", "bad_argument"),
+  case("verify another model's fit", "fp_verify(glm(am ~ wt, binomial, mtcars), m_s, data = mtcars)", "parity"),
+  case("verify a tampered model", "m <- m_s; m$ptr <- 1; fp_verify(fit_s, m, data = mtcars)", "bad_argument"),
 
   # tampered model objects
   case("ptr NULL", "m <- lm_m; m$ptr <- NULL; predict_fast(m, d)", "bad_argument"),
