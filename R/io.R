@@ -97,13 +97,15 @@ fp_info <- function(model) {
 #' invisibly). The option `fastpredict.limits`, a named list, sets them when
 #' the package loads.
 #'
-#' The limits are: `file_bytes` (a file as stored), `json_bytes` (its JSON
-#' text once decompressed), `inputs` (input columns), `levels` (levels of
-#' one factor), `features`, `trees` and `nodes` (of a tree model, nodes of
-#' all trees together), `terms` (of a linear model), `design` (entries of a
-#' linear model's design: coefficients and the lookup tables of all its
-#' terms, an entry of a term that mixes factors and numbers counting 8)
-#' and `basis` (the degree of a polynomial, the columns of a spline basis).
+#' The limits, with their defaults, are: `file_bytes` (a file as stored,
+#' 2^30), `json_bytes` (its JSON text once decompressed, 2^30), `inputs`
+#' (input columns, 100,000), `levels` (levels of one factor, 1,000,000),
+#' `features` (of a tree model, 1,000,000), `trees` (1,000,000), `nodes`
+#' (of all trees together, 500,000,000), `terms` (of a linear model,
+#' 100,000), `design` (entries of a linear model's design: coefficients and
+#' the lookup tables of all its terms, an entry of a term that mixes
+#' factors and numbers counting 8; 2^22) and `basis` (the degree of a
+#' polynomial, the columns of a spline basis, 1,000).
 #' A model over a limit is refused with an error of class
 #' `fastpredict_error_unsupported` that names the limit.
 #'
