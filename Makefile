@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix processx
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix glmnet processx
 
 .PHONY: all deps install test demo bench check docs lint fuzz pipeline clean
 
@@ -27,6 +27,7 @@ demo: install
 bench: install
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
+	$(RSCRIPT) bench/glmnet.R
 
 # Mutation fuzzing of the engine's loader and predictor (src/rust/fuzz):
 # `make fuzz N=1000000 SEED=1`, failing inputs in FUZZ_OUT. CHECKED=1
