@@ -1,8 +1,8 @@
 //! One input, exercised: loaded both ways, saved and reloaded, hashed and
 //! given a card, and if it loads, predicted with every type it offers from
-//! frames built from its input prototype, with option variations (the
-//! trees' and the linear models' standard errors and intervals), on 1 and
-//! 2 threads. Every step runs inside `catch_unwind`; a panic is counted
+//! frames built from its input prototype (dense and sparse columns), with
+//! option variations (the trees', the linear models' standard errors and
+//! intervals, glmnet's penalties and offsets), on 1 and 2 threads. Every step runs inside `catch_unwind`; a panic is counted
 //! with its message.
 
 use std::cell::RefCell;
@@ -10,7 +10,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use fastpredict_engine::format::{InputSpec, InputType, ModelCard, TrainingSummary};
 use fastpredict_engine::{
-    io, ColumnBuf, FrameBuf, Model, PredictOption, PredictOptions, Prediction, Values, NA_INTEGER, NA_REAL,
+    io, ColumnBuf, FrameBuf, Model, Numbers, Penalty, PredictOption, PredictOptions, Prediction, Values, NA_INTEGER,
+    NA_REAL,
 };
 
 use crate::rng::Rng;
@@ -231,7 +232,54 @@ fn options(
     if given(PredictOption::Weights, rng) {
         o.weights = Some(per_row(rng));
     }
+    if given(PredictOption::S, rng) {
+        o.s = Some(penalty(wild, rng));
+    }
+    if given(PredictOption::Newoffset, rng) {
+        // a vector, or a matrix of one column per response; (wild) a
+        // dim that disagrees with the values
+        let k = rng.range(1, 3);
+        let rows = if wild && rng.chance(1, 3) { nrows + 1 } else { nrows };
+        let values = (0..rows * k).map(|_| number(&[0.0, 0.5, -1.0, 3.0], rng)).collect();
+        let dim = match rng.below(if wild { 4 } else { 3 }) {
+            0 => None,
+            3 => Some([rows + 1, k]),
+            _ => Some([rows, k]),
+        };
+        o.newoffset = Some(Numbers { values, dim });
+    }
+    if given(PredictOption::Exact, rng) {
+        o.exact = Some(rng.chance(1, 2));
+    }
     o
+}
+
+/// glmnet's `s`: the whole path, a cross-validation rule (or a start of
+/// one), or penalties, named or not, on and off the path.
+fn penalty(wild: bool, rng: &mut Rng) -> Penalty {
+    const RULES: &[&str] = &["lambda.min", "lambda.1se", "lambda.m", "lambda", "", "LAMBDA.MIN", "lambda.1se\0"];
+    match rng.below(4) {
+        0 => Penalty::Path,
+        1 => Penalty::Rule(rng.pick(RULES).to_string()),
+        _ => {
+            let n = match rng.below(if wild { 6 } else { 4 }) {
+                4 => 0,
+                5 => 1000,
+                k => k + 1,
+            };
+            let values: Vec<f64> = (0..n)
+                .map(|_| {
+                    if wild && rng.chance(1, 3) {
+                        *rng.pick(ODD_NUMBERS)
+                    } else {
+                        *rng.pick(&[1e-4, 0.01, 0.05, 0.2, 1.0, 10.0, 0.0])
+                    }
+                })
+                .collect();
+            let names = rng.chance(1, 3).then(|| (0..n).map(|i| format!("s{i}")).collect());
+            Penalty::Values { values, names }
+        }
+    }
 }
 
 /// Numbers an option must refuse, or take at their edge.
@@ -306,7 +354,9 @@ fn column(spec: &InputSpec, n: usize, clean: bool, complete: bool, rng: &mut Rng
         // a number, a logical or a factor: never text
         InputType::Coded => rng.below(4),
     };
-    let kind = if !clean && rng.chance(1, 4) { rng.below(5) } else { natural };
+    // now and then a numeric column arrives sparse (a dgCMatrix)
+    let natural = if natural == 0 && rng.chance(1, 4) { 5 } else { natural };
+    let kind = if !clean && rng.chance(1, 4) { rng.below(6) } else { natural };
     match kind {
         0 => ColumnBuf::Real((0..n).map(|_| real(complete, rng)).collect()),
         1 => ColumnBuf::Int((0..n).map(|_| int(complete, rng)).collect()),
@@ -341,8 +391,28 @@ fn column(spec: &InputSpec, n: usize, clean: bool, complete: bool, rng: &mut Rng
                 .collect();
             ColumnBuf::Factor { codes, levels: lv }
         }
-        _ => ColumnBuf::Str((0..n).map(|_| level(&levels, clean, complete, rng)).collect()),
+        4 => ColumnBuf::Str((0..n).map(|_| level(&levels, clean, complete, rng)).collect()),
+        _ => sparse(n, clean, complete, rng),
     }
+}
+
+/// A sparse column of `n` rows: increasing row indices below `n`; not
+/// clean, now and then unsorted, repeated, out of range or one short.
+fn sparse(n: usize, clean: bool, complete: bool, rng: &mut Rng) -> ColumnBuf {
+    let mut rows: Vec<i32> = (0..n as i32).filter(|_| rng.chance(1, 3)).collect();
+    if !clean && rng.chance(1, 3) {
+        match rng.below(4) {
+            0 => rows.reverse(),
+            1 => rows.push(rows.last().copied().unwrap_or(0)),
+            2 => rows.push([n as i32, -1, i32::MAX, i32::MIN][rng.below(4)]),
+            _ => rows.insert(0, -1),
+        }
+    }
+    let mut values: Vec<f64> = rows.iter().map(|_| real(complete, rng)).collect();
+    if !clean && rng.chance(1, 8) {
+        values.pop();
+    }
+    ColumnBuf::Sparse { nrows: n, rows, values }
 }
 
 /// A frame for the model's inputs: 0, 1 or a few hundred rows, now and

@@ -105,6 +105,11 @@ fn odd_strings() -> Vec<String> {
         "lm".into(),
         "glm".into(),
         "terms".into(),
+        "glmnet".into(),
+        "elnet".into(),
+        "multnet".into(),
+        "coxnet".into(),
+        "lambda.min".into(),
         "numeric".into(),
         "factor".into(),
         "any".into(),
@@ -400,6 +405,8 @@ pub fn json_op(doc: &mut Value, corpus: &Corpus, rng: &mut Rng) {
             };
         }
         Value::Array(a) => array_op(a, donor, doc_size, rng),
+        // flags: offset, by_position, intercept, weighted, grouped
+        Value::Bool(b) => *b = !*b,
         Value::Object(o) => object_op(o, donor, corpus, rng),
         Value::String(s) => {
             *s = match rng.below(3) {
