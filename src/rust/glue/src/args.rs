@@ -86,13 +86,21 @@ fn addressable(x: &Robj) -> Result<()> {
 /// A numeric vector (NA allowed: R would compute with it).
 fn numbers(x: &Robj, name: &str) -> Result<Vec<f64>> {
     addressable(x)?;
+    // the copy is allocated fallibly: R may hold more than fits twice
+    let mut out = Vec::new();
+    let room = |out: &mut Vec<f64>, n: usize| {
+        out.try_reserve_exact(n).map_err(|_| Error::bad_argument(format!("{name} has too many values ({n}) to copy")))
+    };
     if let Some(v) = x.as_real_slice() {
-        Ok(v.to_vec())
+        room(&mut out, v.len())?;
+        out.extend_from_slice(v);
     } else if let Some(v) = x.as_integer_slice() {
-        Ok(v.iter().map(|&i| if i == i32::MIN { fastpredict_engine::NA_REAL } else { i as f64 }).collect())
+        room(&mut out, v.len())?;
+        out.extend(v.iter().map(|&i| if i == i32::MIN { fastpredict_engine::NA_REAL } else { i as f64 }));
     } else {
-        Err(Error::bad_argument(format!("{name} must be numeric")))
+        return Err(Error::bad_argument(format!("{name} must be numeric")));
     }
+    Ok(out)
 }
 
 /// A single number.
@@ -148,7 +156,7 @@ fn penalty(x: &Robj) -> Result<Penalty> {
     }
     // through R's UTF-8 translation (extendr's as_str hands out NA as "NA"
     // and undecodable bytes unchecked)
-    if x.len() == 1 {
+    if x.is_string() && x.len() == 1 {
         return string(x, "s").map(Penalty::Rule);
     }
     let all = unsafe {

@@ -103,7 +103,7 @@ pub fn materialize(x: SEXP) -> Result<()> {
         unsafe { R_tryCatchError(dataptr_body, (&mut req as *mut SEXP).cast(), alloc_failed, std::ptr::null_mut()) };
     if unsafe { TYPEOF(r) } == SEXPTYPE::NILSXP {
         let n = unsafe { Rf_xlength(x) };
-        return Err(Error::bad_argument(format!("R cannot allocate a column of {n} values")));
+        return Err(Error::bad_argument(format!("R cannot allocate a vector of {n} values")));
     }
     Ok(())
 }
