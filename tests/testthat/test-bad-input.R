@@ -23,6 +23,13 @@ delayedAssign("lm_c", fp_load(fx("lm-card.json", "1.3")))
 delayedAssign("fit_s", lm(mpg ~ wt + hp, mtcars))
 delayedAssign("m_s", fp_compile(fit_s))
 X <- as.matrix(mtcars[c("wt", "cyl", "hp", "disp", "qsec")])
+# glmnet (format 1.4): a path, a cross-validated fit, and a fit with an offset
+delayedAssign("gn", fp_load(fx("glmnet-gaussian-mtcars.json", "1.4")))
+delayedAssign("gcv", fp_load(fx("glmnet-binomial-cv-mtcars.json", "1.4")))
+delayedAssign("gmn", fp_load(fx("glmnet-multinomial-iris-gz.json.gz", "1.4")))
+delayedAssign("go", fp_compile(glmnet::glmnet(M, mtcars$mpg, offset = rep(1, 32), nlambda = 10)))
+M <- as.matrix(mtcars[, -1])
+Mc <- as.matrix(mtcars[, c("mpg", "wt", "hp", "qsec", "drat")])
 delayedAssign("S", Matrix::Matrix(X, sparse = TRUE))
 delayedAssign("rp", fp_load(fx("rpart-warpbreaks.json")))
 delayedAssign("rf", fp_load(fx("randomForest-iris-gz.json.gz")))
@@ -128,6 +135,67 @@ cases <- list(
        "value", "length(value) == 32"),
   case("sparse matrix of another class", "predict_fast(lm_m, methods::as(S, 'TsparseMatrix'))", "bad_argument"),
   case("sparse matrix classed by hand", "predict_fast(lm_m, structure(list(), class = 'dgCMatrix'))", "bad_argument"),
+
+  # glmnet: newdata, s, exact and newoffset
+  case("glmnet newdata a data.frame", "predict_fast(gn, mtcars)", "bad_argument"),
+  case("glmnet newdata a list", "predict_fast(gn, as.list(mtcars[-1]))", "bad_argument"),
+  case("glmnet newdata one row as a vector", "predict_fast(gn, M[1, ])", "value", "identical(dim(value), c(1L, 19L))"),
+  case("glmnet newdata columns reordered", "predict_fast(gn, M[, 10:1])", "value", "identical(dim(value), c(32L, 19L))"),
+  case("glmnet newdata a column short, unnamed", "predict_fast(gn, unname(M[, -1]))", "bad_argument"),
+  case("glmnet newdata a column short, named", "predict_fast(gn, M[, -1])", c("bad_argument", "missing_column")),
+  case("glmnet newdata character", "x <- M; storage.mode(x) <- 'character'; predict_fast(gn, x)", "bad_argument"),
+  case("glmnet newdata logical", "predict_fast(gn, M > 3)", "value", "identical(dim(value), c(32L, 19L))"),
+  case("glmnet newdata 0 rows", "predict_fast(gn, M[0, ])", "value", "identical(dim(value), c(0L, 19L))"),
+  # (at the first lambda no coefficient is stored, so glmnet's sparse
+  # product gives the intercept there)
+  case("glmnet newdata NA, NaN and Inf", "x <- M; x[1:4, 1] <- c(NA, NaN, Inf, -Inf); predict_fast(gn, x)", "value",
+       "identical(dim(value), c(32L, 19L)) && all(is.na(value[1:2, -1]))"),
+  case("glmnet newdata sparse", "predict_fast(gn, Matrix::Matrix(M, sparse = TRUE))", "value",
+       "identical(dim(value), c(32L, 19L))"),
+  case("glmnet newdata sparse, a row index past its rows",
+       "x <- Matrix::Matrix(M, sparse = TRUE); x@i[3] <- 99L; predict_fast(gn, x)", "bad_argument"),
+  case("glmnet newdata sparse, row indices out of order",
+       "x <- Matrix::Matrix(M, sparse = TRUE); x@i[1:2] <- x@i[2:1]; predict_fast(gn, x)", "bad_argument"),
+  case("glmnet newdata sparse, a billion rows declared",
+       "x <- Matrix::Matrix(M, sparse = TRUE); x@Dim <- c(1000000000L, 10L); predict_fast(gn, x)", "bad_argument"),
+  case("glmnet newdata an ALTREP row", "predict_fast(gn, as.numeric(1:10))", "value", "identical(dim(value), c(1L, 19L))"),
+  case("s NA", "predict_fast(gn, M, s = NA)", "bad_argument"),
+  case("s negative", "predict_fast(gn, M, s = -1)", "value", "identical(dim(value), c(32L, 1L))"),
+  case("s NaN", "predict_fast(gn, M, s = NaN)", c("bad_argument", "value")),
+  case("s a rule of a plain path", "predict_fast(gn, M, s = 'lambda.min')", "bad_argument"),
+  case("s bytes", "predict_fast(gcv, Mc, s = bytes)", "bad_argument"),
+  case("s a start of a rule", "predict_fast(gcv, Mc, s = 'lambda.m')", "value", "identical(dim(value), c(32L, 1L))"),
+  case("s NULL for a cv fit", "predict_fast(gcv, Mc, s = NULL)", "bad_argument"),
+  case("s NA_character_", "predict_fast(gcv, Mc, s = NA_character_)", "bad_argument"),
+  case("s named", "predict_fast(gn, M, s = c(a = 0.1, b = 0.2))", "value", "identical(colnames(value), c('a', 'b'))"),
+  case("s a bytes name", "s <- c(0.1, 0.2); names(s) <- c('a', bytes); predict_fast(gn, M, s = s)", "bad_argument"),
+  case("s a list", "predict_fast(gn, M, s = list(0.1))", "bad_argument"),
+  case("s a factor", "predict_fast(gn, M, s = factor('a'))", "bad_argument"),
+  case("s an ALTREP sequence R cannot allocate", "predict_fast(gn, M, s = 1:3e9)", "bad_argument"),
+  case("s 100,000 values", "predict_fast(gn, M, s = seq(0.001, 1, length.out = 1e5))", "value",
+       "identical(dim(value), c(32L, 100000L))"),
+  case("exact NA", "predict_fast(gn, M, exact = NA)", "bad_argument"),
+  case("exact TRUE off the path", "predict_fast(gn, M, s = 0.123456, exact = TRUE)", "unsupported"),
+  case("newoffset missing", "predict_fast(go, M)", "bad_argument"),
+  case("newoffset of the wrong length", "predict_fast(go, M, newoffset = 1:3)", "bad_argument"),
+  case("newoffset a string", "predict_fast(go, M, newoffset = 'a')", "bad_argument"),
+  case("newoffset NA values", "predict_fast(go, M, newoffset = rep(NA_real_, 32))", "value", "all(is.na(value))"),
+  case("newoffset an ALTREP sequence R cannot allocate", "predict_fast(go, M, newoffset = 1:3e9)", "bad_argument"),
+  case("newoffset a matrix of another shape but as many values, as glmnet takes it",
+       "predict_fast(go, M, newoffset = matrix(1, 16, 2))", "value", "identical(dim(value), c(32L, 10L))"),
+  case("newoffset a matrix of too few values", "predict_fast(go, M, newoffset = matrix(1, 16, 1))", "bad_argument"),
+  case("type coefficients", "predict_fast(gn, M, type = 'coefficients')", "unsupported"),
+  case("glmnet multinomial class, 0 rows", "predict_fast(gmn, as.matrix(iris[0, 1:4]), type = 'class')", "value",
+       "length(value) == 0"),
+  case("glmnet lambda empty", "edit(gn, '\"lambda\":[[][^]]*[]]', '\"lambda\":[]')", "corrupt_file"),
+  case("glmnet lambda increasing", "edit(gn, '\"lambda\":[[]', '\"lambda\":[1e300,')", c("corrupt_file", "unsupported")),
+  case("glmnet a row index past the features", "edit(gn, '\"i\":[[][0-9]+', '\"i\":[4294967295')", "corrupt_file"),
+  case("glmnet column starts of a huge number", "edit(gn, '\"p\":[[]0', '\"p\":[18446744073709551615')",
+       "corrupt_file"),
+  case("glmnet an unknown family", "edit(gn, '\"family\":\"elnet\"', '\"family\":\"tweedie\"', fixed = TRUE)",
+       "corrupt_file"),
+  case("glmnet a NUL in a class", "edit(gcv, '\"classes\":[\"', paste0('\"classes\":[\"', NUL), fixed = TRUE)",
+       "corrupt_file"),
 
   # columns of every R kind
   case("column list", "predict_fast(lm_m, col('wt', as.list(mtcars$wt)))", "wrong_type"),
