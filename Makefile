@@ -14,7 +14,7 @@ CARGO = PATH="$(PATH):$(HOME)/.cargo/bin" cargo
 SERVE_MODELS ?= $(CURDIR)/.serve-models
 PORT ?= 8080
 
-.PHONY: all deps install test demo bench check docs lint pipeline clean server serve
+.PHONY: all deps install test demo bench check docs lint fuzz pipeline clean server serve
 
 all: install
 
@@ -48,6 +48,21 @@ server:
 serve: install server
 	@[ -f "$(SERVE_MODELS)/forest.json.gz" ] || $(RSCRIPT) demo/models.R "$(SERVE_MODELS)"
 	$(SERVER) --models "$(SERVE_MODELS)" --default-model lm --port $(PORT)
+
+# Mutation fuzzing of the engine's loader and predictor (src/rust/fuzz):
+# `make fuzz N=1000000 SEED=1`, failing inputs in FUZZ_OUT. CHECKED=1
+# builds with overflow checks and debug assertions on (profile
+# fuzz-checked). Extra seed directories: FUZZ_SEEDS="dir ...".
+N ?= 100000
+SEED ?= 1
+FUZZ_MEM_MB ?= 4096
+FUZZ_BUDGET_MS ?= 2000
+FUZZ_OUT ?= $(CURDIR)/src/rust/target/fuzz-findings
+FUZZ_PROFILE = $(if $(CHECKED),fuzz-checked,release)
+fuzz:
+	cd src/rust && PATH="$$PATH:$$HOME/.cargo/bin" cargo build -j 2 --profile $(FUZZ_PROFILE) -p fastpredict-fuzz
+	src/rust/target/$(FUZZ_PROFILE)/fastpredict-fuzz --inputs $(N) --seed $(SEED) --mem-mb $(FUZZ_MEM_MB) \
+	  --budget-ms $(FUZZ_BUDGET_MS) --out "$(FUZZ_OUT)" --progress 100000 $(FUZZ_SEEDS)
 
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps

@@ -41,7 +41,10 @@ fp_predict_args.fp_model_lm <- function(model, args, newdata) {
   w <- args[["weights"]]
   if (inherits(w, "formula")) {
     if (length(w) != 2L) fp_abort("bad_argument", "'weights' as formula should be one-sided")
-    args[["weights"]] <- as.double(eval(w[[2L]], newdata, environment(w)))
+    # as predict.lm() does; a formula that does not evaluate is the caller's error
+    args[["weights"]] <- tryCatch(as.double(eval(w[[2L]], newdata, environment(w))), error = function(e) {
+      fp_abort("bad_argument", paste("'weights' as formula:", conditionMessage(e)))
+    })
   }
   if (identical(args[["interval"]], "prediction") && is.null(w) && is.null(args[["pred.var"]]) &&
       isTRUE(model$info$facts$weighted)) {

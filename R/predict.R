@@ -60,7 +60,7 @@
 #'   predict_fast(tree, iris[c(1, 51, 101), ], type = "class")
 #' }
 predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
-  if (!inherits(model, "fp_model")) model <- fp_compile(model)
+  if (!inherits(model, "fp_model")) model <- fp_compile(model) else if (!is.list(model)) fp_assert_model(model)
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   # The per-row hot path: straight to the registered routine (see
   # test-wrappers.R); .subset2() skips the `$` method lookup over the class

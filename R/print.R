@@ -19,7 +19,7 @@ print.fp_model <- function(x, ...) {
 #' @rdname print.fp_model
 #' @export
 format.fp_model <- function(x, ...) {
-  i <- x$info
+  i <- fp_info(x)
   p <- i$producer
   head <- sprintf("<fp_model> %s model from %s", i$kind, paste(p$source_class, collapse = "/"))
   if (!is.null(i$headline)) head <- sprintf("%s (%s)", head, i$headline)

@@ -25,7 +25,17 @@
 #' fp_verify(fit, data = mtcars)
 fp_verify <- function(fit, model = fp_compile(fit), data, types = NULL, tolerance = 1e-9, report = NULL) {
   fp_assert_model(model)
-  types <- types %||% setdiff(unlist(model$info$types), "terms")
+  if (missing(data) || !is.list(data)) fp_abort("bad_argument", "data must be a data.frame")
+  offered <- unlist(model$info$types)
+  types <- types %||% setdiff(offered, "terms")
+  if (!is.character(types) || anyNA(types) || !all(types %in% offered)) {
+    fp_abort("bad_argument", sprintf("types must be some of the model's types: %s",
+                                     paste0("\"", offered, "\"", collapse = ", ")))
+  }
+  if (!is.numeric(tolerance) || length(tolerance) != 1L || !(tolerance >= 0)) {
+    fp_abort("bad_argument", "tolerance must be a single number >= 0")
+  }
+  if (!is.null(report)) fp_check_string(report, "report")
   rows <- lapply(types, function(type) fp_verify_type(fit, model, data, type, tolerance))
   rep <- structure(list(
     model = paste(model$info$producer$source_class, collapse = "/"),
@@ -46,7 +56,10 @@ fp_verify <- function(fit, model = fp_compile(fit), data, types = NULL, toleranc
 }
 
 fp_verify_type <- function(fit, model, data, type, tolerance) {
-  native <- fp_native_predict(model, fit, data, type)
+  # the fit's own predict() failing is the caller's input, not a parity result
+  native <- tryCatch(fp_native_predict(model, fit, data, type), error = function(e) {
+    fp_abort("bad_argument", sprintf("the fit's own predict() failed for type \"%s\": %s", type, conditionMessage(e)))
+  })
   fast <- predict_fast(model, data, type = type)
   tied <- if (is.factor(fast)) fp_verify_ties(model, fit, data, type) else NULL
   keep <- if (is.null(tied)) rep(TRUE, NROW(fast)) else !tied
@@ -128,7 +141,13 @@ fp_write_json <- function(x, path) {
     if (length(v) == 1L) one(v) else paste0("[", paste(vapply(v, one, ""), collapse = ","), "]")
   }
   tmp <- paste0(path, ".tmp")
-  writeLines(json(x), tmp)
-  file.rename(tmp, path)
+  ok <- tryCatch({
+    writeLines(json(x), tmp)
+    file.rename(tmp, path)
+  }, error = function(e) FALSE, warning = function(w) FALSE)
+  if (!isTRUE(ok)) {
+    unlink(tmp)
+    fp_abort("io", sprintf("cannot write the report to '%s'", path))
+  }
   invisible(path)
 }

@@ -2,9 +2,10 @@
 # `make test`: builds fastpredict-server, runs the testthat suite against
 # the installed package (its server test uses that binary), then the
 # engine's cargo tests (unit, property and schema tests; the schema test
-# also validates the models the R tests saved) and the server's (unit and
-# loopback HTTP tests). Ends with one line "N passed, M failed" over all of
-# them; exits non-zero on any failure.
+# also validates the models the R tests saved), the fuzz crate's (a bounded
+# run and the regression inputs) and the server's (unit and loopback HTTP
+# tests). Ends with one line "N passed, M failed" over all of them; exits
+# non-zero on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,9 +52,11 @@ else
   failed=$((failed + 1))
 fi
 
-echo "== Rust engine tests (cargo test) =="
-(cd src/rust && FASTPREDICT_SCHEMA_OUT="$work/saved-models" cargo test -p fastpredict-engine 2>&1) | tee "$work/cargo.log"
-count_cargo "$work/cargo.log" "cargo test (engine)"
+echo "== Rust engine and fuzz tests (cargo test) =="
+# the fuzz crate's tests: a bounded fuzz run seeded also with the models the
+# R tests saved, and the replay of every regression input
+(cd src/rust && FASTPREDICT_SCHEMA_OUT="$work/saved-models" cargo test -p fastpredict-engine -p fastpredict-fuzz 2>&1) | tee "$work/cargo.log"
+count_cargo "$work/cargo.log" "cargo test (engine, fuzz)"
 
 echo "== fastpredict-server tests (cargo test --release) =="
 (cd server && cargo test --release 2>&1) | tee "$work/server.log"

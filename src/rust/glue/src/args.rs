@@ -6,7 +6,10 @@
 //! by name rather than ignored.
 
 use extendr_api::prelude::*;
+use extendr_ffi::{R_NaString, Rf_xlength, SEXP, SEXPTYPE, STRING_ELT, TYPEOF};
 use fastpredict_engine::{Error, Limits, Model, Numbers, Penalty, PredictOption, PredictOptions, Result, MAX_THREADS};
+
+use super::sexp::{char_bytes, char_str, materialize};
 
 /// R argument names: (name, option, the algorithm whose predict() takes it).
 const R_NAMES: &[(&str, PredictOption, &str)] = &[
@@ -27,8 +30,35 @@ const R_NAMES: &[(&str, PredictOption, &str)] = &[
     ("exact", PredictOption::Exact, "glmnet"),
 ];
 
+/// The one string of `x`, not NA.
+fn single(x: &Robj, what: &str) -> Result<SEXP> {
+    let bad = || Error::bad_argument(format!("{what} must be a single string"));
+    unsafe {
+        let x = x.get();
+        if TYPEOF(x) != SEXPTYPE::STRSXP || Rf_xlength(x) != 1 {
+            return Err(bad());
+        }
+        let c = STRING_ELT(x, 0);
+        if c == R_NaString {
+            return Err(bad());
+        }
+        Ok(c)
+    }
+}
+
+/// A single string as UTF-8 text: translated from latin1 or the native
+/// encoding; a string in the "bytes" encoding or of invalid UTF-8 is
+/// refused. (extendr's `as_str` would hand out any bytes unchecked as a
+/// `&str`, and NA as "NA".)
 pub fn string(x: &Robj, what: &str) -> Result<String> {
-    x.as_str().map(str::to_string).ok_or_else(|| Error::bad_argument(format!("{what} must be a single string")))
+    let c = single(x, what)?;
+    char_str(c).map(str::to_string).map_err(|e| Error::bad_argument(format!("{what}: {e}")))
+}
+
+/// A single string's bytes, for text that is parsed (JSON): UTF-8 where
+/// the string has an encoding, as is otherwise. The parser checks them.
+pub fn text_bytes(x: &Robj, what: &str) -> Result<&'static [u8]> {
+    Ok(char_bytes(single(x, what)?))
 }
 
 /// A thread count; NULL is the default.
@@ -43,15 +73,34 @@ pub fn threads(x: &Robj) -> Result<usize> {
     }
 }
 
+/// Make a numeric argument's data addressable here: extendr's slice
+/// accessors would materialize an ALTREP vector (`1:3e9`) inside R, whose
+/// allocation error would jump over Rust frames.
+fn addressable(x: &Robj) -> Result<()> {
+    if x.is_real() || x.is_integer() || x.is_logical() {
+        materialize(unsafe { x.get() })?;
+    }
+    Ok(())
+}
+
 /// A numeric vector (NA allowed: R would compute with it).
 fn numbers(x: &Robj, name: &str) -> Result<Vec<f64>> {
+    addressable(x)?;
+    // the copy is allocated fallibly: R may hold more than fits twice
+    let mut out = Vec::new();
+    let room = |out: &mut Vec<f64>, n: usize| {
+        out.try_reserve_exact(n).map_err(|_| Error::bad_argument(format!("{name} has too many values ({n}) to copy")))
+    };
     if let Some(v) = x.as_real_slice() {
-        Ok(v.to_vec())
+        room(&mut out, v.len())?;
+        out.extend_from_slice(v);
     } else if let Some(v) = x.as_integer_slice() {
-        Ok(v.iter().map(|&i| if i == i32::MIN { fastpredict_engine::NA_REAL } else { i as f64 }).collect())
+        room(&mut out, v.len())?;
+        out.extend(v.iter().map(|&i| if i == i32::MIN { fastpredict_engine::NA_REAL } else { i as f64 }));
     } else {
-        Err(Error::bad_argument(format!("{name} must be numeric")))
+        return Err(Error::bad_argument(format!("{name} must be numeric")));
     }
+    Ok(out)
 }
 
 /// A single number.
@@ -63,6 +112,7 @@ fn number(x: &Robj, name: &str) -> Result<f64> {
 }
 
 fn whole_numbers(x: &Robj, name: &str) -> Result<Vec<usize>> {
+    addressable(x)?;
     let vals: Vec<f64> = if let Some(v) = x.as_real_slice() {
         v.to_vec()
     } else if let Some(v) = x.as_integer_slice() {
@@ -102,16 +152,40 @@ fn penalty(x: &Robj) -> Result<Penalty> {
         return Err(invalid());
     }
     if x.is_real() || x.is_integer() {
-        let names = x.names().map(|n| n.map(|s| s.to_string()).collect());
-        return Ok(Penalty::Values { values: numbers(x, "s")?, names });
+        return Ok(Penalty::Values { values: numbers(x, "s")?, names: names(x)? });
     }
-    if let Some(rule) = x.as_str() {
-        return Ok(Penalty::Rule(rule.to_string()));
+    // through R's UTF-8 translation (extendr's as_str hands out NA as "NA"
+    // and undecodable bytes unchecked)
+    if x.is_string() && x.len() == 1 {
+        return string(x, "s").map(Penalty::Rule);
     }
-    if x.as_str_vector().is_some_and(|v| v == RULES) {
+    let all = unsafe {
+        let v = x.get();
+        TYPEOF(v) == SEXPTYPE::STRSXP
+            && Rf_xlength(v) == RULES.len() as isize
+            && RULES.iter().enumerate().all(|(i, r)| char_str(STRING_ELT(v, i as isize)).is_ok_and(|s| s == *r))
+    };
+    if all {
         return Ok(Penalty::Rule(RULES[0].to_string()));
     }
     Err(invalid())
+}
+
+/// The names of a vector as UTF-8 text (NA as "NA", as R prints it).
+fn names(x: &Robj) -> Result<Option<Vec<String>>> {
+    unsafe {
+        let n = extendr_ffi::Rf_getAttrib(x.get(), extendr_ffi::R_NamesSymbol);
+        if TYPEOF(n) != SEXPTYPE::STRSXP {
+            return Ok(None);
+        }
+        (0..Rf_xlength(n))
+            .map(|i| match STRING_ELT(n, i) {
+                c if c == R_NaString => Ok("NA".to_string()),
+                c => char_str(c).map(str::to_string).map_err(|e| Error::bad_argument(format!("names of s: {e}"))),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
 }
 
 /// The extra arguments of a call, by their R names, as engine options.

@@ -42,8 +42,8 @@ fn rs_model_from_spec(spec: Robj) -> Robj {
 #[extendr]
 fn rs_model_from_json(text: Robj) -> Robj {
     guard(|| {
-        let t = args::string(&text, "json")?;
-        Ok(pointer::wrap_model(Model::from_json(t.as_bytes())?))
+        let t = args::text_bytes(&text, "json")?;
+        Ok(pointer::wrap_model(Model::from_json(t)?))
     })
 }
 

@@ -16,7 +16,7 @@ use extendr_ffi::{
 };
 use fastpredict_engine::{Column, ColumnBuf, Error, Frame, FrameBuf, MatrixInput, Result};
 
-use super::sexp::{char_str, first_class, inherits};
+use super::sexp::{char_str, first_class, inherits, materialize};
 
 // SEXP points to an opaque R struct; passing the pointer is what R expects.
 #[allow(improper_ctypes)]
@@ -85,6 +85,7 @@ unsafe fn one_row<'w>(data: SEXP, wanted: &[&'w str], by_position: bool) -> Resu
     let n = Rf_xlength(data) as usize;
     let names = Rf_getAttrib(data, R_NamesSymbol);
     let names = if TYPEOF(names) == SEXPTYPE::STRSXP { Some(strs(names)?) } else { None };
+    materialize(data)?;
     let mut frame = Frame::with_capacity(wanted.len());
     frame.set_nrows(1);
     for (w, j) in wanted.iter().zip(matrix_columns(names, n, wanted, by_position)?) {
@@ -149,8 +150,17 @@ fn matrix_columns(
 /// matrix is numbers, as R's matrix product reads it.
 unsafe fn dense<'w>(data: SEXP, wanted: &[&'w str], matrix: Option<bool>) -> Result<Frame<'w>> {
     let dim = Rf_getAttrib(data, R_DimSymbol);
-    let (nrow, ncol) = (*INTEGER(dim) as usize, *INTEGER(dim).add(1) as usize);
+    // R keeps dim and length in agreement; a C-level edit need not
+    let bad_dim = || Error::bad_argument("newdata is a matrix whose dim does not match its length");
+    let (nrow, ncol) = (
+        usize::try_from(*INTEGER(dim)).map_err(|_| bad_dim())?,
+        usize::try_from(*INTEGER(dim).add(1)).map_err(|_| bad_dim())?,
+    );
+    if nrow.checked_mul(ncol) != Some(Rf_xlength(data) as usize) {
+        return Err(bad_dim());
+    }
     let names = colnames(Rf_getAttrib(data, Rf_install(c"dimnames".as_ptr())))?;
+    materialize(data)?;
     let mut frame = Frame::with_capacity(wanted.len());
     frame.set_nrows(nrow);
     for (w, j) in wanted.iter().zip(matrix_columns(names, ncol, wanted, matrix == Some(true))?) {
@@ -199,6 +209,9 @@ impl<'a> Sparse<'a> {
             slot(data, c"p", SEXPTYPE::INTSXP)?,
             slot(data, c"x", SEXPTYPE::REALSXP)?,
         );
+        for v in [dim, i, p, x] {
+            materialize(v)?;
+        }
         if Rf_xlength(dim) != 2 || *INTEGER(dim) < 0 || *INTEGER(dim).add(1) < 0 {
             return Err(corrupt());
         }
@@ -240,7 +253,13 @@ unsafe fn sparse(data: SEXP, wanted: &[&str]) -> Result<FrameBuf> {
     buf.set_nrows(m.nrow);
     for (w, j) in wanted.iter().zip(matrix_columns(m.names.clone(), m.ncol, wanted, false)?) {
         let Some(j) = j else { continue };
-        let mut col = vec![0.0; m.nrow];
+        // the declared row count, allocated fallibly: Dim can claim a
+        // billion rows with no values stored
+        let mut col = Vec::new();
+        col.try_reserve_exact(m.nrow).map_err(|_| {
+            Error::bad_argument(format!("newdata is a dgCMatrix of {} rows, too many to expand column '{w}'", m.nrow))
+        })?;
+        col.resize(m.nrow, 0.0);
         for k in m.column(j)? {
             let r = usize::try_from(m.rows[k]).ok().filter(|&r| r < m.nrow).ok_or_else(corrupt)?;
             col[r] = m.values[k];
@@ -297,6 +316,9 @@ unsafe fn column(name: &str, x: SEXP) -> Result<Column<'static>> {
         return Err(wrong("a matrix".into()));
     }
     let n = Rf_xlength(x) as usize;
+    if matches!(TYPEOF(x), SEXPTYPE::REALSXP | SEXPTYPE::INTSXP | SEXPTYPE::LGLSXP) {
+        materialize(x)?;
+    }
     if Rf_isFactor(x) != extendr_ffi::Rboolean::FALSE {
         let lv = Rf_getAttrib(x, R_LevelsSymbol);
         let levels = if TYPEOF(lv) == SEXPTYPE::STRSXP { strs(lv)? } else { vec![] };
@@ -348,7 +370,12 @@ unsafe fn frame_from_r<'w>(data: SEXP, wanted: impl Iterator<Item = &'w str>) ->
     if TYPEOF(names) != SEXPTYPE::STRSXP {
         return Err(Error::bad_argument("newdata must have column names"));
     }
-    let names = strs(names)?;
+    // a name with no UTF-8 text (the "bytes" encoding, invalid bytes)
+    // matches no input: the columns of such names are not read
+    let names: Vec<Option<&str>> = (0..Rf_xlength(names))
+        .map(|i| STRING_ELT(names, i))
+        .map(|c| if c == R_NaString { None } else { char_str(c).ok() })
+        .collect();
     let index: Option<HashMap<&str, usize>> = (names.len() > INDEXED).then(|| {
         let mut m = HashMap::with_capacity(names.len());
         for (i, n) in names.iter().enumerate() {

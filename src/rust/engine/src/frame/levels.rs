@@ -14,7 +14,7 @@ pub(crate) const NA_CODE: u32 = u32::MAX;
 const UNSEEN_CODE: u32 = u32::MAX - 1;
 
 /// What to do with a level the model did not see in training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unseen {
     /// Refuse the input, as R's `model.frame()` does.
     Error,
@@ -56,6 +56,10 @@ impl Levels {
 
     pub fn len(&self) -> usize {
         self.names.len()
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 
     pub fn code(&self, name: &str) -> Option<u32> {

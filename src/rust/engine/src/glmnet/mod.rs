@@ -152,7 +152,11 @@ impl GlmnetModel {
 
 /// A number for people, to four significant digits.
 fn signif(x: f64) -> String {
-    if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e5) {
+    // (log10 of 0 is -inf, whose digits would overflow)
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    if x.abs() < 1e-3 || x.abs() >= 1e5 {
         format!("{x:.3e}")
     } else {
         let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;

@@ -189,6 +189,14 @@ pub fn write_file(doc: &ModelDoc, path: &Path, gzip: bool) -> Result<()> {
         .file_name()
         .ok_or_else(|| Error::Io { file: name.clone(), detail: "not a file path".into() })?
         .to_string_lossy();
+    // The rename would replace whatever the path names: a device, a FIFO
+    // or a directory is not ours to replace (as root, `/dev/null` would
+    // become a regular file).
+    if let Ok(m) = fs::symlink_metadata(path) {
+        if !m.file_type().is_file() && !m.file_type().is_symlink() {
+            return Err(Error::Io { file: name, detail: "not a regular file".into() });
+        }
+    }
     remove_stale_temporaries(dir, &file_name);
     let (tmp, mut f) = create_temporary(dir, &file_name).map_err(io_err)?;
     let result = f.write_all(&bytes).and_then(|_| f.sync_all()).and_then(|_| fs::rename(&tmp, path));
@@ -298,9 +306,8 @@ fn from_members(bytes: &[u8], members: &[(usize, usize, u8)], limit: u64) -> Res
         members
             .par_iter()
             .map(|&(a, b, kind)| {
-                let text = gzip::inflate_member(&bytes[a..b], limit.saturating_sub(used.load(Ordering::Relaxed)))?;
-                let total = used.fetch_add(text.len() as u64, Ordering::Relaxed) + text.len() as u64;
-                limits::check("a decompressed document", total, limit, "json_bytes")?;
+                // the members' bytes count against the limit as they inflate
+                let text = gzip::inflate_member(&bytes[a..b], &used, limit)?;
                 if kind != gzip::KIND_TREES {
                     return Ok(Part::Text(text));
                 }

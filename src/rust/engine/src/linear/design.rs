@@ -225,6 +225,10 @@ fn term_parts(t: &TermSpec, specs: &[VariableSpec], vars: &[Var]) -> Result<Vec<
     Ok(parts)
 }
 
+/// Design entries one table entry with unfolded columns stands for: its
+/// `Unfolded` (4 words), its coefficient pairs and the copies folding makes.
+const UNFOLDED_WEIGHT: usize = 8;
+
 /// The product of `sizes`, checked against overflow and the design limit.
 fn size(mut sizes: impl Iterator<Item = usize>, what: &str, lim: &Limits) -> Result<usize> {
     let n = sizes.try_fold(1usize, |acc, s| acc.checked_mul(s));
@@ -241,6 +245,7 @@ pub(super) fn build_term(
     vars: &[Var],
     beta: &[Option<f64>],
     lim: &Limits,
+    used: &mut usize,
 ) -> Result<Option<Term>> {
     let parts = term_parts(t, specs, vars)?;
     let label = &t.label;
@@ -258,6 +263,15 @@ pub(super) fn build_term(
     let n_num_combos: usize = numeric.iter().map(|p| p.ncols).product();
     let entries = limits::product(n_level_combos + 1, n_num_combos, "a term's table")?;
     size([entries].into_iter(), &format!("term '{label}': its table"), lim)?;
+    // All terms together count against the limit, and a table whose entries
+    // also keep their unfolded columns (factors times numbers) counts each
+    // entry as the words that folding it takes: a term at the limit cost
+    // 9 GB and a minute to load from a 75 KB file.
+    let weight = if !numeric.is_empty() && n_level_combos > 1 { UNFOLDED_WEIGHT } else { 1 };
+    *used = limits::product(entries, weight, "a linear model's design")?
+        .checked_add(*used)
+        .ok_or_else(|| Error::unsupported("a linear model's design too large to count"))?;
+    limits::check("a linear model: design entries of all terms", *used as u64, lim.design as u64, "design")?;
     // folding visits the non-zero coding weights of every level combination
     let weights = factor_parts().map(|(c, nc)| c.nonzero_total(nc));
     size(weights.chain([n_num_combos]), &format!("term '{label}': its coding weights"), lim)?;
@@ -339,25 +353,42 @@ fn fold(
             live_per_combo[numeric_combo(parts, k)] += 1;
         }
     }
-    let mut cands: Vec<Vec<(usize, f64)>> = vec![Vec::new(); parts.len()];
+    // each part's candidate (column, weight) pairs, per level: a factor's
+    // non-zero coding weights at the level, every column of a numeric
+    // variable. Built once, so that a level combination costs a few steps
+    // (16M combinations took 3.5 s when each rebuilt them).
+    let per_level: Vec<Vec<Vec<(usize, f64)>>> = parts.iter().map(candidates).collect();
+    let mut level = vec![0usize; parts.len()];
     let mut pos = vec![0usize; parts.len()];
+    let mut cands: Vec<&[(usize, f64)]> = Vec::with_capacity(parts.len());
     for lc in 0..n_level_combos {
-        if !candidates(parts, lc, &mut cands) {
-            continue;
-        }
-        // every combination of candidates, first part fastest
-        pos.fill(0);
-        loop {
-            let (column, w, nk) = design_column(parts, &strides, &cands, &pos);
-            if let Some(b) = beta[t.columns[column]] {
-                let e = lc * n_num_combos + nk;
-                table[e] += b * w;
-                if with_numbers {
-                    unfolded[e].pairs.push((b, w));
+        cands.clear();
+        cands.extend(per_level.iter().zip(&level).map(|(c, &l)| c[l].as_slice()));
+        if cands.iter().all(|c| !c.is_empty()) {
+            // every combination of candidates, first part fastest
+            pos.fill(0);
+            loop {
+                let (column, w, nk) = design_column(parts, &strides, &cands, &pos);
+                if let Some(b) = beta[t.columns[column]] {
+                    let e = lc * n_num_combos + nk;
+                    table[e] += b * w;
+                    if with_numbers {
+                        unfolded[e].pairs.push((b, w));
+                    }
+                }
+                if !next_combination(&mut pos, &cands) {
+                    break;
                 }
             }
-            if !next_combination(&mut pos, &cands) {
-                break;
+        }
+        // the next level combination: factors in part order, first fastest
+        for (l, c) in level.iter_mut().zip(&per_level) {
+            if c.len() > 1 {
+                *l += 1;
+                if *l < c.len() {
+                    break;
+                }
+                *l = 0;
             }
         }
     }
@@ -369,28 +400,23 @@ fn fold(
     Folded { table, unfolded, live }
 }
 
-/// Each part's candidate (column, weight) pairs for level combination
-/// `lc`: a factor's non-zero coding weights at its level, every column of
-/// a numeric variable. False if some part has none.
-fn candidates(parts: &[Part], lc: usize, cands: &mut [Vec<(usize, f64)>]) -> bool {
-    let mut rest = lc;
-    for (p, c) in parts.iter().zip(cands.iter_mut()) {
-        c.clear();
-        match &p.coding {
-            Some(coding) => {
-                let level = rest % coding.nlevels();
-                rest /= coding.nlevels();
-                c.extend((0..p.ncols).map(|col| (col, coding.weight(level, col, p.ncols))).filter(|e| e.1 != 0.0));
-            }
-            None => c.extend((0..p.ncols).map(|col| (col, 1.0))),
-        }
+/// A part's candidate (column, weight) pairs by level: a factor's non-zero
+/// coding weights at each level; for a numeric variable one list, of every
+/// column.
+fn candidates(p: &Part) -> Vec<Vec<(usize, f64)>> {
+    match &p.coding {
+        Some(coding) => (0..coding.nlevels())
+            .map(|level| {
+                (0..p.ncols).map(|col| (col, coding.weight(level, col, p.ncols))).filter(|e| e.1 != 0.0).collect()
+            })
+            .collect(),
+        None => vec![(0..p.ncols).map(|col| (col, 1.0)).collect()],
     }
-    cands.iter().all(|c| !c.is_empty())
 }
 
 /// For the candidates at `pos`: the design column, the product of the
 /// coding weights, and the numeric combination.
-fn design_column(parts: &[Part], strides: &[usize], cands: &[Vec<(usize, f64)>], pos: &[usize]) -> (usize, f64, usize) {
+fn design_column(parts: &[Part], strides: &[usize], cands: &[&[(usize, f64)]], pos: &[usize]) -> (usize, f64, usize) {
     let (mut column, mut w, mut nk, mut nstride) = (0, 1.0, 0, 1);
     for (i, p) in parts.iter().enumerate() {
         let (col, wi) = cands[i][pos[i]];
@@ -406,7 +432,7 @@ fn design_column(parts: &[Part], strides: &[usize], cands: &[Vec<(usize, f64)>],
 }
 
 /// Step `pos` to the next combination (first part fastest); false after the last.
-fn next_combination(pos: &mut [usize], cands: &[Vec<(usize, f64)>]) -> bool {
+fn next_combination(pos: &mut [usize], cands: &[&[(usize, f64)]]) -> bool {
     for (p, c) in pos.iter_mut().zip(cands) {
         *p += 1;
         if *p < c.len() {

@@ -47,6 +47,8 @@ pub struct LinearModel {
     vars: Vec<Var>,
     /// Whether some term reads the variable (others are never evaluated).
     used: Vec<bool>,
+    /// Per factor slot: whether some term reads its codes.
+    used_slots: Vec<bool>,
     terms: Vec<Term>,
     offsets: Vec<CExpr>,
     n_coefficients: usize,
@@ -88,6 +90,12 @@ impl LinearModel {
                 }
             }
         }
+        let mut used_slots = vec![false; nslots];
+        for t in &terms {
+            for &(slot, _) in &t.factors {
+                used_slots[slot] = true;
+            }
+        }
         let row_cost = 1 + terms.iter().map(|t| t.combos.len().max(1)).sum::<usize>();
         let inference =
             spec.inference.as_ref().map(|i| Inference::new(i, method, ncoef, &spec.coefficients, &lim)).transpose()?;
@@ -111,6 +119,7 @@ impl LinearModel {
             intercept,
             vars,
             used,
+            used_slots,
             terms,
             offsets,
             n_coefficients: ncoef,
@@ -124,13 +133,17 @@ impl LinearModel {
         })
     }
 
-    /// Per-call state: factor codes mapped to the model's levels.
+    /// Per-call state: factor codes mapped to the model's levels. A factor
+    /// no term reads (its terms all aliased) is checked for unseen levels,
+    /// as R's model frame checks it, but its codes are not kept: a call's
+    /// memory follows what the terms read, not what a document declares.
     fn codes<'c>(&'c self, bound: &Bound<'_, 'c>) -> Result<Vec<FactorCodes<'c>>> {
         self.vars
             .iter()
             .filter_map(|v| match v {
-                Var::Factor { input, levels, column, .. } => {
-                    Some(FactorCodes::new(bound.column(*input), column, levels, Unseen::Error))
+                Var::Factor { input, levels, column, slot } => {
+                    let codes = FactorCodes::new(bound.column(*input), column, levels, Unseen::Error);
+                    Some(codes.map(|c| if self.used_slots[*slot] { c } else { FactorCodes::Owned(Vec::new()) }))
                 }
                 _ => None,
             })
@@ -164,6 +177,8 @@ fn compile_terms(spec: &LinearSpec, vars: &[Var], lim: &Limits) -> Result<Vec<Te
         covered[0] = true;
     }
     let mut terms = Vec::with_capacity(spec.terms.len());
+    // the design limit counts the coefficients and every term's tables together
+    let mut design_used = ncoef;
     for t in &spec.terms {
         for &c in &t.columns {
             if c >= ncoef {
@@ -173,7 +188,7 @@ fn compile_terms(spec: &LinearSpec, vars: &[Var], lim: &Limits) -> Result<Vec<Te
                 return Err(Error::invalid(format!("coefficient {c} belongs to two terms")));
             }
         }
-        if let Some(term) = build_term(t, &spec.variables, vars, &spec.coefficients, lim)? {
+        if let Some(term) = build_term(t, &spec.variables, vars, &spec.coefficients, lim, &mut design_used)? {
             terms.push(term);
         }
     }

@@ -63,6 +63,8 @@ pub struct TreeModel {
     options: Vec<PredictOption>,
     features: Vec<Feature>,
     load: LoadPlan,
+    /// Per feature: what a call does with its level codes.
+    uses: Vec<features::Use>,
     rules: Rules,
     missing: MissingRule,
     agg: Agg,
@@ -104,13 +106,16 @@ impl TreeModel {
             spec.trees.iter().enumerate().map(build).collect::<Result<Vec<_>>>()?
         };
         let load = LoadPlan::new(&features, &trees, route);
-        relabel_features(&mut trees, &load.slot_of(features.len()));
+        let slots = load.slot_of(features.len());
+        relabel_features(&mut trees, &slots);
+        let uses = features::uses(&features, &slots);
         let avg_depth = (trees.iter().map(|t| t.mean_depth).sum::<usize>() / trees.len().max(1)).max(1);
         Ok(TreeModel {
             algorithm,
             options: agg.options(),
             features,
             load,
+            uses,
             rules: Rules {
                 le: spec.split == SplitRule::Le,
                 nan_missing: spec.nan.unwrap_or(NanRule::Missing) == NanRule::Missing,
@@ -174,7 +179,7 @@ impl Family for TreeModel {
         opts: &PredictOptions,
     ) -> Result<Box<dyn Call + 'c>> {
         let plan = self.plan(ty, opts)?;
-        let codes = features::codes(&self.features, bound, self.missing, |v| self.rules.is_missing(v))?;
+        let codes = features::codes(&self.features, &self.uses, bound, self.missing, |v| self.rules.is_missing(v))?;
         Ok(Box::new(TreeCall { model: self, codes, plan }))
     }
 }
