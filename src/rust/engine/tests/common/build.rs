@@ -98,6 +98,7 @@ pub fn linear(
         terms,
         offsets: vec![],
         inference: None,
+        responses: None,
     }
 }
 
