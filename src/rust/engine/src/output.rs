@@ -35,11 +35,22 @@ pub struct ArrayShape {
     /// Named numbers the source package attaches to the result
     /// (`predict.lm(type = "terms")`'s "constant").
     pub attributes: Vec<(String, f64)>,
+    /// The source package returns a single row as a plain vector, named
+    /// by the last dimension's names (as `drop()` does): the values are
+    /// those of the array, without its dimensions.
+    pub drop: bool,
 }
 
 impl ArrayShape {
     pub fn vector() -> ArrayShape {
-        ArrayShape { values: ValueKind::Real, dim: None, dimnames: None, class: None, attributes: Vec::new() }
+        ArrayShape {
+            values: ValueKind::Real,
+            dim: None,
+            dimnames: None,
+            class: None,
+            attributes: Vec::new(),
+            drop: false,
+        }
     }
 
     pub fn factor(levels: Vec<String>) -> ArrayShape {
@@ -85,6 +96,9 @@ pub enum OutputShape {
 pub enum Part {
     Array(ArrayShape),
     Number(f64),
+    /// Numbers known before the call runs, not one per row (a survival
+    /// forest's `unique.death.times`).
+    Numbers(Vec<f64>),
 }
 
 impl OutputShape {
@@ -96,7 +110,7 @@ impl OutputShape {
                 .iter()
                 .filter_map(|(_, p)| match p {
                     Part::Array(a) => Some(a),
-                    Part::Number(_) => None,
+                    Part::Number(_) | Part::Numbers(_) => None,
                 })
                 .collect(),
         }

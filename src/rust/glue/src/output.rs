@@ -19,7 +19,11 @@ fn alloc_array(a: &ArrayShape, nrows: usize) -> Result<Robj> {
         }
         ValueKind::Real => alloc_vector(SEXPTYPE::REALSXP, len)?,
     };
-    if let Some(dim) = &a.dim {
+    if a.drop {
+        if let Some(names) = a.dimnames.iter().flatten().rev().flatten().next() {
+            let _ = r.set_attrib("names", strings(names)?);
+        }
+    } else if let Some(dim) = &a.dim {
         let d = dim.iter().map(|&x| i32::try_from(x)).collect::<std::result::Result<Vec<i32>, _>>();
         let d = d.map_err(|_| fastpredict_engine::Error::bad_argument("a dimension of the prediction exceeds R's"))?;
         let _ = r.set_attrib("dim", Robj::from(d));
@@ -54,6 +58,7 @@ pub fn alloc(shape: &OutputShape, nrows: usize) -> Result<Robj> {
                 .map(|(_, p)| match p {
                     Part::Array(a) => alloc_array(a, nrows),
                     Part::Number(v) => Ok(Robj::from(*v)),
+                    Part::Numbers(v) => Ok(Robj::from(v.as_slice())),
                 })
                 .collect::<Result<Vec<_>>>()?;
             let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
@@ -86,7 +91,7 @@ pub unsafe fn buffers<'o>(out: &'o Robj, shape: &OutputShape) -> Vec<OutBuf<'o>>
             .enumerate()
             .filter_map(|(i, (_, p))| match p {
                 Part::Array(a) => Some(part(VECTOR_ELT(out.get(), i as _), a)),
-                Part::Number(_) => None,
+                Part::Number(_) | Part::Numbers(_) => None,
             })
             .collect(),
     }

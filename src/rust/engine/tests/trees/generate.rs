@@ -47,6 +47,10 @@ pub enum AggKind {
     Votes,
     ProbMean,
     Sum,
+    /// Votes for classes that are numbers (ranger, numeric response).
+    VoteValues,
+    /// The mean of the nodes' matrix rows (ranger, numeric response).
+    MatrixMean,
 }
 
 /// The shrinkable shape of a case.
@@ -79,7 +83,9 @@ pub fn arb_knobs(
         Just(AggKind::Mean),
         Just(AggKind::Votes),
         Just(AggKind::ProbMean),
-        Just(AggKind::Sum)
+        Just(AggKind::Sum),
+        Just(AggKind::VoteValues),
+        Just(AggKind::MatrixMean)
     ];
     let missing = prop_oneof![Just(MissingRule::Route), Just(MissingRule::NaRow), Just(MissingRule::Error)];
     (
@@ -99,7 +105,10 @@ pub fn arb_knobs(
             |(features, agg, missing, nan_compare, le, n_trees, max_depth, dirt, nrows, doc_seed, row_seed)| {
                 // na_row goes with mean, votes and prob_mean only
                 let missing = match (missing, agg) {
-                    (MissingRule::NaRow, AggKind::Single | AggKind::Sum) => MissingRule::Route,
+                    (
+                        MissingRule::NaRow,
+                        AggKind::Single | AggKind::Sum | AggKind::VoteValues | AggKind::MatrixMean,
+                    ) => MissingRule::Route,
                     (m, _) => m,
                 };
                 Knobs { features, agg, missing, nan_compare, le, n_trees, max_depth, dirt, nrows, doc_seed, row_seed }
@@ -194,13 +203,15 @@ struct Sizes {
 fn sizes(k: &Knobs, rng: &mut Rng) -> Sizes {
     let nk = match k.agg {
         AggKind::Single if rng.chance(0.5) => 2 + rng.below(4),
-        AggKind::Votes | AggKind::ProbMean => 1 + rng.below(5),
+        AggKind::Votes | AggKind::ProbMean | AggKind::VoteValues => 1 + rng.below(5),
         AggKind::Sum => rng.pick(&[0, 1, 1, 2, 3]),
         _ => 0,
     };
     // gbm's classes are trees per iteration; the others' are labels
     let (k_classes, per_iter) = match k.agg {
         AggKind::Sum => (if nk > 1 && rng.chance(0.5) { nk } else { 0 }, nk.max(1)),
+        // the classes are numbers, not labels
+        AggKind::VoteValues => (0, 1),
         _ => (nk, 1),
     };
     let n_trees = match k.agg {
@@ -228,6 +239,11 @@ fn aggregation(k: &Knobs, s: &Sizes, rng: &mut Rng) -> (Aggregation, Vec<String>
             (Aggregation::Votes { cutoff }, vec!["response", "prob", "vote"], "response")
         }
         AggKind::ProbMean => (Aggregation::ProbMean, vec!["response"], "response"),
+        AggKind::VoteValues => {
+            let values = (0..nk).map(|c| c as f64 * 2.5 - rng.range(0.0, 1.0)).collect();
+            (Aggregation::VoteValues { values }, vec!["response"], "response")
+        }
+        AggKind::MatrixMean => (Aggregation::MatrixMean, vec!["response"], "response"),
         AggKind::Sum => {
             let iters = s.n_trees / s.per_iter;
             let agg = Aggregation::Sum {
@@ -300,7 +316,11 @@ pub fn build_case(k: &Knobs) -> Case {
         agg: k.agg,
         k: if k.agg == AggKind::Sum { 0 } else { s.nk },
         with_probs: (k.agg == AggKind::Single && s.nk > 0) || k.agg == AggKind::ProbMean,
-        m_width: if k.agg == AggKind::Single { rng.below(4) } else { 0 },
+        m_width: match k.agg {
+            AggKind::Single => rng.below(4),
+            AggKind::MatrixMean => 1 + rng.below(4),
+            _ => 0,
+        },
         main_features: if feats.len() > 1 && rng.chance(0.3) { 1 + rng.below(feats.len() - 1) } else { feats.len() },
         full_sets: rng.chance(0.3),
         feats,
