@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix MASS
 
 .PHONY: all deps install test demo bench check docs lint clean
 

@@ -27,7 +27,11 @@
 #'   0.1 and above. Models compiled before format 1.2 refuse them.
 #' @export
 fp_compile.lm <- function(model, ...) {
-  fp_require_class(model, "lm")
+  # aov() fits are lm fits that predict() hands to predict.lm(); several
+  # responses (mlm, and aov's maov and manova) go to predict.mlm().
+  fp_require_class(model, "lm", c("aov", "lm"), c("mlm", "lm"), c("maov", "aov", "mlm", "lm"),
+                   c("manova", "maov", "aov", "mlm", "lm"))
+  if (inherits(model, "mlm")) return(fp_compile_mlm(model))
   lin <- fp_linear_section(model, family = "gaussian", link = "identity",
                            types = "response", default_type = "response")
   lin$section$inference <- fp_linear_inference(model, "lm")
@@ -48,4 +52,19 @@ fp_predict_args.fp_model_lm <- function(model, args, newdata) {
     warning("Assuming constant prediction variance even though model fit is weighted\n", call. = FALSE)
   }
   args
+}
+
+#' @export
+fp_compile.aovlist <- function(model, ...) {
+  fp_unsupported(paste0("a multi-stratum aov (class 'aovlist', from an Error() term): ",
+                        "R's predict() has no method for it"))
+}
+
+# Several responses: predict.mlm() gives a matrix with a column per
+# response, named as the coefficient matrix's columns, and no standard
+# errors or intervals.
+fp_compile_mlm <- function(model) {
+  lin <- fp_linear_section(model, family = "gaussian", link = "identity",
+                           types = "response", default_type = "response")
+  fp_from_spec(fp_document(model, "stats", "linear", lin$inputs, lin$section))
 }
