@@ -147,7 +147,7 @@ fp_rf_formula_variables <- function(model) {
                   feature = fp_feature(name, "codes", character(), unseen = "last")))
     }
     switch(cls,
-      numeric = fp_rf_numeric(name),
+      numeric = , nmatrix.1 = fp_rf_numeric(name),
       logical = fp_rf_numeric(name, "logical"),
       ordered = fp_rf_numeric(name, "any"),
       character = fp_unsupported(sprintf(paste(

@@ -48,7 +48,7 @@ fp_compile.ranger <- function(model, ..., data = NULL) {
   }
   treetype <- forest$treetype
   if (!is.character(treetype) || length(treetype) != 1L ||
-      !treetype %in% c("Regression", "Classification", "Probability estimation")) {
+      !treetype %in% c("Regression", "Classification", "Probability estimation", "Survival")) {
     fp_unsupported(sprintf("ranger's tree type '%s'", paste(treetype, collapse = "/")))
   }
   if (!is.null(forest$dependent.varID)) {
@@ -172,16 +172,38 @@ fp_ranger_type <- function(x, v) {
 # What the leaves hold and how they combine, as predict() returns it.
 fp_ranger_output <- function(forest, treetype) {
   if (treetype == "Regression") return(list(aggregation = list(method = "mean")))
+  if (treetype == "Survival") {
+    # each leaf holds the cumulative hazard at every unique death time;
+    # predict() averages it over the trees and takes survival = exp(-chf)
+    times <- forest$unique.death.times
+    if (!is.numeric(times) || !length(times) || !all(is.finite(times)) || is.unsorted(times, strictly = TRUE)) {
+      fp_unsupported("a ranger survival forest whose unique.death.times are not increasing numbers")
+    }
+    if (length(forest$chf) != length(forest$child.nodeIDs)) {
+      fp_unsupported("a ranger survival forest without one chf list per tree")
+    }
+    return(list(aggregation = list(method = "survival", times = I(as.double(times))), survival = TRUE))
+  }
   lv <- forest$levels
+  cv <- forest$class.values
   if (is.null(lv)) {
-    fp_unsupported(sprintf(
-      "a ranger %s forest of a non-factor response (predict() returns its class values unlabelled)",
-      tolower(treetype)))
+    # A response that is not a factor (numbers, or logicals as 0/1):
+    # predict() returns the class values themselves, as numbers, and
+    # probabilities in class.values order without column names.
+    if (!is.numeric(cv) || !length(cv) || !all(is.finite(cv)) || anyDuplicated(cv)) {
+      fp_unsupported(sprintf("this ranger %s forest (its class values are not distinct numbers)",
+                             tolower(treetype)))
+    }
+    if (treetype == "Classification") {
+      # (ties go to the smallest value, as they go to the first level)
+      values <- sort(as.double(cv))
+      return(list(aggregation = list(method = "vote_values", values = I(values)), values = values))
+    }
+    return(list(aggregation = list(method = "matrix_mean"), perm = seq_along(cv), matrix = TRUE))
   }
   if (treetype == "Classification") {
     return(list(aggregation = list(method = "votes"), classes = lv))
   }
-  cv <- forest$class.values
   if (!length(cv) || anyNA(cv) || any(cv != round(cv)) || any(cv < 1 | cv > length(lv)) || anyDuplicated(cv)) {
     fp_unsupported("this ranger probability forest (its class values are not levels of the response)")
   }
@@ -245,7 +267,23 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
     tree$threshold[part] <- seq_along(part) - 1
     tree$categories <- fp_ranger_partitions(sv[part], cols$nlevels[feature[part] + 1], k)
   }
-  if (is.null(out$perm)) {
+  if (isTRUE(out$survival)) {
+    # inner nodes hold no curve: zeros, which no walk reads
+    chf <- forest$chf[[k]]
+    nt <- length(forest$unique.death.times)
+    if (length(chf) != n || any(lengths(chf)[leaf] != nt)) {
+      fp_unsupported(sprintf("ranger tree %d (its chf does not hold a curve per leaf)", k))
+    }
+    m <- matrix(0, nt, n)
+    m[, leaf] <- unlist(chf[leaf], use.names = FALSE)
+    tree$matrix <- as.vector(m)
+    tree$value[] <- 0
+  } else if (!is.null(out$values)) {
+    # leaves hold class values: their index among the sorted values
+    idx <- match(sv[leaf], out$values)
+    if (anyNA(idx)) fp_unsupported(sprintf("ranger tree %d (a leaf holds no class of the response)", k))
+    tree$value[leaf] <- idx
+  } else if (is.null(out$perm)) {
     if (!is.null(out$classes)) {
       cl <- sv[leaf]
       if (anyNA(cl) || any(cl != round(cl) | cl < 1 | cl > length(out$classes))) {
@@ -260,7 +298,7 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
     }
     probs <- matrix(0, kc, n)
     probs[, leaf] <- matrix(unlist(counts, use.names = FALSE), nrow = kc)[out$perm, , drop = FALSE]
-    tree$probs <- as.vector(probs)
+    if (isTRUE(out$matrix)) tree$matrix <- as.vector(probs) else tree$probs <- as.vector(probs)
   }
   tree
 }

@@ -9,7 +9,7 @@
 # (usesurrogate = 2, counts not weights, none on a tie), else the walk
 # stops and the node predicts its own yval / yval2.
 
-fp_rpart_methods <- c("anova", "class", "poisson")
+fp_rpart_methods <- c("anova", "class", "poisson", "exp")
 
 #' @rdname fp_compile
 #' @section rpart: Trees with methods `"anova"`, `"class"` and `"poisson"`;
@@ -26,6 +26,10 @@ fp_rpart_methods <- c("anova", "class", "poisson")
 #' @export
 fp_compile.rpart <- function(model, ...) {
   fp_require_class(model, "rpart")
+  if (identical(model$method, "user")) {
+    fp_unsupported(paste0("an rpart tree grown with a user-defined method (method 'user'): what its nodes ",
+                          "predict is defined by the user's own functions"))
+  }
   if (!model$method %in% fp_rpart_methods) {
     fp_unsupported(sprintf("the rpart method '%s' (fastpredict supports %s)", model$method,
                            paste0("'", fp_rpart_methods, "'", collapse = ", ")))
@@ -71,7 +75,8 @@ fp_rpart_inputs <- function(model) {
   names <- vapply(vars, as.character, "")
   classes <- attr(Terms, "dataClasses")
   xlev <- attr(model, "xlevels")
-  types <- c(numeric = "numeric", logical = "logical", factor = "factor",
+  # (a one-column matrix, such as scale(x) stored in the data, is a column)
+  types <- c(numeric = "numeric", nmatrix.1 = "numeric", logical = "logical", factor = "factor",
              ordered = "ordered", character = "character")
   specs <- lapply(names, function(v) {
     cls <- if (v %in% names(classes)) classes[[v]] else NA_character_
