@@ -17,8 +17,7 @@
 #'   does (by name for the x/y interface, which keeps their levels). As in
 #'   `predict.randomForest()`, a formula model predicts `NA` for a row with a
 #'   missing value in any formula variable, and an x/y model refuses missing
-#'   values. On tied votes the class is the first tied class in class order
-#'   (randomForest picks one at random). Unsupervised forests, forests
+#'   values. Tied votes: see [predict_fast()]. Unsupervised forests, forests
 #'   fitted with `keep.forest = FALSE`, character predictors of a formula
 #'   model, formula terms other than plain variables, and classes built on
 #'   randomForest (such as quantile forests) are refused.

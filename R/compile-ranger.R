@@ -25,9 +25,20 @@
 #'   (with a warning at compile time where the forest has "partition"
 #'   splits); a character column is then refused, since ranger would code it
 #'   by the values present in the new data.
-#' @section ranger: Regression, classification and probability forests
-#'   (type `"response"`, what `$predictions` holds, and `num.trees` at
-#'   prediction), compiled from the saved forest. Columns are found by name,
+#' @section ranger: Regression, classification, probability and survival
+#'   forests (type `"response"` and `num.trees` at prediction), compiled
+#'   from the saved forest. Regression, classification and probability
+#'   forests give what `$predictions` holds: for a response that is not a
+#'   factor (numbers, or logicals, which ranger reads as 0/1), the classes
+#'   as numbers and the probabilities as a matrix without column names, in
+#'   the order of `class.values`, as ranger gives them. A survival forest
+#'   gives the list `unique.death.times`, `chf` and `survival` that
+#'   `predict.ranger()` returns (its other parts describe the call): the
+#'   death times as the list's own part, as in ranger, rather than as
+#'   column names or an attribute, so that the matrices (rows x death
+#'   times, without dimnames) are the very ones ranger returns, and for one
+#'   row, vectors as ranger gives them. New data may also be a sparse
+#'   `dgCMatrix`, as `predict.ranger()` takes it. Columns are found by name,
 #'   and factor and character predictors are matched to the training levels
 #'   by name; ranger itself reads them by position in the new data, so the
 #'   two agree when the new data has the training levels in training order.
@@ -36,9 +47,8 @@
 #'   ranger); otherwise pass the training data as `data`, or factors are
 #'   read by level position as ranger reads them. Missing values are
 #'   an error, as in ranger 0.14; forests of newer ranger versions that store
-#'   a default child for missing values route them to it. Survival forests
-#'   are refused. Classification ties, which ranger breaks at random, go to
-#'   the first class in level order.
+#'   a default child for missing values route them to it. Tied votes: see
+#'   [predict_fast()].
 #' @export
 fp_compile.ranger <- function(model, ..., data = NULL) {
   fp_require_class(model, "ranger")

@@ -12,11 +12,14 @@
 fp_rpart_methods <- c("anova", "class", "poisson", "exp")
 
 #' @rdname fp_compile
-#' @section rpart: Trees with methods `"anova"`, `"class"` and `"poisson"`;
-#'   types `"vector"`, `"prob"`, `"class"` and `"matrix"` with rpart's
-#'   default (`"prob"` for classification, else `"vector"`). Numeric,
-#'   logical, factor, ordered and character predictors named plainly in the
-#'   formula (a function call such as `log(x)` is refused). Missing values
+#' @section rpart: Trees with methods `"anova"`, `"class"`, `"poisson"`
+#'   and `"exp"` (survival trees: type `"vector"` is the relative event
+#'   rate); types `"vector"`, `"prob"`, `"class"` and `"matrix"` with
+#'   rpart's default (`"prob"` for classification, else `"vector"`). Method
+#'   `"user"` is refused: its predictions come from the user's functions.
+#'   Numeric, logical, factor, ordered and character predictors, and
+#'   one-column matrices, named plainly in the formula (a function call
+#'   such as `log(x)` is refused). Missing values
 #'   follow the fit's `usesurrogate`: the surrogate splits in order, then
 #'   (with 2) the child with more observations; otherwise, as in rpart, the
 #'   prediction is that of the node where the walk stops. A factor level
