@@ -7,7 +7,7 @@ use crate::format::LinearSpec;
 use crate::frame::bind::{Bound, Inputs};
 use crate::frame::levels::{FactorCodes, Unseen, NA_CODE};
 use crate::limits::{self, limits};
-use crate::model::{big_mark, Call, Family, ModelInfo, PredictOption, PredictOptions, PredictType, PredictTypes};
+use crate::model::{big_mark, shorten, Call, Family, ModelInfo, PredictOption, PredictOptions, PredictType, PredictTypes};
 
 mod design;
 pub(crate) mod expr;
@@ -306,7 +306,15 @@ impl Family for LinearModel {
             0 => String::new(),
             n => format!(" ({n} aliased, left out as predict() does)"),
         };
-        info.summary.push(format!("coefficients: {}{aliased}", big_mark(self.n_coefficients)));
+        match &self.responses {
+            None => info.summary.push(format!("coefficients: {}{aliased}", big_mark(self.n_coefficients))),
+            Some(r) => {
+                let n = r.rest.len() + 1;
+                let names = r.names.as_ref().map(|v| format!(" ({})", shorten(v))).unwrap_or_default();
+                info.summary.push(format!("responses: {n}{names}"));
+                info.summary.push(format!("coefficients: {} per response{aliased}", big_mark(self.n_coefficients)));
+            }
+        }
     }
 
     fn row_cost(&self) -> usize {
