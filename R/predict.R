@@ -65,10 +65,10 @@ predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   if (!inherits(model, "fp_model")) model <- fp_compile(model)
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   # The per-row hot path: straight to the registered routine (see
-  # test-wrappers.R), and errors come back as a list (predictions never
-  # are one). A family's generic is called only when there are extra
-  # arguments, or an error.
-  res <- .Call(wrap__rs_predict, model$ptr, newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
+  # test-wrappers.R); .subset2() skips the `$` method lookup over the class
+  # vector. Errors come back as a classed list. A family's generic is
+  # called only when there are extra arguments, or an error.
+  res <- .Call(wrap__rs_predict, .subset2(model, "ptr"), newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
   if (is.list(res) && inherits(res, "fastpredict_rust_error")) fp_check(fp_explain_error(model, res)) else res
 }
 

@@ -263,7 +263,9 @@ fn half_width(interval: Interval, ip: f64, pred_var: f64) -> f64 {
 /// Per-task buffers: `stride` rows per variable column.
 struct Scratch {
     stride: usize,
-    vars: Vec<Vec<f64>>,
+    /// Every used variable's columns in one buffer: variable v at `at[v]`.
+    values: Vec<f64>,
+    at: Vec<usize>,
     lc: Vec<usize>,
     row: Vec<f64>,
     spline: Vec<f64>,
@@ -285,14 +287,16 @@ impl Scratch {
             })
             .max()
             .unwrap_or(0);
+        let mut at = Vec::with_capacity(m.vars.len() + 1);
+        at.push(0);
+        for (i, v) in m.vars.iter().enumerate() {
+            let len = if used(i) { v.ncols() * stride } else { 0 };
+            at.push(at[i] + len);
+        }
         Scratch {
             stride,
-            vars: m
-                .vars
-                .iter()
-                .enumerate()
-                .map(|(i, v)| vec![0.0; if used(i) { v.ncols() * stride } else { 0 }])
-                .collect(),
+            values: vec![0.0; at.last().copied().unwrap_or(0)],
+            at,
             lc: vec![0; stride],
             row: vec![0.0; widest],
             spline: vec![0.0; spline],
@@ -303,10 +307,11 @@ impl Scratch {
     /// read in place).
     fn gather(&mut self, m: &LinearModel, bound: &Bound, rows: Range<usize>) {
         let stride = self.stride;
-        for (i, (var, buf)) in m.vars.iter().zip(self.vars.iter_mut()).enumerate() {
+        for (i, var) in m.vars.iter().enumerate() {
             if !m.used[i] {
                 continue;
             }
+            let buf = &mut self.values[self.at[i]..self.at[i + 1]];
             match var {
                 Var::Numeric(e) => {
                     if in_place(var, bound).is_some() {
@@ -357,7 +362,7 @@ impl Scratch {
     fn col<'s>(&'s self, m: &'s LinearModel, bound: &'s Bound, rows: &Range<usize>, v: usize, c: usize) -> &'s [f64] {
         match in_place(&m.vars[v], bound) {
             Some(x) => &x[rows.clone()],
-            None => &self.vars[v][c * self.stride..c * self.stride + rows.len()],
+            None => &self.values[self.at[v] + c * self.stride..self.at[v] + c * self.stride + rows.len()],
         }
     }
 
