@@ -244,7 +244,7 @@ fp_rf_category_sets <- function(var, mask, ncat) {
 # at random.
 #' @export
 fp_verify_ties.fp_model_randomForest <- function(model, fit, data, type) {
-  if (!identical(type, "response")) return(NULL)
+  if (!identical(type, "response") || !identical(fit$type, "classification")) return(NULL)
   votes <- unclass(stats::predict(fit, data, type = "vote", norm.votes = FALSE))
   score <- sweep(votes / fit$forest$ntree, 2L, fit$forest$cutoff, "/")
   rowSums(score == apply(score, 1L, max)) > 1L

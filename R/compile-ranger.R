@@ -345,7 +345,11 @@ fp_explain_error.fp_model_ranger <- function(model, err) {
 
 #' @export
 fp_native_predict.fp_model_ranger <- function(model, fit, data, type) {
-  stats::predict(fit, data)$predictions
+  p <- stats::predict(fit, data)
+  # a survival forest's prediction is the list of these three (the rest of
+  # predict()'s list describes the call)
+  if (identical(fit$treetype, "Survival")) return(p[c("unique.death.times", "chf", "survival")])
+  p$predictions
 }
 
 # A class vote tied at the top, which ranger breaks at random.
@@ -353,8 +357,11 @@ fp_native_predict.fp_model_ranger <- function(model, fit, data, type) {
 fp_verify_ties.fp_model_ranger <- function(model, fit, data, type) {
   if (!identical(fit$treetype, "Classification")) return(NULL)
   per_tree <- stats::predict(fit, data, predict.all = TRUE)$predictions
-  k <- length(fit$forest$levels)
-  counts <- vapply(seq_len(k), function(c) rowSums(per_tree == c), numeric(nrow(per_tree)))
+  # the trees vote with level indices, or with the class values themselves
+  # for a response that is not a factor
+  lv <- fit$forest$levels
+  classes <- if (is.null(lv)) fit$forest$class.values else seq_along(lv)
+  counts <- vapply(classes, function(c) rowSums(per_tree == c), numeric(nrow(per_tree)))
   if (is.null(dim(counts))) counts <- matrix(counts, nrow = nrow(per_tree))
   rowSums(counts == apply(counts, 1L, max)) > 1L
 }
