@@ -81,6 +81,9 @@ fp_compile.aovlist <- function(model, ...) {
 # response, named as the coefficient matrix's columns, and no standard
 # errors or intervals.
 fp_compile_mlm <- function(model) {
+  if (identical(model$rank, 0L)) {
+    fp_unsupported("an empty multi-response lm (predict.mlm() fails on a fit of rank zero)")
+  }
   lin <- fp_linear_section(model, family = "gaussian", link = "identity",
                            types = "response", default_type = "response")
   fp_from_spec(fp_document(model, "stats", "linear", lin$inputs, lin$section))

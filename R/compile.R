@@ -36,8 +36,9 @@
 #'   * `interaction()` of anything but columns, or one whose levels do not
 #'     split into its columns' labels when the training data cannot be
 #'     found;
-#'   * for several responses (`mlm`), two `offset()` terms (`predict.mlm()`
-#'     fails on them) and standard errors or intervals (it has none); for an
+#'   * for several responses (`mlm`), two `offset()` terms and an empty
+#'     model (`predict.mlm()` fails on both), and standard errors or
+#'     intervals (it has none); for an
 #'     empty model (`y ~ 0`), standard errors and intervals (R gives them
 #'     at the training data's length);
 #'   * rpart trees of method `"user"` (their predictions come from the

@@ -76,6 +76,9 @@ test_that("several responses (mlm, maov, manova) give predict.mlm()'s matrix", {
   expect_error(predict_fast(m, mtcars, se.fit = TRUE), class = "fastpredict_error_bad_argument", regexp = "se_fit")
   expect_error(fp_compile(lm(cbind(mpg, qsec) ~ wt + offset(hp) + offset(disp), data = mtcars)),
                class = "fastpredict_error_unsupported", regexp = "several offset")
+  empty <- lm(cbind(mpg, qsec) ~ 0, data = mtcars)
+  expect_error(predict(empty, mtcars), "qr")
+  expect_error(fp_compile(empty), class = "fastpredict_error_unsupported", regexp = "empty multi-response")
 })
 
 test_that("an empty model (y ~ 0) predicts zeros, or its offset", {

@@ -130,7 +130,7 @@ pub enum Unary {
         center: Option<f64>,
         scale: Option<f64>,
     },
-    /// R's `!x`: 1 for 0, 0 otherwise, NA for NA or NaN (since 1.3).
+    /// R's `!x`: 1 for 0, 0 otherwise, NA for NA or NaN (since 1.6).
     Not,
 }
 
@@ -141,7 +141,7 @@ pub enum Binary {
     Mul,
     Div,
     Pow,
-    /// Comparisons (since 1.3): 1 for TRUE, 0 for FALSE, NA when either
+    /// Comparisons (since 1.6): 1 for TRUE, 0 for FALSE, NA when either
     /// side is NA or NaN, as R's `x > y` read as a number.
     Gt,
     Ge,
@@ -150,7 +150,7 @@ pub enum Binary {
     Eq,
     Ne,
     /// R's `&` and `|` of numbers (non-zero is TRUE), three-valued:
-    /// `FALSE & NA` is FALSE and `TRUE | NA` is TRUE (since 1.3).
+    /// `FALSE & NA` is FALSE and `TRUE | NA` is TRUE (since 1.6).
     And,
     Or,
 }
@@ -194,16 +194,13 @@ fn r_log(x: f64) -> f64 {
 
 #[inline]
 pub fn apply_unary(u: Unary, x: f64) -> f64 {
-    if u == Unary::Not {
-        // a logical: NaN is NA too
-        return if x.is_nan() { NA_REAL } else { f64::from(u8::from(x == 0.0)) };
-    }
-    // R's math functions hand back a missing input unchanged, which keeps
-    // NA as NA rather than turning it into NaN.
-    if x.is_nan() {
-        return x;
-    }
     match u {
+        // a logical: NaN is NA too
+        Unary::Not if x.is_nan() => NA_REAL,
+        Unary::Not => f64::from(u8::from(x == 0.0)),
+        // R's math functions hand back a missing input unchanged, which
+        // keeps NA as NA rather than turning it into NaN.
+        _ if x.is_nan() => x,
         Unary::Neg => -x,
         Unary::Log => r_log(x),
         Unary::LogBase(b) => {
@@ -227,7 +224,6 @@ pub fn apply_unary(u: Unary, x: f64) -> f64 {
                 r_log(x) / r_log(b)
             }
         }
-        Unary::Not => unreachable!("handled above"),
         Unary::Log2 => x.log2(),
         Unary::Log10 => x.log10(),
         Unary::Log1p => x.ln_1p(),

@@ -96,7 +96,7 @@ impl LinearModel {
         if let Some(c) = spec.coefficients.iter().flatten().find(|c| !c.is_finite()) {
             return Err(Error::invalid(format!("coefficient {c} is not finite")));
         }
-        let columns: Vec<&[Option<f64>]> = spec.coefficients.chunks(ncoef.max(1)).take(nresp).collect();
+        let columns: Vec<&[Option<f64>]> = (0..nresp).map(|k| &spec.coefficients[k * ncoef..(k + 1) * ncoef]).collect();
         let beta: &[Option<f64>] = columns.first().copied().unwrap_or(&[]);
         if columns.iter().any(|b| b.iter().zip(beta).any(|(x, y)| x.is_some() != y.is_some())) {
             return Err(Error::invalid("the responses' aliased (null) coefficients must be the same rows"));
