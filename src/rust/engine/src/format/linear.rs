@@ -33,7 +33,7 @@ pub struct LinearSpec {
     pub inference: Option<InferenceSpec>,
     /// Several responses (an `mlm`), predicted as a matrix with a column per
     /// response: `coefficients` then holds the design's coefficients of
-    /// each response in turn. Optional; since format 1.3.
+    /// each response in turn. Optional; since format 1.6.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responses: Option<ResponsesSpec>,
 }
@@ -105,13 +105,13 @@ pub enum VariableSpec {
         contrasts: Option<Vec<Vec<f64>>>,
     },
     /// `cut(x, breaks)`: a factor whose level is the interval of a number.
-    /// Since 1.3.
+    /// Since 1.6.
     Cut(Box<CutSpec>),
     /// `interaction(a, b, ...)`: a factor whose level joins its inputs'
-    /// levels. Since 1.3.
+    /// levels. Since 1.6.
     Interaction(Box<InteractionSpec>),
     /// A comparison such as `I(x > 0)`: a factor with the levels FALSE and
-    /// TRUE, TRUE where `arg` is not 0. Since 1.3.
+    /// TRUE, TRUE where `arg` is not 0. Since 1.6.
     Logical {
         label: String,
         arg: Expr,
@@ -337,7 +337,7 @@ pub enum Op {
     Scale,
     /// `as.numeric(x)`: numbers unchanged, logicals 0/1, factors their codes.
     AsNumeric,
-    /// Comparisons and logic (since 1.3), as R's `>`, `>=`, `<`, `<=`,
+    /// Comparisons and logic (since 1.6), as R's `>`, `>=`, `<`, `<=`,
     /// `==`, `!=`, `&`, `|` and `!` read as numbers: 1 (TRUE), 0 (FALSE)
     /// or NA.
     Gt,
