@@ -51,6 +51,9 @@ pub enum AggKind {
     VoteValues,
     /// The mean of the nodes' matrix rows (ranger, numeric response).
     MatrixMean,
+    /// Survival curves: the mean of the nodes' matrix rows and its exp(-x)
+    /// (ranger's survival forests).
+    Survival,
 }
 
 /// The shrinkable shape of a case.
@@ -85,7 +88,8 @@ pub fn arb_knobs(
         Just(AggKind::ProbMean),
         Just(AggKind::Sum),
         Just(AggKind::VoteValues),
-        Just(AggKind::MatrixMean)
+        Just(AggKind::MatrixMean),
+        Just(AggKind::Survival)
     ];
     let missing = prop_oneof![Just(MissingRule::Route), Just(MissingRule::NaRow), Just(MissingRule::Error)];
     (
@@ -107,7 +111,11 @@ pub fn arb_knobs(
                 let missing = match (missing, agg) {
                     (
                         MissingRule::NaRow,
-                        AggKind::Single | AggKind::Sum | AggKind::VoteValues | AggKind::MatrixMean,
+                        AggKind::Single
+                        | AggKind::Sum
+                        | AggKind::VoteValues
+                        | AggKind::MatrixMean
+                        | AggKind::Survival,
                     ) => MissingRule::Route,
                     (m, _) => m,
                 };
@@ -223,7 +231,7 @@ fn sizes(k: &Knobs, rng: &mut Rng) -> Sizes {
 }
 
 /// The aggregation, its types and the default type.
-fn aggregation(k: &Knobs, s: &Sizes, rng: &mut Rng) -> (Aggregation, Vec<String>, &'static str) {
+fn aggregation(k: &Knobs, s: &Sizes, m_width: usize, rng: &mut Rng) -> (Aggregation, Vec<String>, &'static str) {
     let nk = s.nk;
     let (aggregation, types, default_type) = match k.agg {
         AggKind::Single if nk > 0 => (Aggregation::Single, vec!["vector", "prob", "class", "matrix"], "prob"),
@@ -244,6 +252,17 @@ fn aggregation(k: &Knobs, s: &Sizes, rng: &mut Rng) -> (Aggregation, Vec<String>
             (Aggregation::VoteValues { values }, vec!["response"], "response")
         }
         AggKind::MatrixMean => (Aggregation::MatrixMean, vec!["response"], "response"),
+        AggKind::Survival => {
+            // a death time per matrix column, increasing
+            let mut t = 0.0;
+            let times = (0..m_width)
+                .map(|_| {
+                    t += rng.range(0.5, 3.0);
+                    t
+                })
+                .collect();
+            (Aggregation::Survival { times }, vec!["response"], "response")
+        }
         AggKind::Sum => {
             let iters = s.n_trees / s.per_iter;
             let agg = Aggregation::Sum {
@@ -318,7 +337,7 @@ pub fn build_case(k: &Knobs) -> Case {
         with_probs: (k.agg == AggKind::Single && s.nk > 0) || k.agg == AggKind::ProbMean,
         m_width: match k.agg {
             AggKind::Single => rng.below(4),
-            AggKind::MatrixMean => 1 + rng.below(4),
+            AggKind::MatrixMean | AggKind::Survival => 1 + rng.below(4),
             _ => 0,
         },
         main_features: if feats.len() > 1 && rng.chance(0.3) { 1 + rng.below(feats.len() - 1) } else { feats.len() },
@@ -332,7 +351,7 @@ pub fn build_case(k: &Knobs) -> Case {
             TreeGen::new(trng, &ctx).tree(depth)
         })
         .collect();
-    let (aggregation, types, default_type) = aggregation(k, &s, &mut rng);
+    let (aggregation, types, default_type) = aggregation(k, &s, ctx.m_width, &mut rng);
     let opts = options(k, &s, &types, &mut rng);
     let inputs = inputs(&ctx.feats, &mut rng);
     let features = features(&ctx.feats, &mut rng);

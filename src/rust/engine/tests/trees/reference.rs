@@ -258,7 +258,11 @@ pub fn reference(doc: &ModelDoc, data: &FrameBuf, opts: &PredictOptions) -> Resu
             other => other,
         },
         Aggregation::MatrixMean => matrix_mean(&w, used),
-        Aggregation::Survival { .. } => panic!("the generator makes no survival forests"),
+        // the engine's list parts in order: chf, then survival = exp(-chf)
+        Aggregation::Survival { .. } => match matrix_mean(&w, used) {
+            Pred::Real(chf) => Pred::Real(chf.iter().copied().chain(chf.iter().map(|c| (-c).exp())).collect()),
+            other => other,
+        },
         Aggregation::Sum { init, n_classes, transform: tf, default_n_trees } => {
             let ns = opts.n_trees.clone().unwrap_or_else(|| vec![*default_n_trees]);
             let response = type_ == "response";
