@@ -90,3 +90,13 @@ test_that("an empty model (y ~ 0) predicts zeros, or its offset", {
   # data's length: refused
   expect_error(predict_fast(m, mtcars, se.fit = TRUE), class = "fastpredict_error_unsupported")
 })
+
+test_that("a matrix of several columns in newdata is a wrong type naming the column", {
+  m <- fp_compile(lm(mpg ~ hp, data = mtcars))
+  nd <- mtcars
+  nd$hp <- cbind(mtcars$hp, mtcars$wt)
+  expect_error(predict_fast(m, nd), class = "fastpredict_error_wrong_type", regexp = "'hp'.*matrix")
+  # one column is read as the numbers it holds
+  nd$hp <- as.matrix(mtcars$hp)
+  expect_identical(predict_fast(m, nd), predict_fast(m, mtcars))
+})
