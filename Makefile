@@ -27,6 +27,7 @@ demo: install
 bench: install
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
+	$(RSCRIPT) bench/zoo.R
 
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps
