@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix MASS
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix glmnet MASS
 
 .PHONY: all deps install test demo bench check docs lint pipeline clean
 
@@ -28,6 +28,7 @@ bench: install
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
 	$(RSCRIPT) bench/zoo.R
+	$(RSCRIPT) bench/glmnet.R
 
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps

@@ -3,10 +3,10 @@
 //! program once; `predict` evaluates it block by block.
 
 use crate::error::{Error, Result};
-use crate::format::LinearSpec;
+use crate::format::{LinearSpec, ResponsesSpec};
 use crate::frame::bind::{Bound, Inputs};
 use crate::frame::levels::{FactorCodes, Unseen, NA_CODE};
-use crate::limits::{self, limits};
+use crate::limits::{self, limits, Limits};
 use crate::model::{big_mark, shorten, Call, Family, ModelInfo, PredictOption, PredictOptions, PredictType, PredictTypes};
 
 mod design;
@@ -82,81 +82,18 @@ impl LinearModel {
         if let Some(t) = types.offered().iter().find(|t| !matches!(t, PredictType::Link | PredictType::Response)) {
             return Err(Error::invalid(format!("prediction type '{}' for a linear model", t.as_str())));
         }
-        let all = spec.coefficients.len();
-        limits::check("a linear model: coefficients", all as u64, lim.design as u64, "design")?;
-        limits::check("a linear model: terms", spec.terms.len() as u64, lim.terms as u64, "terms")?;
-        // one column of coefficients per response
-        let nresp = spec.responses.as_ref().map_or(1, |r| r.count);
         let ncoef = spec.coefficient_names.len();
-        if nresp == 0 || ncoef.checked_mul(nresp) != Some(all) {
-            return Err(Error::invalid(format!(
-                "'coefficients' needs one number per coefficient name and response ({ncoef} x {nresp}), not {all}"
-            )));
-        }
-        if let Some(c) = spec.coefficients.iter().flatten().find(|c| !c.is_finite()) {
-            return Err(Error::invalid(format!("coefficient {c} is not finite")));
-        }
-        let columns: Vec<&[Option<f64>]> = (0..nresp).map(|k| &spec.coefficients[k * ncoef..(k + 1) * ncoef]).collect();
-        let beta: &[Option<f64>] = columns.first().copied().unwrap_or(&[]);
-        if columns.iter().any(|b| b.iter().zip(beta).any(|(x, y)| x.is_some() != y.is_some())) {
-            return Err(Error::invalid("the responses' aliased (null) coefficients must be the same rows"));
-        }
-        if let Some(r) = &spec.responses {
-            if r.names.as_ref().is_some_and(|n| n.len() != r.count) {
-                return Err(Error::invalid("'responses': needs one name per response"));
-            }
-            if spec.inference.is_some() {
-                return Err(Error::invalid("'inference' is for a model of one response"));
-            }
-        }
+        let columns = check_coefficients(spec, &lim)?;
+        let beta = columns[0];
         let resolve = |n: &str| inputs.index(n);
         let mut nslots = 0;
         let vars =
             spec.variables.iter().map(|v| compile_var(v, &resolve, &mut nslots, &lim)).collect::<Result<Vec<_>>>()?;
-
-        let mut covered = vec![false; ncoef];
-        let intercept = if spec.intercept {
-            if ncoef == 0 {
-                return Err(Error::invalid("an intercept needs a coefficient"));
-            }
-            covered[0] = true;
-            beta[0].unwrap_or(0.0)
-        } else {
-            0.0
-        };
-        for t in &spec.terms {
-            for &c in &t.columns {
-                if c >= ncoef {
-                    return Err(Error::invalid(format!("term '{}' refers to coefficient {c} of {ncoef}", t.label)));
-                }
-                if std::mem::replace(&mut covered[c], true) {
-                    return Err(Error::invalid(format!("coefficient {c} belongs to two terms")));
-                }
-            }
-        }
-        if let Some(c) = covered.iter().position(|c| !c) {
-            return Err(Error::invalid(format!("coefficient '{}' belongs to no term", spec.coefficient_names[c])));
-        }
-        // each response's terms, folded with its coefficients
-        let fold = |b: &[Option<f64>]| -> Result<Vec<Term>> {
-            let mut terms = Vec::with_capacity(spec.terms.len());
-            for t in &spec.terms {
-                if let Some(term) = build_term(t, &spec.variables, &vars, b, &lim)? {
-                    terms.push(term);
-                }
-            }
-            Ok(terms)
-        };
-        let terms = fold(beta)?;
+        let terms = compile_terms(spec, &vars, beta, &lim)?;
+        let intercept = intercept_of(spec, beta);
         let responses = match &spec.responses {
             None => None,
-            Some(r) => {
-                let rest = columns[1..]
-                    .iter()
-                    .map(|b| Ok((if spec.intercept { b[0].unwrap_or(0.0) } else { 0.0 }, fold(b)?)))
-                    .collect::<Result<Vec<_>>>()?;
-                Some(Responses { names: r.names.clone(), rest })
-            }
+            Some(r) => Some(Responses::new(spec, r, &columns[1..], &vars, &lim)?),
         };
         let offsets = spec.offsets.iter().map(|e| e.compile(&resolve)).collect::<Result<Vec<_>>>()?;
         let mut used = vec![false; vars.len()];
@@ -168,7 +105,7 @@ impl LinearModel {
                 }
             }
         }
-        let row_cost = nresp * (1 + terms.iter().map(|t| t.combos.len().max(1)).sum::<usize>());
+        let row_cost = columns.len() * (1 + terms.iter().map(|t| t.combos.len().max(1)).sum::<usize>());
         let inference = spec.inference.as_ref().map(|i| Inference::new(i, method, ncoef, beta, &lim)).transpose()?;
         let design = match &inference {
             Some(_) => spec
@@ -272,6 +209,97 @@ fn factor_codes<'c>(source: &'c FactorSource, bound: &Bound<'_, 'c>) -> Result<F
             FactorCodes::Owned(out)
         }
     })
+}
+
+/// The intercept of the coefficients `beta` (0 without one).
+fn intercept_of(spec: &LinearSpec, beta: &[Option<f64>]) -> f64 {
+    if spec.intercept {
+        beta[0].unwrap_or(0.0)
+    } else {
+        0.0
+    }
+}
+
+impl Responses {
+    /// The responses after the first: each its intercept and terms, folded
+    /// with its own coefficients (`columns`).
+    fn new(
+        spec: &LinearSpec,
+        r: &ResponsesSpec,
+        columns: &[&[Option<f64>]],
+        vars: &[Var],
+        lim: &Limits,
+    ) -> Result<Responses> {
+        let rest = columns
+            .iter()
+            .map(|b| Ok((intercept_of(spec, b), compile_terms(spec, vars, b, lim)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Responses { names: r.names.clone(), rest })
+    }
+}
+
+/// Sizes, names and values of the coefficients, and the responses; the
+/// coefficients of each response (one column for a model of one response).
+fn check_coefficients<'s>(spec: &'s LinearSpec, lim: &Limits) -> Result<Vec<&'s [Option<f64>]>> {
+    let all = spec.coefficients.len();
+    limits::check("a linear model: coefficients", all as u64, lim.design as u64, "design")?;
+    limits::check("a linear model: terms", spec.terms.len() as u64, lim.terms as u64, "terms")?;
+    let nresp = spec.responses.as_ref().map_or(1, |r| r.count);
+    let ncoef = spec.coefficient_names.len();
+    if nresp == 0 || ncoef.checked_mul(nresp) != Some(all) {
+        return Err(Error::invalid(format!(
+            "'coefficients' needs one number per coefficient name and response ({ncoef} x {nresp}), not {all}"
+        )));
+    }
+    if let Some(c) = spec.coefficients.iter().flatten().find(|c| !c.is_finite()) {
+        return Err(Error::invalid(format!("coefficient {c} is not finite")));
+    }
+    if spec.intercept && ncoef == 0 {
+        return Err(Error::invalid("an intercept needs a coefficient"));
+    }
+    let columns: Vec<&[Option<f64>]> = (0..nresp).map(|k| &spec.coefficients[k * ncoef..(k + 1) * ncoef]).collect();
+    let beta = columns[0];
+    if columns.iter().any(|b| b.iter().zip(beta).any(|(x, y)| x.is_some() != y.is_some())) {
+        return Err(Error::invalid("the responses' aliased (null) coefficients must be the same rows"));
+    }
+    if let Some(r) = &spec.responses {
+        if r.names.as_ref().is_some_and(|n| n.len() != r.count) {
+            return Err(Error::invalid("'responses': needs one name per response"));
+        }
+        if spec.inference.is_some() {
+            return Err(Error::invalid("'inference' is for a model of one response"));
+        }
+    }
+    Ok(columns)
+}
+
+/// The terms that contribute, folded with the coefficients `beta` (of one
+/// response), after checking that every coefficient but the intercept
+/// belongs to exactly one term.
+fn compile_terms(spec: &LinearSpec, vars: &[Var], beta: &[Option<f64>], lim: &Limits) -> Result<Vec<Term>> {
+    let ncoef = beta.len();
+    let mut covered = vec![false; ncoef];
+    if spec.intercept {
+        covered[0] = true;
+    }
+    let mut terms = Vec::with_capacity(spec.terms.len());
+    for t in &spec.terms {
+        for &c in &t.columns {
+            if c >= ncoef {
+                return Err(Error::invalid(format!("term '{}' refers to coefficient {c} of {ncoef}", t.label)));
+            }
+            if std::mem::replace(&mut covered[c], true) {
+                return Err(Error::invalid(format!("coefficient {c} belongs to two terms")));
+            }
+        }
+        if let Some(term) = build_term(t, &spec.variables, vars, beta, lim)? {
+            terms.push(term);
+        }
+    }
+    if let Some(c) = covered.iter().position(|c| !c) {
+        return Err(Error::invalid(format!("coefficient '{}' belongs to no term", spec.coefficient_names[c])));
+    }
+    Ok(terms)
 }
 
 impl Family for LinearModel {
