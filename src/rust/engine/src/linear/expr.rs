@@ -55,17 +55,7 @@ impl Expr {
             }
             Op::Neg | Op::Log2 | Op::Log10 | Op::Log1p | Op::Exp | Op::Sqrt | Op::Abs | Op::Not => {
                 arity(1)?;
-                let u = match self.op {
-                    Op::Neg => Unary::Neg,
-                    Op::Not => Unary::Not,
-                    Op::Log2 => Unary::Log2,
-                    Op::Log10 => Unary::Log10,
-                    Op::Log1p => Unary::Log1p,
-                    Op::Exp => Unary::Exp,
-                    Op::Sqrt => Unary::Sqrt,
-                    _ => Unary::Abs,
-                };
-                CExpr::Unary(u, arg(0)?)
+                CExpr::Unary(unary_of(self.op), arg(0)?)
             }
             Op::Scale => {
                 arity(1)?;
@@ -85,24 +75,42 @@ impl Expr {
             | Op::And
             | Op::Or => {
                 arity(2)?;
-                let b = match self.op {
-                    Op::Add => Binary::Add,
-                    Op::Sub => Binary::Sub,
-                    Op::Mul => Binary::Mul,
-                    Op::Div => Binary::Div,
-                    Op::Gt => Binary::Gt,
-                    Op::Ge => Binary::Ge,
-                    Op::Lt => Binary::Lt,
-                    Op::Le => Binary::Le,
-                    Op::Eq => Binary::Eq,
-                    Op::Ne => Binary::Ne,
-                    Op::And => Binary::And,
-                    Op::Or => Binary::Or,
-                    _ => Binary::Pow,
-                };
-                CExpr::Binary(b, arg(0)?, arg(1)?)
+                CExpr::Binary(binary_of(self.op), arg(0)?, arg(1)?)
             }
         })
+    }
+}
+
+/// The function of a one-argument op (of those `compile` sends here).
+fn unary_of(op: Op) -> Unary {
+    match op {
+        Op::Neg => Unary::Neg,
+        Op::Not => Unary::Not,
+        Op::Log2 => Unary::Log2,
+        Op::Log10 => Unary::Log10,
+        Op::Log1p => Unary::Log1p,
+        Op::Exp => Unary::Exp,
+        Op::Sqrt => Unary::Sqrt,
+        _ => Unary::Abs,
+    }
+}
+
+/// The function of a two-argument op (of those `compile` sends here).
+fn binary_of(op: Op) -> Binary {
+    match op {
+        Op::Add => Binary::Add,
+        Op::Sub => Binary::Sub,
+        Op::Mul => Binary::Mul,
+        Op::Div => Binary::Div,
+        Op::Gt => Binary::Gt,
+        Op::Ge => Binary::Ge,
+        Op::Lt => Binary::Lt,
+        Op::Le => Binary::Le,
+        Op::Eq => Binary::Eq,
+        Op::Ne => Binary::Ne,
+        Op::And => Binary::And,
+        Op::Or => Binary::Or,
+        _ => Binary::Pow,
     }
 }
 

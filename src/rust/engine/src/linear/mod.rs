@@ -7,7 +7,9 @@ use crate::format::{LinearSpec, ResponsesSpec};
 use crate::frame::bind::{Bound, Inputs};
 use crate::frame::levels::{FactorCodes, Unseen, NA_CODE};
 use crate::limits::{self, limits, Limits};
-use crate::model::{big_mark, shorten, Call, Family, ModelInfo, PredictOption, PredictOptions, PredictType, PredictTypes};
+use crate::model::{
+    big_mark, shorten, Call, Family, ModelInfo, PredictOption, PredictOptions, PredictType, PredictTypes,
+};
 
 mod design;
 pub(crate) mod expr;

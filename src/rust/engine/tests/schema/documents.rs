@@ -179,11 +179,11 @@ pub fn doc_factors() -> ModelDoc {
     )
 }
 
-/// `glm(y ~ cut(x, c(-Inf, 1, 2.5)) + interaction(a, b) + I(z > 0 & !(x == 2))
-/// + I((x >= 1 | z < 0) * z) + I((x != 3) + (z <= 1)), binomial)`: the
-/// factors made in the formula (since 1.6), with the combination "q.w" of
-/// the interaction absent from the training data, and every comparison and
-/// logic operator.
+/// A binomial glm of `cut(x, c(-Inf, 1, 2.5))`, `interaction(a, b)`,
+/// `I(z > 0 & !(x == 2))`, `I((x >= 1 | z < 0) * z)` and
+/// `I((x != 3) + (z <= 1))`: the factors made in the formula (since 1.6),
+/// with the combination "q.w" of the interaction absent from the training
+/// data, and every comparison and logic operator.
 pub fn doc_made_factors() -> ModelDoc {
     let cut_labels = strings(&["(-Inf,1]", "(1,2.5]"]);
     let cut = CutSpec {
@@ -226,10 +226,7 @@ pub fn doc_made_factors() -> ModelDoc {
         VariableSpec::Numeric { label: "I((x >= 1 | z < 0) * z)".into(), expr: call(Op::Mul, vec![either, x("z")]) },
         VariableSpec::Numeric {
             label: "I((x != 3) + (z <= 1))".into(),
-            expr: call(
-                Op::Add,
-                vec![call(Op::Ne, vec![x("x"), c(3.0)]), call(Op::Le, vec![x("z"), c(1.0)])],
-            ),
+            expr: call(Op::Add, vec![call(Op::Ne, vec![x("x"), c(3.0)]), call(Op::Le, vec![x("z"), c(1.0)])]),
         },
     ];
     let terms = vec![
@@ -492,7 +489,12 @@ pub fn doc_ranger_votes() -> ModelDoc {
 /// A ranger forest of two trees on `x` as `fp_compile()` writes one for a
 /// response that is not a factor or for survival (since 1.6): leaves 1, 3,
 /// 4 hold `value` and, when `width` > 0, a `matrix` row each.
-fn ranger_numbers(aggregation: Aggregation, values: [[f64; 3]; 2], matrix: Option<[[f64; 3]; 2]>, width: usize) -> ModelDoc {
+fn ranger_numbers(
+    aggregation: Aggregation,
+    values: [[f64; 3]; 2],
+    matrix: Option<[[f64; 3]; 2]>,
+    width: usize,
+) -> ModelDoc {
     let trees = (0..2)
         .map(|k| {
             let v = values[k];

@@ -111,11 +111,7 @@ pub fn arb_knobs(
                 let missing = match (missing, agg) {
                     (
                         MissingRule::NaRow,
-                        AggKind::Single
-                        | AggKind::Sum
-                        | AggKind::VoteValues
-                        | AggKind::MatrixMean
-                        | AggKind::Survival,
+                        AggKind::Single | AggKind::Sum | AggKind::VoteValues | AggKind::MatrixMean | AggKind::Survival,
                     ) => MissingRule::Route,
                     (m, _) => m,
                 };
