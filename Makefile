@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix glmnet httr processx plumber
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix glmnet MASS httr processx plumber
 
 # fastpredict-server, the standalone HTTP server (its own crate in server/)
 SERVER = server/target/release/fastpredict-server
@@ -37,6 +37,7 @@ bench: install server
 	@TOOLS="wrk gcc" tools/deps.sh $(R_DEPS)
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
+	$(RSCRIPT) bench/zoo.R
 	$(RSCRIPT) bench/glmnet.R
 	$(RSCRIPT) bench/server.R
 

@@ -32,15 +32,21 @@
 #'   depend on it.
 #' @return What the model's own `predict()` returns for `type`, without row
 #'   names: a numeric vector with one value per row, a factor of classes, or
-#'   a matrix (or array) with one column per class or per number of trees;
-#'   for lm and glm with `se.fit = TRUE` the list `predict.lm()` /
-#'   `predict.glm()` return, with `interval` the matrix `fit`, `lwr`, `upr`,
-#'   and with `type = "terms"` the matrix of term contributions with its
-#'   "constant" attribute.
+#'   a matrix (or array) with one column per class, per response (a
+#'   multi-response lm) or per number of trees; for lm and glm with
+#'   `se.fit = TRUE` the list `predict.lm()` / `predict.glm()` return, with
+#'   `interval` the matrix `fit`, `lwr`, `upr`, and with `type = "terms"`
+#'   the matrix of term contributions with its "constant" attribute; for a
+#'   ranger survival forest the list `unique.death.times`, `chf`,
+#'   `survival` of `predict.ranger()`.
 #'   A row with a missing value gives `NA` where the model's `predict()`
 #'   does; tree models otherwise route missing values as their package does.
-#'   Where randomForest and ranger break a tie between classes at random,
-#'   fastpredict takes the first tied class in level order.
+#' @section Tied votes: randomForest and ranger break a tie between the
+#'   most-voted classes at random, so their own `predict()` may give either
+#'   class on such a row. fastpredict takes the first tied class in level
+#'   order (for a ranger classifier of a numeric response, the smallest
+#'   tied value), so its result does not change from call to call. On every
+#'   row without a tie the class is the package's.
 #' @section Errors: Classed conditions, all inheriting from
 #'   `fastpredict_error`: `fastpredict_error_missing_column`,
 #'   `_wrong_type`, `_unseen_level`, `_length_mismatch`, `_bad_argument`,

@@ -61,18 +61,25 @@ fp_verify_type <- function(fit, model, data, type, tolerance) {
     fp_abort("bad_argument", sprintf("the fit's own predict() failed for type \"%s\": %s", type, conditionMessage(e)))
   })
   fast <- predict_fast(model, data, type = type)
-  tied <- if (is.factor(fast)) fp_verify_ties(model, fit, data, type) else NULL
-  keep <- if (is.null(tied)) rep(TRUE, NROW(fast)) else !tied
+  # (classes may be numbers: ranger's classification of a numeric response)
+  tied <- fp_verify_ties(model, fit, data, type)
+  keep <- if (is.null(tied)) rep(TRUE, NROW(data)) else !tied
   diff <- fp_difference(fast, native, keep)
-  data.frame(type = type, rows = NROW(fast), tied_rows_left_out = sum(!keep),
+  data.frame(type = type, rows = NROW(data), tied_rows_left_out = sum(!keep),
              max_difference = diff, passed = diff <= tolerance, stringsAsFactors = FALSE)
 }
 
 # The largest relative difference of two predictions (Inf when their
-# shapes, classes or missing values differ), over the rows kept.
+# shapes, classes or missing values differ), over the rows kept (all rows
+# when `keep` is NULL).
 fp_difference <- function(a, b, keep) {
+  if (is.list(a) || is.list(b)) {
+    # a list of parts (a survival forest's death times and curves), which
+    # has no tied rows to leave out
+    if (!is.list(a) || !is.list(b) || !identical(names(a), names(b))) return(Inf)
+    return(max(0, vapply(names(b), function(n) fp_difference(a[[n]], b[[n]], NULL), 0)))
+  }
   strip <- function(x) {
-    if (is.list(x) && !is.data.frame(x)) return(x)
     x <- unclass(x)
     attributes(x) <- attributes(x)[intersect(names(attributes(x)), c("dim", "levels"))]
     x
@@ -84,7 +91,7 @@ fp_difference <- function(a, b, keep) {
   a <- strip(a)
   b <- strip(b)
   if (!identical(dim(a), dim(b)) || length(a) != length(b)) return(Inf)
-  rows <- if (is.null(dim(a))) keep else keep[row(a)]
+  rows <- if (is.null(keep)) TRUE else if (is.null(dim(a))) keep else keep[row(a)]
   a <- as.vector(a)[rows]
   b <- as.vector(b)[rows]
   if (!identical(is.na(a), is.na(b))) return(Inf)

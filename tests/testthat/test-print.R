@@ -26,6 +26,28 @@ test_that("print() of a tree model shows its trees, nodes and classes", {
   expect_match(out, "classes: setosa, versicolor, virginica", all = FALSE)
 })
 
+test_that("print() of the models of issue 13: aov, mlm, glm.nb, ranger survival and numeric classes, rpart exp", {
+  out <- capture.output(fp_compile(aov(breaks ~ wool * tension, data = warpbreaks)))
+  expect_match(out[1], "linear model from aov/lm \\(gaussian, link identity\\)")
+  out <- capture.output(fp_compile(lm(cbind(mpg, qsec) ~ wt + factor(cyl), data = mtcars)))
+  expect_match(out[1], "linear model from mlm/lm")
+  expect_match(out, "responses: 2 \\(mpg, qsec\\)", all = FALSE)
+  expect_match(out, "coefficients: 4 per response", all = FALSE)
+  skip_if_not_installed("MASS")
+  out <- capture.output(fp_compile(MASS::glm.nb(Days ~ Sex + Age, data = MASS::quine)))
+  expect_match(out[1], "linear model from negbin/glm/lm \\(Negative Binomial\\([0-9.]+\\), link log\\)")
+  skip_if_not_installed("ranger")
+  skip_if_not_installed("survival")
+  veteran <- survival::veteran
+  fit <- ranger::ranger(survival::Surv(time, status) ~ ., data = veteran, num.trees = 3, seed = 1)
+  out <- capture.output(fp_compile(fit))
+  expect_match(out, sprintf("survival curves at %d unique death times", length(fit$unique.death.times)), all = FALSE)
+  fit <- ranger::ranger(cyl ~ ., data = mtcars, classification = TRUE, num.trees = 3, seed = 1)
+  expect_match(capture.output(fp_compile(fit)), "classes \\(numbers\\): 4, 6, 8", all = FALSE)
+  out <- capture.output(fp_compile(rpart::rpart(survival::Surv(time, status) ~ ., data = veteran)))
+  expect_match(out, "\"vector\" \\(default\\), \"matrix\"", all = FALSE)
+})
+
 test_that("print() of a glmnet model shows its path, and the first of many inputs", {
   skip_if_not_installed("glmnet")
   set.seed(1)

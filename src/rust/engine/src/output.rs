@@ -106,6 +106,9 @@ pub enum OutputShape {
 pub enum Part {
     Array(ArrayShape),
     Number(f64),
+    /// Numbers known before the call runs, not one per row (a survival
+    /// forest's `unique.death.times`).
+    Numbers(Vec<f64>),
 }
 
 impl OutputShape {
@@ -117,7 +120,7 @@ impl OutputShape {
                 .iter()
                 .filter_map(|(_, p)| match p {
                     Part::Array(a) => Some(a),
-                    Part::Number(_) => None,
+                    Part::Number(_) | Part::Numbers(_) => None,
                 })
                 .collect(),
         }

@@ -115,6 +115,7 @@ pub fn alloc(shape: &OutputShape, nrows: usize) -> Result<Robj> {
                 .map(|(_, p)| match p {
                     Part::Array(a) => alloc_array(a, nrows),
                     Part::Number(v) => Ok(Robj::from(*v)),
+                    Part::Numbers(v) => Ok(Robj::from(v.as_slice())),
                 })
                 .collect::<Result<Vec<_>>>()?;
             let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
@@ -149,7 +150,7 @@ pub unsafe fn buffers<'o>(out: &'o Robj, shape: &OutputShape) -> Vec<OutBuf<'o>>
             .enumerate()
             .filter_map(|(i, (_, p))| match p {
                 Part::Array(a) => Some(part(VECTOR_ELT(out.get(), i as _), a)),
-                Part::Number(_) => None,
+                Part::Number(_) | Part::Numbers(_) => None,
             })
             .collect(),
     }

@@ -29,7 +29,7 @@ pub const FORMAT_NAME: &str = "fastpredict-model";
 /// Major version this engine reads and writes. A file with a larger major
 /// version is refused; a larger minor version is read.
 pub const FORMAT_MAJOR: u32 = 1;
-pub const FORMAT_MINOR: u32 = 4;
+pub const FORMAT_MINOR: u32 = 6;
 
 pub fn format_version() -> String {
     format!("{FORMAT_MAJOR}.{FORMAT_MINOR}")

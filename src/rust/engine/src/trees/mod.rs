@@ -93,7 +93,7 @@ impl TreeModel {
             probs: per_node(first.and_then(|t| t.probs.as_ref())),
             matrix: per_node(first.and_then(|t| t.matrix.as_ref())),
         };
-        let agg = check::check_section(spec, widths.probs, &lim)?;
+        let agg = check::check_section(spec, widths.probs, widths.matrix, &lim)?;
         let route = spec.missing == MissingRule::Route;
         let build = |(k, t): (usize, &crate::format::TreeSpec)| {
             build_tree(t, &features, route, widths).map_err(|e| e.context(format_args!("tree {}", k + 1)))
@@ -132,7 +132,10 @@ impl TreeModel {
     }
 
     fn n_classes(&self) -> usize {
-        self.classes.as_ref().map_or(0, |c| c.len())
+        match &self.agg {
+            Agg::VoteValues { values } => values.len(),
+            _ => self.classes.as_ref().map_or(0, |c| c.len()),
+        }
     }
 }
 
@@ -166,6 +169,17 @@ impl Family for TreeModel {
         if let Some(c) = &self.classes {
             info.summary.push(format!("classes: {}", shorten(c)));
         }
+        match &self.agg {
+            Agg::VoteValues { values } => {
+                let shown: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                info.summary.push(format!("classes (numbers): {}", shorten(&shown)));
+            }
+            Agg::Survival { times } => {
+                info.fact("n_times", times.len());
+                info.summary.push(format!("survival curves at {} unique death times", big_mark(times.len())));
+            }
+            _ => {}
+        }
     }
 
     fn row_cost(&self) -> usize {
@@ -178,7 +192,7 @@ impl Family for TreeModel {
         ty: PredictType,
         opts: &PredictOptions,
     ) -> Result<Box<dyn Call + 'c>> {
-        let plan = self.plan(ty, opts)?;
+        let plan = self.plan(ty, opts, bound.nrows())?;
         let codes = features::codes(&self.features, &self.uses, bound, self.missing, |v| self.rules.is_missing(v))?;
         Ok(Box::new(TreeCall { model: self, codes, plan }))
     }

@@ -20,6 +20,9 @@ enum Item<'p> {
     Array(Option<&'p str>, &'p ArrayShape, &'p Values),
     /// A number known for the whole call (`predict.lm`'s `df`).
     Number(&'p str, f64),
+    /// Numbers known for the whole call, not per row (a survival forest's
+    /// `unique.death.times`): written once, as they are.
+    Numbers(&'p str, &'p [f64]),
 }
 
 /// The parts of a prediction in order.
@@ -32,6 +35,7 @@ fn items(p: &Prediction) -> Vec<Item<'_>> {
                 .filter_map(|(name, part)| match part {
                     Part::Array(a) => values.next().map(|v| Item::Array(Some(name.as_str()), a, v)),
                     Part::Number(x) => Some(Item::Number(name, *x)),
+                    Part::Numbers(x) => Some(Item::Numbers(name, x)),
                 })
                 .collect()
         }
@@ -162,6 +166,16 @@ pub fn write_vetiver(p: &Prediction) -> Result<Vec<u8>, WireError> {
                     }
                     out.push(b']');
                 }
+                Item::Numbers(part, xs) => {
+                    key(&mut out, &vetiver_name(Some(part), None, false))?;
+                    for (i, &x) in xs.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        json_num(&mut out, x, true)?;
+                    }
+                    out.push(b']');
+                }
             }
         }
         out.push(b'}');
@@ -211,6 +225,16 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
                     json_str(&mut out, name)?;
                     out.extend_from_slice(b",\"datatype\":\"FP64\",\"shape\":[1],\"data\":[");
                     json_num(&mut out, x, false)?;
+                }
+                Item::Numbers(name, xs) => {
+                    json_str(&mut out, name)?;
+                    write!(out, ",\"datatype\":\"FP64\",\"shape\":[{}],\"data\":[", xs.len())?;
+                    for (i, &x) in xs.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        json_num(&mut out, x, false)?;
+                    }
                 }
                 Item::Array(name, a, values) => {
                     json_str(&mut out, name.unwrap_or(reply.output))?;

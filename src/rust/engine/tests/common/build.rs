@@ -104,6 +104,7 @@ pub fn linear(
         terms,
         offsets: vec![],
         inference: None,
+        responses: None,
     }
 }
 
@@ -164,6 +165,9 @@ pub fn hand_doc(features: Vec<FeatureSpec>, missing: MissingRule, agg: Aggregati
         Aggregation::Votes { .. } => (&["response", "prob", "vote"], Some(names("k", 2))),
         Aggregation::ProbMean => (&["response"], Some(names("k", 2))),
         Aggregation::Sum { .. } => (&["link", "response"], None),
+        Aggregation::VoteValues { .. } | Aggregation::MatrixMean | Aggregation::Survival { .. } => {
+            (&["response"], None)
+        }
     };
     let inputs = features
         .iter()

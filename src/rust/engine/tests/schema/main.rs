@@ -297,7 +297,7 @@ fn saved_models_in_fastpredict_schema_out_are_valid() {
 // (d) documents the engine writes from its own structs
 
 /// Variable kinds the engine-built documents must cover.
-const VARIABLE_KINDS: [&str; 7] = [
+const VARIABLE_KINDS: [&str; 10] = [
     "numeric",
     "poly",
     "poly_raw",
@@ -305,10 +305,13 @@ const VARIABLE_KINDS: [&str; 7] = [
     "spline without projection",
     "factor with contrasts",
     "factor without contrasts",
+    "cut",
+    "interaction",
+    "logical",
 ];
 
 /// Parts of the trees format the engine-built documents must cover.
-const TREE_PARTS: [&str; 30] = [
+const TREE_PARTS: [&str; 33] = [
     "method single",
     "method mean",
     "method mean with bias",
@@ -317,6 +320,9 @@ const TREE_PARTS: [&str; 30] = [
     "method prob_mean",
     "method sum",
     "method sum with interleaved classes",
+    "method vote_values",
+    "method matrix_mean",
+    "method survival",
     "feature numeric",
     "feature codes",
     "feature codes with code_offset",
@@ -478,15 +484,24 @@ fn predicts_every_type(m: &Model, what: &str) {
             (m.info().facts.get("offset") == Some(&json!(true))).then(|| Numbers { values: vec![0.5; n], dim: None });
         let opts = PredictOptions { type_: Some(t.clone()), newoffset, ..Default::default() };
         let job = m.prepare(&fr, &opts).unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
+        // a buffer per part (a survival forest's prediction is a list)
         let shape = job.shape();
-        let shape = shape.array().expect("an array");
-        let len = shape.len(n);
-        let res = if shape.values.is_codes() {
-            job.run(vec![OutBuf::Int(&mut vec![0; len])], 1)
-        } else {
-            job.run(vec![OutBuf::Real(&mut vec![0.0; len])], 1)
-        };
-        res.unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
+        let mut store: Vec<(bool, Vec<i32>, Vec<f64>)> = shape
+            .parts()
+            .iter()
+            .map(|p| {
+                if p.values.is_codes() {
+                    (true, vec![0; p.len(n)], Vec::new())
+                } else {
+                    (false, Vec::new(), vec![0.0; p.len(n)])
+                }
+            })
+            .collect();
+        let bufs = store
+            .iter_mut()
+            .map(|(factor, ints, reals)| if *factor { OutBuf::Int(ints) } else { OutBuf::Real(reals) })
+            .collect();
+        job.run(bufs, 1).unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
     }
 }
 
