@@ -13,8 +13,10 @@ CARGO = PATH="$(PATH):$(HOME)/.cargo/bin" cargo
 # where `make serve` writes the demo's models, and its port
 SERVE_MODELS ?= $(CURDIR)/.serve-models
 PORT ?= 8080
+# the container image `make image` builds (with podman) and `make image-test` runs
+IMAGE ?= fastpredict-server:latest
 
-.PHONY: all deps install test demo bench check docs lint clean server serve
+.PHONY: all deps install test demo bench check docs lint clean server serve image image-test
 
 all: install
 
@@ -45,6 +47,15 @@ server:
 serve: install server
 	@[ -f "$(SERVE_MODELS)/forest.json.gz" ] || $(RSCRIPT) demo/models.R "$(SERVE_MODELS)"
 	$(SERVER) --models "$(SERVE_MODELS)" --default-model lm --port $(PORT)
+
+# The container image (Dockerfile's runtime stage around a static binary built
+# here; podman and runc from Debian), and its smoke test (not part of `make test`:
+# it needs a container runtime, and skips saying why where there is none).
+image:
+	@tools/image.sh $(IMAGE)
+
+image-test: image
+	@python3 tools/image-test.py $(IMAGE)
 
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps
