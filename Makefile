@@ -15,19 +15,24 @@ SERVE_MODELS ?= $(CURDIR)/.serve-models
 PORT ?= 8080
 # the container image `make image` builds (with podman) and `make image-test` runs
 IMAGE ?= fastpredict-server:latest
+# the project's Python environment (tools/venv.sh): kubernetes-validate for the manifest checks
+VENV = $(CURDIR)/.venv
 
-.PHONY: all deps install test demo bench check docs lint clean server serve image image-test
+.PHONY: all deps venv install test demo bench check docs lint clean server serve image image-test manifests-check
 
 all: install
 
 deps:
 	@tools/deps.sh $(R_DEPS)
 
+venv:
+	@tools/venv.sh
+
 install: deps
 	@mkdir -p "$(R_LIB)"
 	R CMD INSTALL --no-multiarch --library="$(R_LIB)" .
 
-test: install
+test: install venv
 	@tools/run-tests.sh
 
 demo: install server
@@ -54,8 +59,13 @@ serve: install server
 image:
 	@tools/image.sh $(IMAGE)
 
-image-test: image
-	@python3 tools/image-test.py $(IMAGE)
+image-test: image venv
+	@$(VENV)/bin/python tools/image-test.py $(IMAGE)
+
+# Every manifest in deploy/ against the Kubernetes and KServe schemas, offline
+# (also run by `make test`); with the server built, its flags too.
+manifests-check: venv
+	@$(VENV)/bin/python tools/manifests-check.py $(if $(wildcard $(SERVER)),--server $(SERVER))
 
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps
@@ -78,4 +88,4 @@ docs: install
 	R_LIBS="$(R_LIB)" Rscript -e 'roxygen2::roxygenise(load_code = "installed")'
 
 clean:
-	rm -rf check src/rust/target src/*.o src/*.so server/target .serve-models
+	rm -rf check src/rust/target src/*.o src/*.so server/target .serve-models .venv
