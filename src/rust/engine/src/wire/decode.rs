@@ -654,6 +654,7 @@ fn accepted(kind: InputType) -> &'static str {
         InputType::Logical => "BOOL",
         InputType::Factor | InputType::Ordered | InputType::Character => "BYTES (the levels it was trained on)",
         InputType::Any => "any datatype",
+        InputType::Coded => "FP64 (or another numeric datatype; a factor as its level codes) or BOOL",
     }
 }
 
@@ -670,6 +671,7 @@ fn add_tensor(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
         InputType::Logical => tensor.datatype == "BOOL",
         InputType::Factor | InputType::Ordered | InputType::Character => tensor.datatype == "BYTES",
         InputType::Any => true,
+        InputType::Coded => numeric || tensor.datatype == "BOOL",
     };
     if !fits {
         return Err(Failure::Engine(Error::WrongType {

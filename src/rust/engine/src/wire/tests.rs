@@ -344,7 +344,7 @@ fn oip_answers_are_row_major_with_their_column_names() {
         values: ValueKind::Real,
         dim: Some(vec![2, 2, 3]),
         dimnames: Some(vec![None, Some(vec!["a".into(), "b".into()]), Some(vec!["1".into(), "5".into(), "9".into()])]),
-        class: None,
+        ..ArrayShape::vector()
     };
     let values: Vec<f64> = (0..12).map(f64::from).collect();
     let p = Prediction { shape: OutputShape::Array(shape), nrows: 2, parts: vec![Values::Real(values)] };
