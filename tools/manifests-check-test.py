@@ -95,6 +95,8 @@ CASES = [
      .update({"serving.kserve.io/deploymentMode": "Raw"}), "unknown deploymentMode 'Raw'"),
     ("the model elsewhere than /mnt/models", lambda rs: set_flag(runtime(rs)["spec"]["containers"][0],
                                                                  "model_dir", "/models"), "--model_dir is not"),
+    ("the server's container renamed", lambda rs: container(rs).update(name="server"),
+     "no container named fastpredict"),
     ("another user than the image's", lambda rs: pod(rs)["securityContext"].update(runAsUser=1000),
      "runs as 1000, the image as 65532"),
 ]

@@ -45,6 +45,9 @@ KSERVE_PROTOCOLS = {"v1", "v2", "grpc-v1", "grpc-v2"}
 KSERVE_MODES = {"RawDeployment", "Standard", "Serverless", "Knative", "ModelMesh"}
 KSERVE_AUTOSCALERS = {"hpa", "external", "keda", "none"}
 MODELS_DIR = "/mnt/models"
+SERVER_CONTAINER = "fastpredict"
+# KServe merges the InferenceService's predictor into the runtime's container of this name.
+KSERVE_CONTAINER = "kserve-container"
 
 
 class Report:
@@ -194,6 +197,10 @@ def matches(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+def named(containers, container_name):
+    return next((c for c in containers if c.get("name") == container_name), None)
+
+
 def flag(args, flag_name):
     """The value of --flag_name=VALUE in a container's args, or None."""
     for a in args or []:
@@ -241,7 +248,10 @@ def deployment_checks(report, resources):
         problems = []
         if not matches(spec["selector"].get("matchLabels"), labels):
             problems.append("the selector does not match the pod template's labels")
-        (c,) = [c for c in pod["containers"]]
+        c = named(pod["containers"], SERVER_CONTAINER)
+        if c is None:
+            report.check("%s %s runs the server" % (path, name(d)), ["no container named %s" % SERVER_CONTAINER])
+            continue
         more, sleep = container_checks(c, pod)
         problems += more
         shutdown = float(flag(c.get("args"), "shutdown-timeout") or 30)
@@ -307,7 +317,10 @@ def kserve_checks(report, resources):
         spec = rt["spec"]
         problems = ["unknown protocol version %r" % v for v in spec.get("protocolVersions", [])
                     if v not in KSERVE_PROTOCOLS]
-        (c,) = [c for c in spec["containers"] if c["name"] == "kserve-container"]
+        c = named(spec["containers"], KSERVE_CONTAINER)
+        if c is None:
+            report.check("%s %s runs the server" % (path, name(rt)), ["no container named %s" % KSERVE_CONTAINER])
+            continue
         more, _ = container_checks(c)
         problems += more
         if flag(c.get("args"), "model_dir") != MODELS_DIR:
