@@ -89,7 +89,7 @@ fn rs_model_info(model: Robj) -> Robj {
     })
 }
 
-/// Predict `newdata` (a data.frame or a named list of columns); `options`
+/// Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
 /// holds the extra arguments of the call by their R names.
 /// @noRd
 #[extendr]
@@ -100,7 +100,7 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         opts.type_ = if type_.is_null() { None } else { Some(args::string(&type_, "type")?) };
         let threads = args::threads(&threads)?;
         let wanted: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
-        let data = unsafe { newdata::read(newdata.get(), &wanted)? };
+        let data = unsafe { newdata::read(newdata.get(), &wanted, m.info().matrix_input)? };
         let expanded;
         let frame = match &data {
             newdata::NewData::Borrowed(f) => f,
@@ -115,7 +115,7 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         let bufs = unsafe { output::buffers(&out, &shape) };
         let mut poll = || interrupt::pending().then_some(Error::Interrupted);
         job.run_watched(bufs, threads, INTERRUPT_POLL, &mut poll)?;
-        Ok(out)
+        output::finish(out, &shape)
     })
 }
 

@@ -22,12 +22,27 @@ mod gzip;
 /// card), as "sha256:<hex>".
 pub fn content_hash(doc: &ModelDoc) -> Result<String> {
     use sha2::{Digest, Sha256};
+    // Destructured in full so that a new section cannot be left out of the hash.
+    let ModelDoc {
+        format: _,
+        format_version: _,
+        producer: _,
+        card: _,
+        kind,
+        inputs,
+        linear,
+        trees,
+        glmnet,
+        extensions,
+    } = doc;
     #[derive(serde::Serialize)]
     struct Content<'d> {
-        kind: crate::format::ModelKind,
+        kind: &'d crate::format::ModelKind,
         inputs: &'d [crate::format::InputSpec],
         linear: &'d Option<crate::format::LinearSpec>,
         trees: &'d Option<crate::format::TreesSpec>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        glmnet: Option<&'d crate::format::GlmnetSpec>,
         extensions: &'d serde_json::Map<String, serde_json::Value>,
     }
     struct Hasher(Sha256);
@@ -40,8 +55,7 @@ pub fn content_hash(doc: &ModelDoc) -> Result<String> {
             Ok(())
         }
     }
-    let content =
-        Content { kind: doc.kind, inputs: &doc.inputs, linear: &doc.linear, trees: &doc.trees, extensions: &doc.extensions };
+    let content = Content { kind, inputs, linear, trees, glmnet: glmnet.as_ref(), extensions };
     let mut h = Hasher(Sha256::new());
     serde_json::to_writer(&mut h, &content).map_err(|e| Error::internal(format!("cannot hash the model: {e}")))?;
     Ok(format!("sha256:{}", h.0.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()))

@@ -95,6 +95,11 @@ impl PredictTypes {
         if name == "terms" {
             return Err(Error::unsupported("type = \"terms\" for this model (its file has no column means)"));
         }
+        // glmnet's "coefficients" and "nonzero" are the model's own numbers,
+        // not a prediction per row
+        if ["coefficients", "nonzero"].contains(&name) {
+            return Err(Error::unsupported(format!("type = \"{name}\" (use coef() on the fitted model)")));
+        }
         Err(Error::bad_argument(format!(
             "type = \"{name}\" is not available for this model; use one of: {}",
             self.offered.iter().map(|t| format!("\"{}\"", t.as_str())).collect::<Vec<_>>().join(", ")
@@ -126,6 +131,13 @@ pub enum PredictOption {
     Scale,
     /// lm: the degrees of freedom of the t quantile, with `scale`.
     Df,
+    /// glmnet: the penalty (or penalties) to predict at, `s`.
+    S,
+    /// glmnet: the offset of each row, for fits with an offset.
+    Newoffset,
+    /// glmnet: `exact = TRUE`, which refits in R unless every `s` is on
+    /// the path.
+    Exact,
 }
 
 impl PredictOption {
@@ -141,8 +153,32 @@ impl PredictOption {
             PredictOption::Weights => "weights",
             PredictOption::Scale => "scale",
             PredictOption::Df => "df",
+            PredictOption::S => "s",
+            PredictOption::Newoffset => "newoffset",
+            PredictOption::Exact => "exact",
         }
     }
+}
+
+/// glmnet's `s`: penalty values, or the rule of a cross-validated fit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Penalty {
+    /// Values of lambda, with the names R gives them (`names(s)`).
+    Values { values: Vec<f64>, names: Option<Vec<String>> },
+    /// `"lambda.1se"` or `"lambda.min"`, or a unique start of one (as R's
+    /// `match.arg()` takes it).
+    Rule(String),
+    /// `s = NULL`: the whole path of a glmnet fit; a cross-validated fit
+    /// refuses it, as `predict.cv.glmnet()` does.
+    Path,
+}
+
+/// Numbers a call passes by value: a vector, or a matrix (column-major,
+/// `dim` = rows and columns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Numbers {
+    pub values: Vec<f64>,
+    pub dim: Option<[usize; 2]>,
 }
 
 /// Options of one prediction call.
@@ -160,6 +196,9 @@ pub struct PredictOptions {
     pub weights: Option<Vec<f64>>,
     pub scale: Option<f64>,
     pub df: Option<f64>,
+    pub s: Option<Penalty>,
+    pub newoffset: Option<Numbers>,
+    pub exact: Option<bool>,
 }
 
 impl PredictOptions {
@@ -176,6 +215,9 @@ impl PredictOptions {
             (PredictOption::Weights, self.weights.is_some()),
             (PredictOption::Scale, self.scale.is_some()),
             (PredictOption::Df, self.df.is_some()),
+            (PredictOption::S, self.s.is_some()),
+            (PredictOption::Newoffset, self.newoffset.is_some()),
+            (PredictOption::Exact, self.exact.is_some()),
         ]
         .into_iter()
         .filter_map(|(o, set)| set.then_some(o))
