@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use fastpredict_engine::wire::{self, OipReply, Protocol, Request, WireError};
-use fastpredict_engine::{Error, Job, OutBuf, PredictOptions, Prediction, ValueKind, Values};
+use fastpredict_engine::{Error, Job, OutBuf, PredictOptions, Prediction, Values};
 
 use crate::repository::Served;
 
@@ -66,9 +66,13 @@ fn run_watched(job: &Job, ask: &Ask) -> Result<Prediction, Error> {
     let mut parts: Vec<Values> = shape
         .parts()
         .into_iter()
-        .map(|a| match a.values {
-            ValueKind::Real => Values::Real(vec![0.0; a.len(nrows)]),
-            ValueKind::Factor(_) => Values::Int(vec![0; a.len(nrows)]),
+        // Factors and glmnet's character classes are written as integer codes.
+        .map(|a| {
+            if a.values.is_codes() {
+                Values::Int(vec![0; a.len(nrows)])
+            } else {
+                Values::Real(vec![0.0; a.len(nrows)])
+            }
         })
         .collect();
     let bufs = parts

@@ -84,7 +84,8 @@ fn json_num(out: &mut Vec<u8>, v: f64, jsonlite: bool) -> Written {
 fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize, jsonlite: bool) -> Written {
     match (values, &a.values) {
         (Values::Real(v), _) => json_num(out, v[i], jsonlite),
-        (Values::Int(v), ValueKind::Factor(levels)) => {
+        // glmnet's classes (Character) are codes into labels, as a factor's are: strings on the wire too.
+        (Values::Int(v), ValueKind::Factor(levels) | ValueKind::Character(levels)) => {
             let code = v[i];
             match usize::try_from(code).ok().and_then(|c| c.checked_sub(1)).and_then(|c| levels.get(c)) {
                 Some(l) if code != NA_INTEGER => json_str(out, l),
@@ -245,7 +246,7 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
 /// The OIP datatype of an output's values.
 pub(crate) fn datatype(values: &ValueKind) -> &'static str {
     match values {
-        ValueKind::Factor(_) => "BYTES",
+        ValueKind::Factor(_) | ValueKind::Character(_) => "BYTES",
         ValueKind::Real => "FP64",
     }
 }
