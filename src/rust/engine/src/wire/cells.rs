@@ -196,7 +196,9 @@ impl Cells {
                 Cells::Bool(v) => Ok(ColumnBuf::Logical(v)),
                 other => match other.numbers() {
                     Some(v) => Ok(ColumnBuf::Real(v.into_owned())),
-                    None => Err(wrong("numbers (a factor as its level codes, as data.matrix() gives them)", other.found())),
+                    None => {
+                        Err(wrong("numbers (a factor as its level codes, as data.matrix() gives them)", other.found()))
+                    }
                 },
             },
             // as the data frame jsonlite would make: numbers, logicals or

@@ -3,10 +3,10 @@
 
 use serde_json::{json, Map, Value};
 
+use super::encode::datatype;
 use crate::format::{InputSpec, InputType};
 use crate::frame::{ColumnBuf, FrameBuf};
 use crate::model::{Model, PredictOptions};
-use super::encode::datatype;
 use crate::output::{ArrayShape, OutputShape, Part};
 
 /// The OIP datatype an input takes (any numeric datatype is accepted for
