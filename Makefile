@@ -13,19 +13,26 @@ CARGO = PATH="$(PATH):$(HOME)/.cargo/bin" cargo
 # where `make serve` writes the demo's models, and its port
 SERVE_MODELS ?= $(CURDIR)/.serve-models
 PORT ?= 8080
+# the container image `make image` builds (with podman) and `make image-test` runs
+IMAGE ?= fastpredict-server:latest
+# the project's Python environment (tools/venv.sh): kubernetes-validate for the manifest checks
+VENV = $(CURDIR)/.venv
 
-.PHONY: all deps install test demo bench check docs lint fuzz pipeline clean server serve
+.PHONY: all deps venv install test demo bench check docs lint fuzz pipeline clean server serve image image-test manifests-check
 
 all: install
 
 deps:
 	@tools/deps.sh $(R_DEPS)
 
+venv:
+	@tools/venv.sh
+
 install: deps
 	@mkdir -p "$(R_LIB)"
 	R CMD INSTALL --no-multiarch --library="$(R_LIB)" .
 
-test: install
+test: install venv
 	@tools/run-tests.sh
 
 demo: install server
@@ -65,6 +72,20 @@ fuzz:
 	src/rust/target/$(FUZZ_PROFILE)/fastpredict-fuzz --inputs $(N) --seed $(SEED) --mem-mb $(FUZZ_MEM_MB) \
 	  --budget-ms $(FUZZ_BUDGET_MS) --out "$(FUZZ_OUT)" --progress 100000 $(FUZZ_SEEDS)
 
+# The container image (Dockerfile's runtime stage around a static binary built
+# here; podman and runc from Debian), and its smoke test (not part of `make test`:
+# it needs a container runtime, and skips saying why where there is none).
+image:
+	@tools/image.sh $(IMAGE)
+
+image-test: image venv
+	@$(VENV)/bin/python tools/image-test.py $(IMAGE)
+
+# Every manifest in deploy/ against the Kubernetes and KServe schemas, offline
+# (also run by `make test`); with the server built, its flags too.
+manifests-check: venv
+	@$(VENV)/bin/python tools/manifests-check.py $(if $(wildcard $(SERVER)),--server $(SERVER))
+
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps
 	rm -rf check && mkdir -p check
@@ -92,4 +113,4 @@ docs: install
 	R_LIBS="$(R_LIB)" Rscript -e 'roxygen2::roxygenise(load_code = "installed")'
 
 clean:
-	rm -rf check src/rust/target src/*.o src/*.so server/target .serve-models
+	rm -rf check src/rust/target src/*.o src/*.so server/target .serve-models .venv

@@ -338,6 +338,22 @@ fn vetiver_answers_vectors_classes_and_matrices() {
 }
 
 #[test]
+fn character_classes_are_labels_like_factors() {
+    // glmnet's type = "class": codes into labels, which R gets as a character vector
+    let p = Prediction {
+        shape: ArrayShape { values: ValueKind::Character(vec!["no".into(), "yes".into()]), ..ArrayShape::vector() }
+            .into(),
+        nrows: 3,
+        parts: vec![Values::Int(vec![2, NA_INTEGER, 1])],
+    };
+    assert_eq!(json_of(&write_vetiver(&p).unwrap()), json!({".pred": ["yes", null, "no"]}));
+    let reply = OipReply { model_name: "m", model_version: None, id: "x", output: "class" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["datatype"], "BYTES");
+    assert_eq!(out["outputs"][0]["data"], json!(["yes", null, "no"]));
+}
+
+#[test]
 fn oip_answers_are_row_major_with_their_column_names() {
     // a 2 x 2 x 3 array (gbm multinomial at three numbers of trees)
     let shape = ArrayShape {
