@@ -44,7 +44,7 @@ native <- list(
   mlm = function(d) predict(fits$mlm, d),
   glm.nb = function(d) predict(fits$glm.nb, d, type = "response"),
   made = function(d) predict(fits$made, d),
-  survival = function(d) predict(fits$survival, d, num.threads = 2)$survival
+  survival = function(d) predict(fits$survival, d, num.threads = 2, verbose = FALSE)$survival
 )
 fast <- list(
   mlm = function(d) predict_fast(models$mlm, d),
