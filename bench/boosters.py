@@ -8,6 +8,9 @@ and 100,000 rows with 2 threads (median of a few calls). Prints a table (microse
 per row) and writes the figures to --out as JSON, so that a later R/server
 benchmark can print ratios beside fastpredict.
 
+lleaves 1.3.0 needs llvmlite < 0.44 (pip resolves 0.50, which lacks
+llvmlite.binding.PassManagerBuilder): pip install lleaves 'llvmlite<0.44'.
+
 Predictors: xgboost Booster.inplace_predict and Booster.predict(DMatrix)
 (DMatrix construction included, as a caller pays it), lightgbm
 Booster.predict, treelite.gtil.predict for both models, and, when they
@@ -168,7 +171,8 @@ def main():
         ll = lleaves.Model(model_file=lpath)
         ll.compile(cache=os.path.join(tmp, "lleaves.o"))
         built = time.perf_counter() - t0
-        record(f"lleaves {getattr(lleaves, '__version__', '?')}", "lgb_bench_500",
+        from importlib.metadata import version
+        record(f"lleaves {version('lleaves')} (llvmlite {version('llvmlite')})", "lgb_bench_500",
                lambda: ll.predict(X1, n_jobs=1), lambda: ll.predict(Xb, n_jobs=THREADS),
                note=f"compile {built:.1f} s")
     except ImportError:
