@@ -5,9 +5,9 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix
 
-.PHONY: all deps install test demo bench check docs clean
+.PHONY: all deps install test demo bench check docs lint clean
 
 all: install
 
@@ -36,6 +36,11 @@ check: deps
 	  status=$$?; \
 	  if grep -q "^Status:.*\(ERROR\|WARNING\)" fastpredict.Rcheck/00check.log; then status=1; fi; \
 	  exit $$status
+
+# Rust style and lints on every crate, and the MSRV written once (in DESCRIPTION).
+lint:
+	cd src/rust && cargo fmt --all --check && cargo clippy --all-targets -- -D warnings
+	@tools/check-msrv.sh
 
 # Regenerate NAMESPACE and man/ from the roxygen comments (needs r-cran-roxygen2).
 docs: install

@@ -13,11 +13,26 @@ fp_gbm_distributions <- c("adaboost", "bernoulli", "coxph", "gaussian", "huberiz
                           "multinomial", "pairwise", "poisson", "quantile", "tdist")
 
 #' @rdname fp_compile
+#' @section gbm: gbm 2.1.8: every distribution it fits (gaussian, laplace,
+#'   tdist, quantile, huberized, bernoulli, adaboost, poisson, coxph,
+#'   pairwise, multinomial), types `"link"` (the default) and `"response"`
+#'   (logistic for bernoulli and pairwise, `exp()` for poisson,
+#'   `1/(1+exp(-2f))` for adaboost, softmax for multinomial, the link for
+#'   the rest, as in `predict.gbm()`), and `n.trees` as one number or several
+#'   (a matrix, or for multinomial an array rows x classes x n.trees). As in
+#'   `predict.gbm()`, an `n.trees` above the iterations fitted is lowered to
+#'   them with a warning, and without `n.trees` the best iteration is used
+#'   (test set, else cross-validation, else all), without its message.
+#'   Splits are `x < split`; `NA` and factor levels not seen in training take
+#'   the missing branch, a `NaN` goes right as in gbm. Predictors are
+#'   numeric, factor or ordered (compared by level code); factor levels are
+#'   matched by name, also for a `gbm.fit()` model, whose `predict()` takes
+#'   columns by position, and a character column is read as its levels
+#'   (where `predict.gbm()` would turn the whole `newdata` into text). Like
+#'   `predict.gbm()`, offsets are not added.
 #' @export
 fp_compile.gbm <- function(model, ...) {
-  if (!identical(class(model), "gbm")) {
-    fp_unsupported(sprintf("a model of class '%s'", paste(class(model), collapse = "/")))
-  }
+  fp_require_class(model, "gbm")
   dist <- model$distribution$name
   if (!is.character(dist) || length(dist) != 1L || !dist %in% fp_gbm_distributions) {
     fp_unsupported(sprintf("the gbm distribution '%s'", paste(dist, collapse = "/")))
@@ -33,25 +48,19 @@ fp_compile.gbm <- function(model, ...) {
   c_splits <- model$c.splits
   trees <- lapply(model$trees, fp_gbm_tree, var_type = var_type, c_splits = c_splits)
 
-  body <- list(
-    algorithm = "gbm",
-    features = features$features,
-    split = "lt",
-    missing = "route",
-    nan = "compare",
-    aggregation = list(
-      method = "sum",
-      init = I(rep(as.double(model$initF), k)),
-      n_classes = k,
-      transform = if (dist %in% names(fp_gbm_transforms)) fp_gbm_transforms[[dist]] else "identity",
-      default_n_trees = fp_gbm_default_n_trees(model)
-    ),
-    types = c("link", "response"),
-    default_type = "link",
-    classes = if (identical(dist, "multinomial")) I(as.character(model$classes)),
-    trees = trees
+  aggregation <- list(
+    method = "sum",
+    init = I(rep(as.double(model$initF), k)),
+    n_classes = k,
+    transform = if (dist %in% names(fp_gbm_transforms)) fp_gbm_transforms[[dist]] else "identity",
+    default_n_trees = fp_gbm_default_n_trees(model)
   )
-  fp_from_spec(fp_document(model, "gbm", "trees", features$inputs, body))
+  section <- fp_trees_section(
+    "gbm", features$features, trees, split = "lt", missing = "route", nan = "compare",
+    aggregation = aggregation, types = c("link", "response"), default_type = "link",
+    classes = if (identical(dist, "multinomial")) model$classes
+  )
+  fp_from_spec(fp_document(model, "gbm", "trees", features$inputs, section))
 }
 
 # One input and one feature per predictor, in var.names order (SplitVar is
@@ -78,13 +87,12 @@ fp_gbm_features <- function(model) {
   for (i in seq_along(names)) {
     lev <- var_levels[[i]]
     if (var_type[[i]] == 0 && is.numeric(lev)) {
-      inputs[[i]] <- list(name = names[[i]], type = "numeric")
-      features[[i]] <- list(input = names[[i]], kind = "numeric")
+      inputs[[i]] <- fp_input(names[[i]], "numeric")
+      features[[i]] <- fp_feature(names[[i]])
     } else if (is.character(lev) && (var_type[[i]] == 0 || var_type[[i]] == length(lev))) {
       ordered <- var_type[[i]] == 0
-      inputs[[i]] <- list(name = names[[i]], type = if (ordered) "ordered" else "factor", levels = I(lev))
-      features[[i]] <- list(input = names[[i]], kind = if (ordered) "codes" else "categorical",
-                            levels = I(lev), unseen = "missing")
+      inputs[[i]] <- fp_input(names[[i]], if (ordered) "ordered" else "factor", lev)
+      features[[i]] <- fp_feature(names[[i]], if (ordered) "codes" else "categorical", lev, unseen = "missing")
     } else {
       fp_unsupported(sprintf("the gbm predictor '%s' of var.type %s", names[[i]], var_type[[i]]))
     }
@@ -137,14 +145,15 @@ fp_gbm_default_n_trees <- function(model) {
 
 # predict.gbm() uses all fitted iterations for an n.trees above them, with
 # a warning, and the default for an empty n.trees.
-fp_gbm_args <- function(model, args) {
+#' @export
+fp_predict_args.fp_model_gbm <- function(model, args) {
   n <- args[["n.trees"]]
   if (is.null(n)) return(args)
   if (length(n) == 0L) {
     args[["n.trees"]] <- NULL
     return(args)
   }
-  fitted <- model$info$n_trees %/% max(1L, length(model$info$classes))
+  fitted <- model$info$facts$n_trees %/% max(1L, length(model$info$classes))
   if (is.numeric(n) && any(n > fitted, na.rm = TRUE)) {
     n[!is.na(n) & n > fitted] <- fitted
     warning("Number of trees not specified or exceeded number fit so far. Using ",

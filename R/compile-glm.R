@@ -6,9 +6,7 @@ fp_glm_links <- c("logit", "probit", "cauchit", "cloglog", "log", "identity",
 #' @rdname fp_compile
 #' @export
 fp_compile.glm <- function(model, ...) {
-  if (!identical(class(model), c("glm", "lm"))) {
-    fp_unsupported(sprintf("a model of class '%s'", paste(class(model), collapse = "/")))
-  }
+  fp_require_class(model, c("glm", "lm"))
   fam <- stats::family(model)
   if (!fam$family %in% fp_glm_families) fp_unsupported(sprintf("the glm family '%s'", fam$family))
   if (!fam$link %in% fp_glm_links) fp_unsupported(sprintf("the glm link '%s'", fam$link))
@@ -17,7 +15,7 @@ fp_compile.glm <- function(model, ...) {
   if (!identical(deparse(body(fam$linkinv)), deparse(body(stats::make.link(fam$link)$linkinv)))) {
     fp_unsupported(sprintf("a custom inverse link under the name '%s'", fam$link))
   }
-  lin <- fp_linear_body(model, family = fam$family, link = fam$link,
-                        types = c("link", "response"), default_type = "link")
-  fp_from_spec(fp_document(model, "stats", "linear", lin$inputs, lin$body))
+  lin <- fp_linear_section(model, family = fam$family, link = fam$link,
+                           types = c("link", "response"), default_type = "link")
+  fp_from_spec(fp_document(model, "stats", "linear", lin$inputs, lin$section))
 }

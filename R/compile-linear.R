@@ -5,7 +5,7 @@
 # coefficients, spline knots, scale() centres), factor levels and contrast
 # matrices.
 
-fp_linear_body <- function(fit, family, link, types, default_type) {
+fp_linear_section <- function(fit, family, link, types, default_type) {
   tt <- stats::terms(fit)
   env <- environment(tt) %||% globalenv()
   Terms <- stats::delete.response(tt)
@@ -92,7 +92,7 @@ fp_linear_body <- function(fit, family, link, types, default_type) {
 
   list(
     inputs = unname(ctx$inputs),
-    body = list(
+    section = list(
       family = family,
       link = link,
       types = I(types),
@@ -393,21 +393,3 @@ fp_check_function <- function(call, pkg, env) {
   }
   invisible()
 }
-
-fp_call_name <- function(e) {
-  f <- e[[1L]]
-  if (is.symbol(f)) return(as.character(f))
-  if (is.call(f) && length(f) == 3L && as.character(f[[1L]]) %in% c("::", ":::")) {
-    return(as.character(f[[3L]]))
-  }
-  ""
-}
-
-# The name model.frame() gives a variable (deparse2() in R's model.frame).
-fp_frame_name <- function(e) {
-  paste(deparse(e, width.cutoff = 500L, backtick = !is.symbol(e) && is.language(e)), collapse = " ")
-}
-
-fp_deparse <- function(e) paste(deparse(e, width.cutoff = 500L), collapse = " ")
-
-`%||%` <- function(a, b) if (is.null(a)) b else a

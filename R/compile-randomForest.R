@@ -7,13 +7,25 @@
 # the largest votes / ntree / cutoff.
 
 #' @rdname fp_compile
+#' @section randomForest: Regression and classification forests, fitted with
+#'   the formula or the x/y interface, with types `"response"` (the
+#'   default), `"prob"` and `"vote"` (and `norm.votes = FALSE` for raw vote
+#'   counts), the `corr.bias` correction and the forest's `cutoff`. Numeric
+#'   and logical predictors split at `x <= split`; unordered factors (up to
+#'   the 53 levels randomForest allows) are matched to the training levels
+#'   by name; ordered factors are read as level codes, as `data.matrix()`
+#'   does (by name for the x/y interface, which keeps their levels). As in
+#'   `predict.randomForest()`, a formula model predicts `NA` for a row with a
+#'   missing value in any formula variable, and an x/y model refuses missing
+#'   values. On tied votes the class is the first tied class in class order
+#'   (randomForest picks one at random). Unsupervised forests, forests
+#'   fitted with `keep.forest = FALSE`, character predictors of a formula
+#'   model, formula terms other than plain variables, and classes built on
+#'   randomForest (such as quantile forests) are refused.
 #' @export
 fp_compile.randomForest <- function(model, ...) {
-  cls <- class(model)
-  formula <- identical(cls, c("randomForest.formula", "randomForest"))
-  if (!formula && !identical(cls, "randomForest")) {
-    fp_unsupported(sprintf("a model of class '%s'", paste(cls, collapse = "/")))
-  }
+  fp_require_class(model, "randomForest", c("randomForest.formula", "randomForest"))
+  formula <- inherits(model, "randomForest.formula")
   if (!identical(model$type, "regression") && !identical(model$type, "classification")) {
     fp_unsupported(sprintf("a randomForest of type '%s'", paste(model$type, collapse = "/")))
   }
@@ -27,7 +39,7 @@ fp_compile.randomForest <- function(model, ...) {
 
   if (classification) {
     if (length(fs$cutoff) != length(model$classes)) {
-      fp_abort("invalid_model", "the randomForest forest has no cutoff for each class")
+      fp_unsupported("a randomForest whose forest has no cutoff for each class")
     }
     aggregation <- list(method = "votes", cutoff = I(as.double(fs$cutoff)))
     types <- c("response", "prob", "vote")
@@ -38,33 +50,27 @@ fp_compile.randomForest <- function(model, ...) {
     if (!is.null(coefs)) aggregation$bias <- I(as.double(coefs[1:2]))
     types <- "response"
   }
-  body <- list(
-    algorithm = "randomForest",
-    features = vars$features,
-    split = "le",
+  section <- fp_trees_section(
+    "randomForest", vars$features, trees, split = "le",
     # The formula interface drops rows with a missing value in any model
     # variable (model.frame with na.omit) and returns NA for them; x/y
     # stops on any missing value.
     missing = if (formula) "na_row" else "error",
-    aggregation = aggregation,
-    types = I(types),
-    default_type = "response",
-    classes = if (classification) I(as.character(model$classes)),
-    trees = trees
+    aggregation = aggregation, types = types, default_type = "response",
+    classes = if (classification) model$classes
   )
-  fp_from_spec(fp_document(model, "randomForest", "trees", vars$inputs, body))
+  fp_from_spec(fp_document(model, "randomForest", "trees", vars$inputs, section))
 }
 
 # One input and one feature per predictor, in the order of the forest's
 # columns (bestvar indexes them).
 fp_rf_numeric <- function(name, type = "numeric") {
-  list(input = list(name = name, type = type),
-       feature = list(input = name, kind = "numeric"))
+  list(input = fp_input(name, type), feature = fp_feature(name))
 }
 
 fp_rf_factor <- function(name, levels) {
-  list(input = list(name = name, type = "factor", levels = I(levels)),
-       feature = list(input = name, kind = "categorical", levels = I(levels), unseen = "error"))
+  list(input = fp_input(name, "factor", levels),
+       feature = fp_feature(name, "categorical", levels, unseen = "error"))
 }
 
 fp_rf_collect <- function(parts) {
@@ -91,9 +97,8 @@ fp_rf_xy_variables <- function(model) {
     if (fs$ncat[[i]] > 1L) {
       fp_rf_factor(nms[[i]], as.character(lv))
     } else if (is.character(lv)) {
-      list(input = list(name = nms[[i]], type = "ordered", levels = I(lv)),
-           feature = list(input = nms[[i]], kind = "codes", levels = I(lv), code_offset = 1,
-                          unseen = "error"))
+      list(input = fp_input(nms[[i]], "ordered", lv),
+           feature = fp_feature(nms[[i]], "codes", lv, unseen = "error", code_offset = 1))
     } else {
       fp_rf_numeric(nms[[i]])
     }
@@ -138,9 +143,8 @@ fp_rf_formula_variables <- function(model) {
     if (!predictor && cls %in% c("factor", "ordered", "character")) {
       # Only its missing values matter, whatever its levels: with no known
       # levels, every level is "unseen" and gets the same code.
-      return(list(input = list(name = name, type = cls, levels = I(character())),
-                  feature = list(input = name, kind = "codes", levels = I(character()),
-                                 unseen = "last")))
+      return(list(input = fp_input(name, cls, character()),
+                  feature = fp_feature(name, "codes", character(), unseen = "last")))
     }
     switch(cls,
       numeric = fp_rf_numeric(name),
@@ -164,7 +168,7 @@ fp_rf_trees <- function(fs, classification) {
   nr <- as.integer(fs$nrnodes)
   size <- as.integer(fs$ndbigtree)
   if (length(nt) != 1L || nt < 1L || length(size) != nt || any(size < 1L | size > nr)) {
-    fp_abort("invalid_model", "the randomForest forest arrays are inconsistent (ntree, nrnodes, ndbigtree)")
+    fp_unsupported("a randomForest whose forest arrays are inconsistent (ntree, nrnodes, ndbigtree)")
   }
   ncat <- as.integer(fs$ncat)
   # indexed by bestvar + 1, so that 0 (a leaf) reads FALSE
@@ -188,7 +192,7 @@ fp_rf_trees <- function(fs, classification) {
     var <- as.integer(bestvar[i])
     var[leaf] <- 0L
     if (any(!leaf & (var < 1L | var > length(ncat)))) {
-      fp_abort("invalid_model", sprintf("a split of randomForest tree %d refers to no predictor", k))
+      fp_unsupported(sprintf("a randomForest whose tree %d splits on no predictor", k))
     }
     split <- as.double(xsplit[i])
     threshold <- split

@@ -12,11 +12,20 @@
 fp_rpart_methods <- c("anova", "class", "poisson")
 
 #' @rdname fp_compile
+#' @section rpart: Trees with methods `"anova"`, `"class"` and `"poisson"`;
+#'   types `"vector"`, `"prob"`, `"class"` and `"matrix"` with rpart's
+#'   default (`"prob"` for classification, else `"vector"`). Numeric,
+#'   logical, factor, ordered and character predictors named plainly in the
+#'   formula (a function call such as `log(x)` is refused). Missing values
+#'   follow the fit's `usesurrogate`: the surrogate splits in order, then
+#'   (with 2) the child with more observations; otherwise, as in rpart, the
+#'   prediction is that of the node where the walk stops. A factor level
+#'   absent at a node counts as missing there; a level unseen in training is
+#'   an error. For one row, type `"matrix"` gives a one-row matrix, where
+#'   `predict.rpart()` fails.
 #' @export
 fp_compile.rpart <- function(model, ...) {
-  if (!identical(class(model), "rpart")) {
-    fp_unsupported(sprintf("a model of class '%s'", paste(class(model), collapse = "/")))
-  }
+  fp_require_class(model, "rpart")
   if (!model$method %in% fp_rpart_methods) {
     fp_unsupported(sprintf("the rpart method '%s' (fastpredict supports %s)", model$method,
                            paste0("'", fp_rpart_methods, "'", collapse = ", ")))
@@ -34,18 +43,14 @@ fp_compile.rpart <- function(model, ...) {
     tree$tree$probs <- as.vector(t(frame$yval2[, 1L + k + seq_len(k), drop = FALSE]))
   }
   if (!is.null(frame$yval2)) tree$tree$matrix <- as.vector(t(unclass(frame$yval2)))
-  body <- list(
-    algorithm = "rpart",
-    features = tree$features,
-    split = "lt",
-    missing = "route",
+  section <- fp_trees_section(
+    "rpart", tree$features, list(tree$tree), split = "lt", missing = "route",
     aggregation = list(method = "single"),
-    types = I(if (classification) c("vector", "prob", "class", "matrix") else c("vector", "matrix")),
+    types = if (classification) c("vector", "prob", "class", "matrix") else c("vector", "matrix"),
     default_type = if (classification) "prob" else "vector",
-    classes = if (classification) I(as.character(ylevels)),
-    trees = list(tree$tree)
+    classes = if (classification) ylevels
   )
-  fp_from_spec(fp_document(model, "rpart", "trees", inputs$specs, body))
+  fp_from_spec(fp_document(model, "rpart", "trees", inputs$specs, section))
 }
 
 # The predictors, as predict.rpart() reads them: model.frame() over the
@@ -73,13 +78,13 @@ fp_rpart_inputs <- function(model) {
     if (is.na(cls) || !cls %in% names(types)) {
       fp_unsupported(sprintf("the rpart predictor '%s' of class '%s'", v, cls))
     }
-    spec <- list(name = v, type = types[[cls]])
-    if (spec$type %in% c("factor", "ordered", "character")) {
+    levels <- NULL
+    if (types[[cls]] %in% c("factor", "ordered", "character")) {
       if (is.null(xlev[[v]])) fp_unsupported(sprintf("the rpart predictor '%s' without its levels", v))
       if (anyNA(xlev[[v]])) fp_unsupported(sprintf("the level NA of the rpart predictor '%s'", v))
-      spec$levels <- I(as.character(xlev[[v]]))
+      levels <- xlev[[v]]
     }
-    spec
+    fp_input(v, types[[cls]], levels)
   })
   list(specs = specs, names = names,
        categorical = vapply(specs, function(s) !is.null(s$levels), NA),
@@ -117,9 +122,9 @@ fp_rpart_tree <- function(model, inputs) {
   fidx <- cumsum(keep) - 1L
   features <- lapply(which(keep), function(i) {
     if (inputs$categorical[[i]]) {
-      list(input = inputs$names[[i]], kind = "categorical", levels = I(inputs$levels[[i]]), unseen = "error")
+      fp_feature(inputs$names[[i]], "categorical", inputs$levels[[i]], unseen = "error")
     } else {
-      list(input = inputs$names[[i]], kind = "numeric")
+      fp_feature(inputs$names[[i]])
     }
   })
   ncat <- as.integer(splits[rows, "ncat"])

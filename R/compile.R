@@ -7,79 +7,15 @@
 #'
 #' Anything the engine cannot reproduce exactly (a model class, family,
 #' link, formula function or argument) is refused with an error of class
-#' `fastpredict_error_unsupported` that names it.
-#'
-#' Supported models: `lm` and `glm` (families gaussian, binomial, poisson,
-#' Gamma, inverse.gaussian, quasi, quasibinomial, quasipoisson; links
-#' logit, probit, cauchit, cloglog, log, identity, inverse, 1/mu^2, sqrt),
-#' with numeric, logical, factor, ordered and character predictors, any
-#' contrasts, interactions, offsets, and the formula functions `I()`,
-#' `log()`, `log2()`, `log10()`, `log1p()`, `exp()`, `sqrt()`, `abs()`,
-#' `poly()`, `splines::ns()`, `splines::bs()`, `scale()`, `factor()` and
-#' `as.numeric()`.
-#'
-#' `rpart` trees with methods `"anova"`, `"class"` and `"poisson"`, types
-#' `"vector"`, `"prob"`, `"class"` and `"matrix"` with rpart's default
-#' (`"prob"` for classification, else `"vector"`), and numeric, logical,
-#' factor, ordered and character predictors named plainly in the formula
-#' (a function call such as `log(x)` is refused). Missing values follow the
-#' fit's `usesurrogate`: the surrogate splits in order, then (with 2) the
-#' child with more observations; otherwise, as in rpart, the prediction is
-#' that of the node where the walk stops. A factor level absent at a node
-#' counts as missing there; a level unseen in training is an error. For one
-#' row, type `"matrix"` gives a one-row matrix, where `predict.rpart()`
-#' fails.
-#'
-#' `randomForest` regression and classification forests, fitted with the
-#' formula or the x/y interface, with types `"response"` (the default),
-#' `"prob"` and `"vote"` (and `norm.votes = FALSE` for raw vote counts), the
-#' `corr.bias` correction and the forest's `cutoff`. Numeric and logical
-#' predictors split at `x <= split`; unordered factors (up to the 53
-#' levels randomForest allows) are matched to the training levels by name;
-#' ordered factors are read as level codes, as `data.matrix()` does (by
-#' name for the x/y interface, which keeps their levels). As in
-#' `predict.randomForest()`, a formula model predicts `NA` for a row with a
-#' missing value in any formula variable, and an x/y model refuses missing
-#' values. On tied votes the class is the first tied class in class order
-#' (randomForest picks one at random). Unsupervised forests, forests fitted
-#' with `keep.forest = FALSE`, character predictors of a formula model,
-#' formula terms other than plain variables, and classes built on
-#' randomForest (such as quantile forests) are refused.
-#'
-#' `ranger` forests (regression, classification and probability; type
-#' `"response"`, and `num.trees` at prediction) are compiled from the saved
-#' forest. Columns are found by name, and factor and character predictors
-#' are matched to the training levels by name; ranger itself reads them by
-#' position in the new data, so the two agree when the new data has the
-#' training levels in training order. ranger records those levels only with
-#' `respect.unordered.factors = "order"` (where an unseen level sorts after
-#' the known ones, as in ranger); otherwise pass the training data as
-#' `data`: it is required for unordered factors split by `"partition"`, and
-#' without it every other predictor is declared numeric. Missing values are
-#' an error, as in ranger 0.14; forests of newer ranger versions that store
-#' a default child for missing values route them to it. Survival forests
-#' are refused. Classification ties, which ranger breaks at random, go to
-#' the first class in level order.
-#'
-#' `gbm` (gbm 2.1.8): every distribution it fits (gaussian, laplace, tdist,
-#' quantile, huberized, bernoulli, adaboost, poisson, coxph, pairwise,
-#' multinomial), types `"link"` (the default) and `"response"` (logistic
-#' for bernoulli and pairwise, `exp()` for poisson, `1/(1+exp(-2f))` for
-#' adaboost, softmax for multinomial, the link for the rest, as in
-#' `predict.gbm()`), and `n.trees` as one number or several (a matrix, or
-#' for multinomial an array rows x classes x n.trees). Splits are
-#' `x < split`; `NA` and factor levels not seen in training take the
-#' missing branch, a `NaN` goes right as in gbm. Predictors are numeric,
-#' factor or ordered (compared by level code); factor levels are matched
-#' by name, also for a `gbm.fit()` model, whose `predict()` takes columns
-#' by position, and a character column is read as its levels (where
-#' `predict.gbm()` would turn the whole `newdata` into text). Like
-#' `predict.gbm()`, offsets are not added.
+#' `fastpredict_error_unsupported` that names it. The sections below say,
+#' for each package, what is compiled and what is refused.
 #'
 #' @param model A fitted model.
-#' @param ... Unused; for methods.
-#' @return An object of class `fp_model`.
-#' @seealso [predict_fast()], [fp_save()], [fp_to_json()]
+#' @param ... Further arguments of a family's method (see `data` for
+#'   ranger); unused otherwise.
+#' @return An object of class `fp_model` (with a first class naming the
+#'   algorithm, such as `fp_model_gbm`).
+#' @seealso [predict_fast()], [fp_save()], [fp_to_json()], [fp_limits()]
 #' @export
 #' @examples
 #' fit <- lm(mpg ~ wt * factor(cyl) + poly(hp, 2) + log(disp), data = mtcars)
@@ -96,8 +32,38 @@ fp_compile.default <- function(model, ...) {
 #' @export
 fp_compile.fp_model <- function(model, ...) model
 
-# Build the engine model from a document given as nested R lists.
-fp_from_spec <- function(doc) new_fp_model(fp_check(rs_model_from_spec(doc)))
+# The constructors every compiler builds its document from.
+
+# Refuse a model whose class vector is not exactly one of `expected` (a
+# subclass may predict differently).
+fp_require_class <- function(model, ...) {
+  for (expected in list(...)) if (identical(class(model), expected)) return(invisible())
+  fp_unsupported(sprintf("a model of class '%s'", paste(class(model), collapse = "/")))
+}
+
+# One column of the input prototype.
+fp_input <- function(name, type, levels = NULL) {
+  spec <- list(name = name, type = type)
+  if (!is.null(levels)) spec$levels <- I(as.character(levels))
+  spec
+}
+
+# One feature of a tree model: what its splits read from an input.
+fp_feature <- function(input, kind = "numeric", levels = NULL, unseen = NULL, code_offset = NULL) {
+  f <- list(input = input, kind = kind)
+  if (!is.null(levels)) f$levels <- I(as.character(levels))
+  f$code_offset <- code_offset
+  f$unseen <- unseen
+  f
+}
+
+# The trees section of a document.
+fp_trees_section <- function(algorithm, features, trees, split, missing, aggregation,
+                             types, default_type, classes = NULL, nan = NULL) {
+  list(algorithm = algorithm, features = features, split = split, missing = missing, nan = nan,
+       aggregation = aggregation, types = I(types), default_type = default_type,
+       classes = if (!is.null(classes)) I(as.character(classes)), trees = trees)
+}
 
 fp_producer <- function(model, source_package) {
   list(
@@ -110,16 +76,18 @@ fp_producer <- function(model, source_package) {
   )
 }
 
-fp_document <- function(model, source_package, kind, inputs, body) {
+# A whole document: `section` is the family's part, named by `kind`.
+fp_document <- function(model, source_package, kind, inputs, section) {
   doc <- list(
     format = "fastpredict-model",
-    format_version = fp_format_version,
+    format_version = fp_check(rs_format_version()),
     producer = fp_producer(model, source_package),
     kind = kind,
     inputs = inputs
   )
-  doc[[kind]] <- body
+  doc[[kind]] <- section
   doc
 }
 
-fp_format_version <- "1.0"
+# Build the engine model from a document given as nested R lists.
+fp_from_spec <- function(doc) new_fp_model(fp_check(rs_model_from_spec(doc)))

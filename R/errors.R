@@ -1,6 +1,7 @@
 # Classed conditions. Every error fastpredict raises has class
 # c("fastpredict_error_<kind>", "fastpredict_error", "error", "condition"),
-# so callers can catch one kind or all of them.
+# so callers can catch one kind or all of them. The kinds are the engine's
+# (src/rust/engine/src/error.rs), documented in ?predict_fast and ?fp_load.
 
 fp_abort <- function(kind, message, ..., call = NULL) {
   cond <- structure(

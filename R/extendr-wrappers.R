@@ -5,7 +5,7 @@
 #' @useDynLib fastpredict, .registration = TRUE
 NULL
 
-#' Compile a model spec built by the R layer (nested lists).
+#' Compile a model document built by the R layer (nested lists).
 #' @noRd
 rs_model_from_spec <- function(spec) .Call(wrap__rs_model_from_spec, spec)
 
@@ -23,7 +23,7 @@ rs_model_save <- function(model, path, compress) .Call(wrap__rs_model_save, mode
 #' @noRd
 rs_model_to_json <- function(model, pretty) .Call(wrap__rs_model_to_json, model, pretty)
 
-#' A description of the model for printing and for the R layer.
+#' The model's description (the engine's `ModelInfo`).
 #' @noRd
 rs_model_info <- function(model) .Call(wrap__rs_model_info, model)
 
@@ -35,5 +35,13 @@ rs_predict <- function(model, newdata, type_, threads, options) .Call(wrap__rs_p
 #' Get (`n = NULL`) or set the default number of threads.
 #' @noRd
 rs_threads <- function(n) .Call(wrap__rs_threads, n)
+
+#' Get (`limits = NULL`) or set the load limits, as a named list.
+#' @noRd
+rs_limits <- function(limits) .Call(wrap__rs_limits, limits)
+
+#' The format version this engine writes ("MAJOR.MINOR").
+#' @noRd
+rs_format_version <- function() .Call(wrap__rs_format_version)
 
 # nolint end

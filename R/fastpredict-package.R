@@ -13,4 +13,6 @@
   if (nzchar(limit) && !identical(toupper(limit), "FALSE")) rs_threads(2L)
   n <- getOption("fastpredict.threads")
   if (!is.null(n)) rs_threads(n)
+  limits <- getOption("fastpredict.limits")
+  if (is.list(limits) && length(limits)) rs_limits(limits)
 }

@@ -1,10 +1,15 @@
 #' Save and load compiled models
 #'
 #' `fp_save()` writes the model's JSON document; a path ending in `.gz` is
-#' gzip-compressed. The file is written to a temporary name and renamed, so
-#' it is never left half-written. `fp_load()` reads either form (it
-#' recognises gzip by content) and refuses a corrupt, truncated, empty or
-#' newer-format file with an error naming the file.
+#' gzip-compressed. The file is written to a temporary name of its own and
+#' renamed, so it is never left half-written, even with several writers;
+#' temporaries left by a killed save are removed by the next save. `fp_load()`
+#' reads either form (it recognises gzip by content). It reads only regular
+#' files, no larger than the load limits ([fp_limits()]), and refuses a
+#' corrupt, truncated, empty or newer-format file with an error naming the
+#' file: class `fastpredict_error_corrupt_file`, `_newer_format`, `_io` (the
+#' file cannot be read, or is not a regular file) or `_unsupported` (over a
+#' load limit, or something the engine does not reproduce).
 #'
 #' A reloaded model predicts bit-identically to the saved one. Use these,
 #' not `saveRDS()`: an `fp_model` restored by `readRDS()` has lost its
@@ -25,9 +30,7 @@
 #' identical(predict_fast(m, mtcars), predict_fast(m2, mtcars))
 fp_save <- function(model, path, compress = NA) {
   fp_assert_model(model)
-  if (!is.character(path) || length(path) != 1L || is.na(path)) {
-    fp_abort("bad_argument", "path must be a single file path")
-  }
+  fp_check_string(path, "path")
   fp_check(rs_model_save(model$ptr, path.expand(path), as.logical(compress)))
   invisible(path)
 }
@@ -35,9 +38,7 @@ fp_save <- function(model, path, compress = NA) {
 #' @rdname fp_save
 #' @export
 fp_load <- function(path) {
-  if (!is.character(path) || length(path) != 1L || is.na(path)) {
-    fp_abort("bad_argument", "path must be a single file path")
-  }
+  fp_check_string(path, "path")
   new_fp_model(fp_check(rs_model_load(path.expand(path))))
 }
 
@@ -66,9 +67,7 @@ fp_to_json <- function(model, pretty = FALSE) {
 #' @rdname fp_to_json
 #' @export
 fp_from_json <- function(json) {
-  if (!is.character(json) || length(json) != 1L || is.na(json)) {
-    fp_abort("bad_argument", "json must be a single string")
-  }
+  fp_check_string(json, "json")
   new_fp_model(fp_check(rs_model_from_json(json)))
 }
 
@@ -76,4 +75,38 @@ fp_assert_model <- function(model) {
   if (!inherits(model, "fp_model")) {
     fp_abort("bad_argument", "model must be an fp_model (see fp_compile())")
   }
+}
+
+#' Load limits
+#'
+#' A model file is checked against these limits before anything is
+#' allocated for it, so that a damaged or hostile file cannot exhaust
+#' memory. The defaults fit real models with room to spare; raise one to
+#' load a model that exceeds it. `fp_limits()` returns the limits in force;
+#' `fp_limits(name = value)` changes the given ones (and returns all of them
+#' invisibly). The option `fastpredict.limits`, a named list, sets them when
+#' the package loads.
+#'
+#' The limits are: `file_bytes` (a file as stored), `json_bytes` (its JSON
+#' text once decompressed), `inputs` (input columns), `levels` (levels of
+#' one factor), `features`, `trees` and `nodes` (of a tree model, nodes of
+#' all trees together), `terms` (of a linear model), `design` (entries of a
+#' linear model's design: coefficients and the lookup tables of its terms)
+#' and `basis` (the degree of a polynomial, the columns of a spline basis).
+#' A model over a limit is refused with an error of class
+#' `fastpredict_error_unsupported` that names the limit.
+#'
+#' @param ... Limits to set, by name, as whole numbers.
+#' @return A named list of the limits in force.
+#' @export
+#' @examples
+#' fp_limits()$nodes
+#' old <- fp_limits()
+#' fp_limits(nodes = 2e9)
+#' do.call(fp_limits, old)
+fp_limits <- function(...) {
+  new <- list(...)
+  if (!length(new)) return(fp_check(rs_limits(NULL)))
+  if (is.null(names(new)) || any(names(new) == "")) fp_abort("bad_argument", "give the limits by name")
+  invisible(fp_check(rs_limits(new)))
 }

@@ -9,37 +9,34 @@
 #'   than compiling once.
 #' @param newdata A data.frame, or a named list of columns of equal length.
 #'   Columns the model does not use are ignored; order does not matter. A
-#'   list of length-1 vectors is the fast path for single rows.
+#'   one-column matrix counts as a column. A list of length-1 vectors is the
+#'   fast path for single rows. A numeric or logical matrix, or a sparse
+#'   `dgCMatrix` (package Matrix), is read by column name, or without column
+#'   names by position (one column per input, in the model's order; see the
+#'   inputs in `print(model)`); of a sparse matrix, only the columns the
+#'   model reads are expanded.
 #' @param type Prediction type, as in the model's `predict()`, with the same
-#'   default: `"response"` for `lm`; `"link"` or `"response"` for `glm` and
-#'   `gbm`; `"vector"`, `"prob"`, `"class"` or `"matrix"` for `rpart`;
-#'   `"response"`, `"prob"` or `"vote"` for `randomForest`; `"response"`
-#'   for `ranger`. See `print(model)` for a model's types.
+#'   default; `print(model)` lists a model's types, and the sections of
+#'   [fp_compile()] describe them for each package.
 #' @param ... Further arguments of the model's own `predict()` that
-#'   fastpredict reproduces: `n.trees` (gbm), `num.trees` (ranger),
-#'   `norm.votes` (randomForest). Any other argument is refused with an
-#'   error naming it, rather than ignored. As in `predict.gbm()`, an
-#'   `n.trees` above the number of iterations fitted is lowered to it with a
-#'   warning, and a missing `n.trees` means the best iteration (test set,
-#'   else cross-validation, else all), without `predict.gbm()`'s message.
+#'   fastpredict reproduces, under their names there (`n.trees` for gbm,
+#'   `num.trees` for ranger, `norm.votes` for randomForest). Any other
+#'   argument is refused with an error naming it, rather than ignored.
 #' @param threads Number of threads; default [fp_threads()]. Results do not
 #'   depend on it.
 #' @return What the model's own `predict()` returns for `type`, without row
-#'   names: a numeric vector with one value per row (linear models, rpart
-#'   `"vector"`, randomForest and ranger regression, gbm with one `n.trees`);
-#'   a factor with the class levels (rpart `"class"`, randomForest and ranger
-#'   classification); a matrix with one column per class (rpart `"prob"`,
-#'   randomForest `"prob"`/`"vote"` with class `"votes"`, ranger probability
-#'   forests) or per `n.trees` (gbm); for a multinomial gbm an array rows x
-#'   classes x `n.trees`. A row with a missing value gives `NA` where the
-#'   model's `predict()` does (linear models, randomForest's formula
-#'   interface); tree models otherwise route missing values as their package
-#'   does.
+#'   names: a numeric vector with one value per row, a factor of classes, or
+#'   a matrix (or array) with one column per class or per number of trees.
+#'   A row with a missing value gives `NA` where the model's `predict()`
+#'   does; tree models otherwise route missing values as their package does.
+#'   Where randomForest and ranger break a tie between classes at random,
+#'   fastpredict takes the first tied class in level order.
 #' @section Errors: Classed conditions, all inheriting from
 #'   `fastpredict_error`: `fastpredict_error_missing_column`,
-#'   `fastpredict_error_wrong_type`, `fastpredict_error_unseen_level`,
-#'   `fastpredict_error_length_mismatch`, `fastpredict_error_bad_argument`,
-#'   `fastpredict_error_unsupported`, `fastpredict_error_interrupted`.
+#'   `_wrong_type`, `_unseen_level`, `_length_mismatch`, `_bad_argument`,
+#'   `_unsupported`, `_interrupted` (Ctrl-C), and `_internal` (a bug in
+#'   fastpredict: please report it). Loading and saving add `_corrupt_file`,
+#'   `_newer_format`, `_io` and `_invalid_model` (see [fp_load()]).
 #' @export
 #' @examples
 #' fit <- glm(am ~ wt + hp, family = binomial, data = mtcars)
@@ -54,31 +51,32 @@
 #' }
 predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   if (!inherits(model, "fp_model")) model <- fp_compile(model)
-  # The per-row hot path: straight to the registered routine, and errors
-  # come back as a list (predictions never are one).
-  res <- .Call(wrap__rs_predict, model$ptr, newdata, type, threads, if (...length()) fp_args(model, list(...)))
-  if (is.list(res)) fp_predict_error(res, model) else res
-}
-
-# Raise a prediction error, with a hint where a known trap explains it.
-fp_predict_error <- function(err, model) {
-  if (identical(err$kind, "wrong_type") && identical(model$info$algorithm, "ranger") &&
-      grepl("must be numeric", err$message, fixed = TRUE)) {
-    err$message <- paste0(err$message, ". ranger keeps no record of factor predictors: if this ",
-                          "column was a factor when the forest was fitted, compile with ",
-                          "fp_compile(fit, data = <the training data>)")
-  }
-  fp_check(err)
+  if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
+  # The per-row hot path: straight to the registered routine (see
+  # test-wrappers.R), and errors come back as a list (predictions never
+  # are one). A family's generic is called only when there are extra
+  # arguments, or an error.
+  res <- .Call(wrap__rs_predict, model$ptr, newdata, type, threads, if (...length()) fp_predict_args(model, list(...)))
+  if (is.list(res) && inherits(res, "fastpredict_rust_error")) fp_check(fp_explain_error(model, res)) else res
 }
 
 #' @rdname predict_fast
 #' @param object An `fp_model`.
 #' @export
 predict.fp_model <- function(object, newdata, type = NULL, ..., threads = NULL) {
+  if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   predict_fast(object, newdata, type = type, ..., threads = threads)
 }
 
-# The extra arguments, adjusted where the model's own predict() adjusts them.
-fp_args <- function(model, args) {
-  if (length(args) && identical(model$info$algorithm, "gbm")) fp_gbm_args(model, args) else args
-}
+# A family's hooks. fp_predict_args() adjusts the extra arguments where the
+# model's own predict() adjusts them; fp_explain_error() adds a hint to an
+# error where a known trap explains it.
+fp_predict_args <- function(model, args) UseMethod("fp_predict_args")
+
+#' @export
+fp_predict_args.fp_model <- function(model, args) args
+
+fp_explain_error <- function(model, err) UseMethod("fp_explain_error")
+
+#' @export
+fp_explain_error.fp_model <- function(model, err) err

@@ -1,8 +1,9 @@
 #' Print a compiled model
 #'
-#' Shows the model kind, its family and link (linear models) or its trees
-#' and classes (tree models), the prediction types, the inputs it reads
-#' (with their types and levels) and the format version.
+#' Shows the model kind and source, the facts the engine reports for its
+#' family (family and link, coefficients, trees, classes, ...), the
+#' prediction types, the inputs it reads (with their types and levels) and
+#' the format version.
 #'
 #' @param x An `fp_model`.
 #' @param ... Unused.
@@ -20,21 +21,14 @@ print.fp_model <- function(x, ...) {
 format.fp_model <- function(x, ...) {
   i <- x$info
   p <- i$producer
-  src <- paste(p$source_class, collapse = "/")
-  head <- sprintf("<fp_model> %s model from %s", i$kind, src)
-  if (!is.null(i$family)) head <- sprintf("%s (%s, link %s)", head, i$family, i$link)
-  types <- ifelse(i$types == i$default_type, sprintf("\"%s\" (default)", i$types), sprintf("\"%s\"", i$types))
+  head <- sprintf("<fp_model> %s model from %s", i$kind, paste(p$source_class, collapse = "/"))
+  if (!is.null(i$headline)) head <- sprintf("%s (%s)", head, i$headline)
+  types <- unlist(i$types)
+  types <- ifelse(types == i$default_type, sprintf("\"%s\" (default)", types), sprintf("\"%s\"", types))
   lines <- c(
     head,
     sprintf("  types:  %s", paste(types, collapse = ", ")),
-    if (!is.null(i$n_coefficients)) {
-      sprintf("  coefficients: %d%s", as.integer(i$n_coefficients),
-              if (i$n_aliased > 0) sprintf(" (%d aliased, left out as predict() does)", as.integer(i$n_aliased)) else "")
-    },
-    if (!is.null(i$n_trees)) {
-      sprintf("  trees: %s, %s nodes", format(i$n_trees, big.mark = ","), format(i$n_nodes, big.mark = ","))
-    },
-    if (!is.null(i$classes)) sprintf("  classes: %s", fp_shorten(i$classes)),
+    if (length(i$summary)) paste0("  ", unlist(i$summary)),
     sprintf("  inputs (%d):", length(i$inputs))
   )
   if (length(i$inputs)) {

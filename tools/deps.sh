@@ -34,8 +34,9 @@ if ! Rscript --vanilla -e 'quit(status = getRversion() < "4.2")' >/dev/null 2>&1
 fi
 
 PATH="$PATH:$HOME/.cargo/bin"
+MSRV=$(sed -n 's/^Config\/fastpredict\/MSRV: *//p' "$(dirname "$0")/../DESCRIPTION")
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "fastpredict needs Rust (cargo and rustc >= 1.83). Install it from https://rustup.rs"
+  echo "fastpredict needs Rust (cargo and rustc >= $MSRV). Install it from https://rustup.rs"
   exit 1
 fi
 exit 0

@@ -219,9 +219,7 @@ test_that("100,000 rows and a deep tree; threads do not change results", {
   big$y <- with(big, sin(3 * x1) + x2 / 5 + (f == "a") + rnorm(nrow(big), sd = 0.2))
   fit <- rpart(y ~ x1 + x2 + x3 + f + o + ch, big, control = rpart.control(cp = 0, minsplit = 4))
   expect_gt(nrow(fit$frame), 2000)
-  t0 <- proc.time()[["elapsed"]]
   m <- fp_compile(fit)
-  expect_lt(proc.time()[["elapsed"]] - t0, 1)
   new <- gen_new(big, 100000, seed = 68)
   new$x1[sample(100000, 5000)] <- NA
   p1 <- expect_rpart_parity(fit, new, model = m, threads = 1)

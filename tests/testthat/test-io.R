@@ -32,7 +32,7 @@ test_that("JSON text round trip", {
   expect_identical(predict_fast(fp_from_json(pretty), nd), predict_fast(m, nd))
   doc <- jsonlite::fromJSON(txt, simplifyVector = FALSE)
   expect_identical(doc$format, "fastpredict-model")
-  expect_identical(doc$format_version, "1.0")
+  expect_identical(doc$format_version, "1.1")
   expect_identical(doc$producer$source_class, list("glm", "lm"))
 })
 

@@ -30,6 +30,10 @@ pub enum Error {
     Io { file: String, detail: String },
     /// The user interrupted a long prediction.
     Interrupted,
+    /// A prediction ran past its deadline (a server's per-request limit).
+    Timeout { seconds: f64 },
+    /// A broken invariant of fastpredict itself: a bug to report.
+    Internal { detail: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -49,6 +53,8 @@ impl Error {
             Error::BadArgument { .. } => "bad_argument",
             Error::Io { .. } => "io",
             Error::Interrupted => "interrupted",
+            Error::Timeout { .. } => "timeout",
+            Error::Internal { .. } => "internal",
         }
     }
 
@@ -62,6 +68,26 @@ impl Error {
         match values.iter().find(|v| !v.is_finite()) {
             Some(v) => Err(Error::invalid(format!("{what} holds the non-finite number {v}"))),
             None => Ok(()),
+        }
+    }
+
+    /// A document that cannot be read as a model (the file name is added
+    /// by `in_file` where there is one).
+    pub fn corrupt(detail: impl Into<String>) -> Self {
+        Error::CorruptFile { file: String::new(), detail: detail.into() }
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Error::Internal { detail: detail.into() }
+    }
+
+    /// Say where a document error was found ("tree 3: ...").
+    pub fn context(self, prefix: impl std::fmt::Display) -> Self {
+        match self {
+            Error::InvalidModel { detail } => Error::InvalidModel { detail: format!("{prefix}: {detail}") },
+            Error::CorruptFile { file, detail } => Error::CorruptFile { file, detail: format!("{prefix}: {detail}") },
+            Error::Unsupported { what } => Error::Unsupported { what: format!("{what} ({prefix})") },
+            other => other,
         }
     }
 
@@ -124,6 +150,8 @@ impl fmt::Display for Error {
             Error::BadArgument { detail } => write!(f, "{detail}"),
             Error::Io { file, detail } => write!(f, "cannot access '{file}': {detail}"),
             Error::Interrupted => write!(f, "prediction interrupted by the user"),
+            Error::Timeout { seconds } => write!(f, "the prediction took longer than the {seconds} s allowed"),
+            Error::Internal { detail } => write!(f, "internal error in fastpredict (please report it): {detail}"),
         }
     }
 }

@@ -1,29 +1,45 @@
 //! fastpredict's engine: portable model documents and exact, fast
 //! prediction from them. Pure Rust with no R types, so that the R package
-//! and a standalone server can share it.
+//! and the standalone server share it.
 //!
-//! The flow is `ModelDoc` (the JSON format) -> `Model::from_doc` (checked,
-//! compiled once) -> `Model::prepare(&Frame)` (per call: bind columns, map
-//! factor levels) -> `Job::run` (fill a caller-allocated output).
+//! The flow is one way: `ModelDoc` (the JSON format) -> `Model::from_doc`
+//! (checked, compiled once) -> `Model::prepare(&Frame)` (per call: bind
+//! columns, map factor levels) -> `Job::run` (fill the caller's buffers).
+//!
+//! Words used throughout: the **document** is the JSON model; its
+//! **section** is the part of one family (`linear`, `trees`); a **family**
+//! is the compiled form of a section; a **call** is one prepared
+//! prediction.
+//!
+//! This file is the engine's whole public API: the glue, the server and
+//! the tests use nothing else.
 
-// Comparisons are written as `!(x < t)` on purpose: with NaN they must
-// come out as R's C code makes them (a failed test), not as an ordering.
-#![allow(clippy::neg_cmp_op_on_partial_ord)]
+#![forbid(unsafe_code)]
 
-pub mod error;
-pub mod expr;
+mod error;
 pub mod format;
-pub mod frame;
-pub mod inputs;
+mod frame;
 pub mod io;
-pub mod linear;
-pub mod link;
-pub mod model;
-pub mod parallel;
-pub mod spline;
-pub mod trees;
+mod limits;
+mod linear;
+mod model;
+mod output;
+mod runtime;
+mod trees;
 
 pub use error::{Error, Result};
 pub use format::ModelDoc;
-pub use frame::{Column, Frame, NA_INTEGER, NA_REAL};
-pub use model::{Job, Model, OutBuf, OutputShape, PredictOptions, ValueKind};
+pub use frame::{is_r_na, Column, ColumnBuf, Frame, FrameBuf, NA_INTEGER, NA_REAL};
+pub use limits::{limits, set_limits, Limits};
+pub use model::{Job, Model, ModelInfo, PredictOption, PredictOptions, PredictType};
+pub use output::{ArrayShape, OutBuf, OutputShape, Prediction, ValueKind, Values};
+pub use runtime::{default_threads, set_default_threads, MAX_THREADS};
+
+/// R's arithmetic as the linear family evaluates it (`x ^ y`, the
+/// logarithms, `scale()`, the inverse links). Public so that the property
+/// tests can build their reference model matrix from the same pointwise
+/// functions and so check the assembly around them.
+pub mod rmath {
+    pub use crate::linear::expr::{apply_binary, apply_unary, r_pow, Binary, Unary};
+    pub use crate::linear::link::Link;
+}

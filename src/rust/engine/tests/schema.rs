@@ -5,6 +5,9 @@
 //! serializes from its own structs (linear and tree models), and refuse a
 //! few broken documents.
 
+// A test may unwrap and panic: that is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -14,12 +17,12 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde_json::{json, Value};
 
-use fastpredict_engine::expr::{Expr, Op};
 use fastpredict_engine::format::{
     format_version, Aggregation, CategorySet, Coding, Extrapolation, FeatureKind, FeatureSpec, InputSpec, InputType,
     LinearSpec, MissingRule, ModelDoc, ModelKind, NanRule, Producer, SplineSpec, SplitRule, Surrogates, TermFactor,
     TermSpec, TreeSpec, TreesSpec, UnseenRule, VariableSpec, FORMAT_NAME,
 };
+use fastpredict_engine::format::{Expr, Op};
 use fastpredict_engine::{io, Model};
 
 const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -227,7 +230,7 @@ fn format_fixtures_have_no_field_the_structs_drop() {
         for f in documents_in(&version) {
             let bytes = read_bytes(&f);
             let original: Value = serde_json::from_slice(&bytes).unwrap();
-            let doc = io::from_json_bytes(&bytes).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let doc = io::from_bytes(&bytes).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             let again: Value = serde_json::from_str(&io::to_json(&doc, false).unwrap()).unwrap();
             if original != again {
                 let mut diffs = Vec::new();
@@ -888,7 +891,7 @@ fn documents_written_by_the_engine_are_valid() {
             let value: Value = serde_json::from_str(&text).unwrap();
             assert_valid(&v, &value, what);
             // ...and reads back unchanged.
-            let back = io::from_json_bytes(text.as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let back = io::from_bytes(text.as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(back, d, "{what}: the JSON round trip changes the document");
             let model = Model::from_json(text.as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
             for var in value["linear"]["variables"].as_array().into_iter().flatten() {
@@ -1017,7 +1020,6 @@ fn tree_parts(t: &Value, seen: &mut std::collections::BTreeSet<String>) {
 /// each input (no missing values: some of these models refuse them).
 fn predicts_every_type(m: &Model, what: &str) {
     use fastpredict_engine::{Column, Frame, OutBuf, PredictOptions, ValueKind};
-    use std::sync::atomic::AtomicBool;
     let n = 4;
     let nums: Vec<f64> = vec![0.1, 1.75, 2.5, 6.0];
     let logicals: Vec<i32> = vec![0, 1, 1, 0];
@@ -1034,15 +1036,16 @@ fn predicts_every_type(m: &Model, what: &str) {
         };
         fr.push(&i.name, col);
     }
-    for t in m.types() {
+    for t in m.info().types.iter().map(|t| t.as_str().to_string()) {
         let opts = PredictOptions { type_: Some(t.clone()), ..Default::default() };
         let job = m.prepare(&fr, &opts).unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
         let shape = job.shape();
+        let shape = shape.array().expect("an array");
         let len = shape.len(n);
         let res = if matches!(shape.values, ValueKind::Factor(_)) {
-            job.run(OutBuf::Int(&mut vec![0; len]), 1, &AtomicBool::new(false))
+            job.run(vec![OutBuf::Int(&mut vec![0; len])], 1)
         } else {
-            job.run(OutBuf::Real(&mut vec![0.0; len]), 1, &AtomicBool::new(false))
+            job.run(vec![OutBuf::Real(&mut vec![0.0; len])], 1)
         };
         res.unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
     }

@@ -1,7 +1,9 @@
+use std::sync::atomic::AtomicBool;
+
 use super::*;
-use crate::expr::Expr;
-use crate::format::{InputSpec, InputType, TermFactor, TermSpec};
-use crate::frame::{Column, Frame};
+use crate::format::{Coding, Expr, InputSpec, InputType, TermFactor, TermSpec, VariableSpec};
+use crate::frame::{is_r_na, Column, Frame};
+use crate::output::{split_rows, OutBuf};
 
 fn spec_x_f() -> (LinearSpec, Inputs) {
     // y ~ x * f with f in {a, b, c}, treatment contrasts
@@ -51,9 +53,13 @@ fn spec_x_f() -> (LinearSpec, Inputs) {
 
 fn run(m: &LinearModel, inputs: &Inputs, fr: &Frame) -> Vec<f64> {
     let b = inputs.bind(fr).unwrap();
-    let codes = m.prepare(&b).unwrap();
+    let call = m.prepare(&b, PredictType::Response, &PredictOptions::default()).unwrap();
     let mut out = vec![0.0; b.nrows()];
-    m.predict_rows(&b, &codes, false, 0..b.nrows(), &mut out);
+    let mut blocks = split_rows(vec![OutBuf::Real(&mut out)], &call.shape(), b.nrows(), 1000).unwrap();
+    for block in &mut blocks {
+        call.predict(&b, block, &AtomicBool::new(false));
+    }
+    drop(blocks);
     out
 }
 
@@ -82,7 +88,7 @@ fn missing_level_gives_na() {
     fr.push("x", Column::Real(&x));
     fr.push("f", Column::Str(vec![None]));
     let out = run(&m, &inputs, &fr);
-    assert!(crate::expr::is_na_real(out[0]));
+    assert!(is_r_na(out[0]));
 }
 
 #[test]

@@ -1,8 +1,9 @@
+use super::layout::{CAT, MASK};
 use super::*;
-use crate::format::{CategorySet, FeatureSpec, InputSpec, InputType, Surrogates};
-use crate::format::{ModelDoc, ModelKind, Producer};
-use crate::frame::{Column, Frame};
-use crate::model::{Model, OutBuf, PredictOptions};
+use crate::format::*;
+use crate::frame::{Column, Frame, NA_REAL};
+use crate::model::Model;
+use crate::output::OutBuf;
 
 /// x < 0.5 ? (f in {a} ? 1 : 2) : 3, with a missing node 4 (value 9)
 /// on the root, as gbm lays it out (left, right, missing).
@@ -75,7 +76,7 @@ fn predict(m: &Model, x: &[f64], f: Vec<Option<&str>>) -> crate::error::Result<V
     fr.push("f", Column::Str(f));
     let job = m.prepare(&fr, &PredictOptions::default())?;
     let mut out = vec![0.0; job.nrows()];
-    job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false))?;
+    job.run(vec![OutBuf::Real(&mut out)], 1)?;
     Ok(out)
 }
 
@@ -175,7 +176,7 @@ fn predict_xz(m: &Model, x: &[f64], z: &[f64]) -> Vec<f64> {
     fr.push("f", Column::Str(vec![Some("a"); x.len()]));
     let job = m.prepare(&fr, &PredictOptions::default()).unwrap();
     let mut out = vec![0.0; job.nrows()];
-    job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
+    job.run(vec![OutBuf::Real(&mut out)], 1).unwrap();
     out
 }
 
@@ -188,9 +189,11 @@ fn routed_numeric_nodes_compare_strictly_and_route_only_missing_values() {
     assert_eq!(predict_xz(&m, &x, &z), vec![2.0, 1.0, 1.0, 2.0, 2.0, 1.0, 0.0, 1.0]);
 }
 
+/// The features a block loads for every row, and those it loads lazily.
 fn plan_of(d: &ModelDoc) -> (Vec<usize>, Vec<usize>) {
     let m = TreeModel::new(d.trees.as_ref().unwrap(), &Inputs::new(d.inputs.clone()).unwrap()).unwrap();
-    (m.eager, m.lazy)
+    let features = |v: &[(usize, usize)]| v.iter().map(|p| p.0).collect();
+    (features(&m.load.eager), features(&m.load.lazy))
 }
 
 #[test]
@@ -241,7 +244,7 @@ fn surrogate_only_features_load_for_rows_with_a_missing_value() {
     fr.push("f", Column::Str(vec![Some("c"), Some("c"), Some("c"), Some("a")]));
     let job = m.prepare(&fr, &PredictOptions::default()).unwrap();
     let mut out = vec![0.0; 4];
-    job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
+    job.run(vec![OutBuf::Real(&mut out)], 1).unwrap();
     assert_eq!(out, vec![2.0, 1.0, 0.0, 1.0]);
 }
 
@@ -284,9 +287,9 @@ fn sum_adds_trees_to_init_in_order_and_names_each_n_trees() {
     fr.push("f", Column::Str(vec![Some("a")]));
     let opts = PredictOptions { n_trees: Some(vec![2, 1]), ..Default::default() };
     let job = m.prepare(&fr, &opts).unwrap();
-    assert_eq!(job.shape().dimnames, Some(vec![None, Some(vec!["2".to_string(), "1".to_string()])]));
+    assert_eq!(job.shape().array().unwrap().dimnames, Some(vec![None, Some(vec!["2".to_string(), "1".to_string()])]));
     let mut out = vec![0.0; 2];
-    job.run(OutBuf::Real(&mut out), 1, &AtomicBool::new(false)).unwrap();
+    job.run(vec![OutBuf::Real(&mut out)], 1).unwrap();
     // (1e16 + 1) + 1 rounds back to 1e16 at each step; 1e16 + (1 + 1) would not
     assert_eq!(out, vec![1e16, 1e16]);
 }

@@ -1,0 +1,129 @@
+//! The input frame: named columns borrowed from the caller, never copied
+//! (`Frame`), or owned (`FrameBuf`, for callers that decode their input,
+//! such as a server reading JSON).
+//!
+//! The conventions are R's, because R is the first caller and the cheapest
+//! place to convert is nowhere: integers and logicals use `i32::MIN` for NA,
+//! doubles use R's NA bit pattern (any NaN counts as missing, unless a tree
+//! model's `nan` rule says otherwise), and factor codes are 1-based.
+
+use std::collections::HashMap;
+
+pub(crate) mod bind;
+pub(crate) mod levels;
+mod owned;
+
+pub use owned::{ColumnBuf, FrameBuf};
+
+/// Above this many columns a frame looks names up through an index.
+const INDEXED: usize = 16;
+
+/// R's `NA_integer_` (and `NA` for logicals).
+pub const NA_INTEGER: i32 = i32::MIN;
+
+/// R's `NA_real_`: a NaN with payload 1954. Producing this exact pattern
+/// for missing outputs makes them `NA` (not `NaN`) on the R side.
+pub const NA_REAL: f64 = f64::from_bits(0x7FF0_0000_0000_07A2);
+
+/// R's `ISNA()`: a NaN whose low word is 1954 (arithmetic may set the
+/// quiet bit, so only the low word is compared).
+#[inline]
+pub fn is_r_na(v: f64) -> bool {
+    v.is_nan() && v.to_bits() as u32 == 1954
+}
+
+/// One input column.
+#[derive(Debug, Clone)]
+pub enum Column<'a> {
+    /// Double-precision numbers.
+    Real(&'a [f64]),
+    /// Integers (not factors).
+    Int(&'a [i32]),
+    /// Logicals: 0, 1 or NA.
+    Logical(&'a [i32]),
+    /// A factor: 1-based codes into `levels`.
+    Factor { codes: &'a [i32], levels: Vec<&'a str> },
+    /// Strings; `None` is a missing value.
+    Str(Vec<Option<&'a str>>),
+}
+
+impl Column<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Real(x) => x.len(),
+            Column::Int(x) | Column::Logical(x) => x.len(),
+            Column::Factor { codes, .. } => codes.len(),
+            Column::Str(x) => x.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A short description used in type errors ("a factor", "a character vector").
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Column::Real(_) => "a double vector",
+            Column::Int(_) => "an integer vector",
+            Column::Logical(_) => "a logical vector",
+            Column::Factor { .. } => "a factor",
+            Column::Str(_) => "a character vector",
+        }
+    }
+}
+
+/// A set of named columns of one common length.
+#[derive(Debug, Clone, Default)]
+pub struct Frame<'a> {
+    names: Vec<&'a str>,
+    columns: Vec<Column<'a>>,
+    /// Row count of the source table, for models that read no column.
+    nrows: Option<usize>,
+    /// Name -> first column of that name, for wide frames.
+    index: Option<HashMap<&'a str, usize>>,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new() -> Self {
+        Frame::default()
+    }
+
+    pub fn with_capacity(n: usize) -> Self {
+        Frame { names: Vec::with_capacity(n), columns: Vec::with_capacity(n), ..Frame::default() }
+    }
+
+    /// Add a column. Lengths are checked when the frame is bound to a model,
+    /// so that the error can name the column. Of two columns with one name,
+    /// the first is used.
+    pub fn push(&mut self, name: &'a str, column: Column<'a>) {
+        self.names.push(name);
+        self.columns.push(column);
+        if let Some(index) = self.index.as_mut() {
+            index.entry(name).or_insert(self.names.len() - 1);
+        } else if self.names.len() > INDEXED {
+            let mut index = HashMap::with_capacity(2 * self.names.len());
+            for (i, n) in self.names.iter().enumerate() {
+                index.entry(*n).or_insert(i);
+            }
+            self.index = Some(index);
+        }
+    }
+
+    /// Declare the number of rows (needed when no column is read).
+    pub fn set_nrows(&mut self, n: usize) {
+        self.nrows = Some(n);
+    }
+
+    pub fn nrows(&self) -> Option<usize> {
+        self.nrows
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Column<'a>> {
+        let i = match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.names.iter().position(|n| *n == name),
+        };
+        i.map(|i| &self.columns[i])
+    }
+}

@@ -1,0 +1,430 @@
+//! The design program, compiled: model-frame variables, and each term
+//! folded with its coefficients into a lookup table.
+//!
+//! The design matrix is never built. A term's table is indexed by the
+//! term's level combination (one row per combination of its factors'
+//! levels, plus a row of NA for a missing level) and by its numeric column
+//! combination. Per row a term then costs one table lookup per numeric
+//! combination, and a factor main effect a single lookup. Aliased
+//! coefficients are left out as R's predict() leaves them out, so a missing
+//! value in a column that only feeds aliased coefficients does not make the
+//! row NA.
+
+use crate::error::{Error, Result};
+use crate::format::{Coding, TermSpec, VariableSpec};
+use crate::frame::levels::Levels;
+use crate::frame::NA_REAL;
+use crate::limits::{self, Limits};
+use crate::linear::expr::CExpr;
+use crate::linear::spline::Spline;
+
+#[derive(Debug, Clone)]
+pub(super) enum Var {
+    Numeric(CExpr),
+    Poly {
+        arg: CExpr,
+        alpha: Vec<f64>,
+        norm2: Vec<f64>,
+    },
+    PolyRaw {
+        arg: CExpr,
+        degree: usize,
+    },
+    Spline {
+        arg: CExpr,
+        spline: Spline,
+    },
+    /// `slot` indexes the per-call factor codes.
+    Factor {
+        input: usize,
+        levels: Levels,
+        column: String,
+        slot: usize,
+    },
+}
+
+impl Var {
+    pub fn ncols(&self) -> usize {
+        match self {
+            Var::Numeric(_) => 1,
+            Var::Poly { alpha, .. } => alpha.len(),
+            Var::PolyRaw { degree, .. } => *degree,
+            Var::Spline { spline, .. } => spline.ncols(),
+            Var::Factor { .. } => 0,
+        }
+    }
+}
+
+pub(super) fn compile_var(
+    v: &VariableSpec,
+    resolve: &dyn Fn(&str) -> Result<usize>,
+    nslots: &mut usize,
+    lim: &Limits,
+) -> Result<Var> {
+    let basis =
+        |label: &str, n: usize| limits::check(&format!("'{label}': a basis"), n as u64, lim.basis as u64, "basis");
+    Ok(match v {
+        VariableSpec::Numeric { expr, .. } => Var::Numeric(expr.compile(resolve)?),
+        VariableSpec::Poly { label, arg, alpha, norm2 } => {
+            basis(label, alpha.len())?;
+            if alpha.is_empty() || norm2.len() != alpha.len() + 2 {
+                return Err(Error::invalid(format!("poly '{label}': need degree alphas and degree + 2 norms")));
+            }
+            if norm2.iter().chain(alpha).any(|x| !x.is_finite()) || norm2.iter().any(|x| *x <= 0.0) {
+                return Err(Error::invalid(format!("poly '{label}': coefficients must be finite, norms positive")));
+            }
+            Var::Poly { arg: arg.compile(resolve)?, alpha: alpha.clone(), norm2: norm2.clone() }
+        }
+        VariableSpec::PolyRaw { label, arg, degree } => {
+            basis(label, *degree as usize)?;
+            if *degree == 0 {
+                return Err(Error::invalid(format!("poly '{label}': degree must be positive")));
+            }
+            Var::PolyRaw { arg: arg.compile(resolve)?, degree: *degree as usize }
+        }
+        VariableSpec::Spline(s) => {
+            basis(&s.label, s.knots.len())?;
+            Var::Spline { arg: s.arg.compile(resolve)?, spline: Spline::new(s)? }
+        }
+        VariableSpec::Factor { label, input, levels, .. } => {
+            let i = resolve(input)?;
+            if levels.is_empty() {
+                return Err(Error::invalid(format!("factor '{label}' has no levels")));
+            }
+            *nslots += 1;
+            Var::Factor { input: i, levels: Levels::new(levels)?, column: input.clone(), slot: *nslots - 1 }
+        }
+    })
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Term {
+    /// Factor slots of the term and their level counts; the first varies
+    /// fastest in the level-combination index.
+    pub factors: Vec<(usize, usize)>,
+    pub n_level_combos: usize,
+    /// Numeric column combinations: each is a product of (variable, column).
+    pub combos: Vec<Vec<(usize, usize)>>,
+    /// `(n_level_combos + 1) x combos.len()`, row-major; the last row is NA.
+    pub table: Vec<f64>,
+    /// For terms with factors and numeric columns: per table entry, its
+    /// design columns unfolded. R multiplies the coding into the column
+    /// before the coefficient, so an infinite value meets a zero coding as
+    /// NaN, which the folded table cannot show.
+    pub unfolded: Vec<Unfolded>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Unfolded {
+    /// (coefficient, coding weight) of the non-zero weights, in column order.
+    pairs: Vec<(f64, f64)>,
+    /// Whether a live coefficient meets a zero weight here.
+    zero: bool,
+}
+
+impl Term {
+    /// Contribution of table entry `e` for the numeric product `p`.
+    #[inline]
+    pub fn contribution(&self, e: usize, p: f64) -> f64 {
+        match self.unfolded.get(e) {
+            Some(u) if p.is_infinite() && (u.zero || !u.pairs.is_empty()) => {
+                if u.zero {
+                    // as R's 0 * Inf: the NaN absorbs the rest of the sum
+                    0.0 * p
+                } else {
+                    u.pairs.iter().fold(0.0, |s, (b, w)| s + b * (w * p))
+                }
+            }
+            _ => self.table[e] * p,
+        }
+    }
+}
+
+/// How one variable of a term spans the term's design columns.
+struct Part {
+    var: usize,
+    ncols: usize,
+    coding: Option<FactorCoding>,
+}
+
+/// A factor's coding: level x column weights.
+enum FactorCoding {
+    /// One indicator column per level.
+    Indicators(usize),
+    /// A contrast matrix, levels x columns, row-major.
+    Matrix { nlevels: usize, m: Vec<f64> },
+}
+
+impl FactorCoding {
+    fn nlevels(&self) -> usize {
+        match self {
+            FactorCoding::Indicators(n) | FactorCoding::Matrix { nlevels: n, .. } => *n,
+        }
+    }
+
+    /// Non-zero weights over all levels.
+    fn nonzero_total(&self, ncols: usize) -> usize {
+        match self {
+            FactorCoding::Indicators(n) => *n,
+            FactorCoding::Matrix { m, .. } => {
+                m.iter().take(m.len() / ncols.max(1) * ncols).filter(|w| **w != 0.0).count()
+            }
+        }
+    }
+
+    fn weight(&self, level: usize, col: usize, ncols: usize) -> f64 {
+        match self {
+            FactorCoding::Indicators(_) => f64::from(u8::from(level == col)),
+            FactorCoding::Matrix { m, .. } => m[level * ncols + col],
+        }
+    }
+}
+
+/// Check a term's variables and their codings.
+fn term_parts(t: &TermSpec, specs: &[VariableSpec], vars: &[Var]) -> Result<Vec<Part>> {
+    let mut parts: Vec<Part> = Vec::with_capacity(t.factors.len());
+    for tf in &t.factors {
+        let v = tf.variable;
+        if v >= vars.len() {
+            return Err(Error::invalid(format!("term '{}' refers to variable {v} of {}", t.label, vars.len())));
+        }
+        if parts.iter().any(|p| p.var == v) {
+            return Err(Error::invalid(format!("term '{}' lists variable {v} twice", t.label)));
+        }
+        let part = match (&specs[v], tf.coding) {
+            (VariableSpec::Factor { levels, .. }, Some(Coding::Indicators)) => {
+                Part { var: v, ncols: levels.len(), coding: Some(FactorCoding::Indicators(levels.len())) }
+            }
+            (VariableSpec::Factor { label, levels, contrasts, .. }, Some(Coding::Contrasts)) => {
+                let nl = levels.len();
+                let c = contrasts.as_ref().ok_or_else(|| {
+                    Error::invalid(format!("factor '{label}' is coded by contrasts but has no contrast matrix"))
+                })?;
+                if c.len() != nl || c.is_empty() {
+                    return Err(Error::invalid(format!("factor '{label}': contrast matrix needs {nl} rows")));
+                }
+                let nc = c[0].len();
+                if c.iter().any(|r| r.len() != nc || r.iter().any(|x| !x.is_finite())) {
+                    return Err(Error::invalid(format!("factor '{label}': ragged or non-finite contrast matrix")));
+                }
+                let m = c.iter().flatten().copied().collect();
+                Part { var: v, ncols: nc, coding: Some(FactorCoding::Matrix { nlevels: nl, m }) }
+            }
+            (VariableSpec::Factor { label, .. }, None) => {
+                return Err(Error::invalid(format!("factor '{label}' in term '{}' needs a coding", t.label)))
+            }
+            (_, None) => Part { var: v, ncols: vars[v].ncols(), coding: None },
+            (other, Some(_)) => {
+                return Err(Error::invalid(format!("numeric variable '{}' cannot have a coding", other.label())))
+            }
+        };
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
+/// The product of `sizes`, checked against overflow and the design limit.
+fn size(mut sizes: impl Iterator<Item = usize>, what: &str, lim: &Limits) -> Result<usize> {
+    let n = sizes.try_fold(1usize, |acc, s| acc.checked_mul(s));
+    let n = n.ok_or_else(|| Error::unsupported(format!("{what} too large to count")))?;
+    limits::check(what, n as u64, lim.design as u64, "design")?;
+    Ok(n)
+}
+
+/// Fold a term's coefficients into its lookup table. Returns `None` when
+/// every coefficient of the term is aliased (the term contributes nothing).
+pub(super) fn build_term(
+    t: &TermSpec,
+    specs: &[VariableSpec],
+    vars: &[Var],
+    beta: &[Option<f64>],
+    lim: &Limits,
+) -> Result<Option<Term>> {
+    let parts = term_parts(t, specs, vars)?;
+    let label = &t.label;
+    let ncols = size(parts.iter().map(|p| p.ncols), &format!("term '{label}': design columns"), lim)?;
+    if ncols != t.columns.len() {
+        return Err(Error::invalid(format!(
+            "term '{label}' spans {ncols} design columns but lists {}",
+            t.columns.len()
+        )));
+    }
+    let factor_parts = || parts.iter().filter_map(|p| p.coding.as_ref().map(|c| (c, p.ncols)));
+    let n_level_combos =
+        size(factor_parts().map(|(c, _)| c.nlevels()), &format!("term '{label}': level combinations"), lim)?;
+    let numeric: Vec<&Part> = parts.iter().filter(|p| p.coding.is_none()).collect();
+    let n_num_combos: usize = numeric.iter().map(|p| p.ncols).product();
+    let entries = limits::product(n_level_combos + 1, n_num_combos, "a term's table")?;
+    size([entries].into_iter(), &format!("term '{label}': its table"), lim)?;
+    // folding visits the non-zero coding weights of every level combination
+    let weights = factor_parts().map(|(c, nc)| c.nonzero_total(nc));
+    size(weights.chain([n_num_combos]), &format!("term '{label}': its coding weights"), lim)?;
+    let with_numbers = !numeric.is_empty() && n_level_combos > 1;
+    let folded = fold(&parts, t, beta, n_level_combos, n_num_combos, with_numbers);
+    if !folded.live.iter().any(|l| *l) {
+        return Ok(None);
+    }
+    let Folded { mut table, mut unfolded, live } = folded;
+    for j in 0..n_num_combos {
+        table[n_level_combos * n_num_combos + j] = NA_REAL;
+    }
+    // numeric column combinations (first numeric variable fastest), without
+    // those whose coefficients are all aliased
+    let keep: Vec<usize> = (0..n_num_combos).filter(|&j| live[j]).collect();
+    let combos = keep
+        .iter()
+        .map(|&j| {
+            let mut rest = j;
+            numeric
+                .iter()
+                .map(|p| {
+                    let c = rest % p.ncols;
+                    rest /= p.ncols;
+                    (p.var, c)
+                })
+                .collect()
+        })
+        .collect();
+    let kept: Vec<usize> =
+        (0..=n_level_combos).flat_map(|lc| keep.iter().map(move |&j| lc * n_num_combos + j)).collect();
+    let table = kept.iter().map(|&e| table[e]).collect();
+    let unfolded =
+        if with_numbers { kept.iter().map(|&e| std::mem::take(&mut unfolded[e])).collect() } else { Vec::new() };
+    let slot_of = |v: usize| match vars[v] {
+        Var::Factor { slot, .. } => slot,
+        _ => usize::MAX,
+    };
+    let factors = parts.iter().filter_map(|p| p.coding.as_ref().map(|c| (slot_of(p.var), c.nlevels()))).collect();
+    Ok(Some(Term { factors, n_level_combos, combos, table, unfolded }))
+}
+
+struct Folded {
+    table: Vec<f64>,
+    unfolded: Vec<Unfolded>,
+    /// Per numeric combination: whether any coefficient feeds it.
+    live: Vec<bool>,
+}
+
+/// For every level combination and design column of the term with a
+/// non-zero coding weight: its coefficient times the product of the
+/// factors' weights, added to the table entry of (level combination,
+/// numeric combination), in design-column order.
+fn fold(
+    parts: &[Part],
+    t: &TermSpec,
+    beta: &[Option<f64>],
+    n_level_combos: usize,
+    n_num_combos: usize,
+    with_numbers: bool,
+) -> Folded {
+    let n_entries = (n_level_combos + 1) * n_num_combos;
+    let mut table = vec![0.0; n_entries];
+    let mut unfolded = if with_numbers { vec![Unfolded::default(); n_entries] } else { Vec::new() };
+    // strides of each part in the design-column index (first part fastest)
+    let strides: Vec<usize> = parts
+        .iter()
+        .scan(1usize, |s, p| {
+            let here = *s;
+            *s *= p.ncols;
+            Some(here)
+        })
+        .collect();
+    // live coefficients per numeric combination, whatever the levels: an
+    // entry that gets fewer non-zero weights than these has met a zero
+    let mut live_per_combo = vec![0usize; n_num_combos];
+    for (k, c) in t.columns.iter().enumerate() {
+        if beta[*c].is_some() {
+            live_per_combo[numeric_combo(parts, k)] += 1;
+        }
+    }
+    let mut cands: Vec<Vec<(usize, f64)>> = vec![Vec::new(); parts.len()];
+    let mut pos = vec![0usize; parts.len()];
+    for lc in 0..n_level_combos {
+        if !candidates(parts, lc, &mut cands) {
+            continue;
+        }
+        // every combination of candidates, first part fastest
+        pos.fill(0);
+        loop {
+            let (column, w, nk) = design_column(parts, &strides, &cands, &pos);
+            if let Some(b) = beta[t.columns[column]] {
+                let e = lc * n_num_combos + nk;
+                table[e] += b * w;
+                if with_numbers {
+                    unfolded[e].pairs.push((b, w));
+                }
+            }
+            if !next_combination(&mut pos, &cands) {
+                break;
+            }
+        }
+    }
+    // (the NA row, last, keeps its NA)
+    for (e, u) in unfolded.iter_mut().enumerate().take(n_level_combos * n_num_combos) {
+        u.zero = u.pairs.len() < live_per_combo[e % n_num_combos];
+    }
+    let live = live_per_combo.iter().map(|&n| n > 0).collect();
+    Folded { table, unfolded, live }
+}
+
+/// Each part's candidate (column, weight) pairs for level combination
+/// `lc`: a factor's non-zero coding weights at its level, every column of
+/// a numeric variable. False if some part has none.
+fn candidates(parts: &[Part], lc: usize, cands: &mut [Vec<(usize, f64)>]) -> bool {
+    let mut rest = lc;
+    for (p, c) in parts.iter().zip(cands.iter_mut()) {
+        c.clear();
+        match &p.coding {
+            Some(coding) => {
+                let level = rest % coding.nlevels();
+                rest /= coding.nlevels();
+                c.extend((0..p.ncols).map(|col| (col, coding.weight(level, col, p.ncols))).filter(|e| e.1 != 0.0));
+            }
+            None => c.extend((0..p.ncols).map(|col| (col, 1.0))),
+        }
+    }
+    cands.iter().all(|c| !c.is_empty())
+}
+
+/// For the candidates at `pos`: the design column, the product of the
+/// coding weights, and the numeric combination.
+fn design_column(parts: &[Part], strides: &[usize], cands: &[Vec<(usize, f64)>], pos: &[usize]) -> (usize, f64, usize) {
+    let (mut column, mut w, mut nk, mut nstride) = (0, 1.0, 0, 1);
+    for (i, p) in parts.iter().enumerate() {
+        let (col, wi) = cands[i][pos[i]];
+        column += col * strides[i];
+        if p.coding.is_some() {
+            w *= wi;
+        } else {
+            nk += col * nstride;
+            nstride *= p.ncols;
+        }
+    }
+    (column, w, nk)
+}
+
+/// Step `pos` to the next combination (first part fastest); false after the last.
+fn next_combination(pos: &mut [usize], cands: &[Vec<(usize, f64)>]) -> bool {
+    for (p, c) in pos.iter_mut().zip(cands) {
+        *p += 1;
+        if *p < c.len() {
+            return true;
+        }
+        *p = 0;
+    }
+    false
+}
+
+/// The numeric combination of design column `k`.
+fn numeric_combo(parts: &[Part], k: usize) -> usize {
+    let (mut rest, mut nk, mut nstride) = (k, 0, 1);
+    for p in parts {
+        let idx = rest % p.ncols;
+        rest /= p.ncols;
+        if p.coding.is_none() {
+            nk += idx * nstride;
+            nstride *= p.ncols;
+        }
+    }
+    nk
+}

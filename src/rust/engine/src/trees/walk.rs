@@ -1,0 +1,151 @@
+//! The walk: from the root to the node where a row stops, for a block of
+//! rows at a time. This is the hot path; plain numeric nodes take a short
+//! branch-light step, and everything rarer goes through `advance_slow`.
+
+use crate::frame::is_r_na;
+use crate::trees::layout::{Dir, Node, Tree, CAT, FMASK, LEAF, MASK, NO_CHILD, ROUTE};
+
+/// Rows walked together through one tree (memory-level parallelism).
+const LANES: usize = 8;
+
+/// The comparison rules of a model, fixed for its every node.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Rules {
+    /// Numeric splits send `x <= t` left (else `x < t`).
+    pub le: bool,
+    /// Whether any NaN is missing, or only R's `NA`.
+    pub nan_missing: bool,
+}
+
+impl Rules {
+    #[inline]
+    pub fn is_missing(self, v: f64) -> bool {
+        v.is_nan() && (self.nan_missing || is_r_na(v))
+    }
+
+    /// Walk `tree` for every row of the block (`w` slots a row), writing
+    /// the node each row stops at into `leaves`.
+    pub fn walk(self, tree: &Tree, xs: &[f64], w: usize, leaves: &mut [u32]) {
+        if self.le {
+            walk::<true>(self, tree, xs, w, leaves)
+        } else {
+            walk::<false>(self, tree, xs, w, leaves)
+        }
+    }
+}
+
+fn walk<const LE: bool>(rules: Rules, tree: &Tree, xs: &[f64], w: usize, leaves: &mut [u32]) {
+    let n = leaves.len();
+    let mut r = 0;
+    while r + LANES <= n {
+        let mut idx = [0u32; LANES];
+        // until every walk has ended, and never longer than the tree is
+        // deep (which saves a pass on shallow trees)
+        for _ in 0..tree.max_depth {
+            let mut moved = false;
+            for j in 0..LANES {
+                let x = &xs[(r + j) * w..(r + j + 1) * w];
+                let next = advance::<LE>(rules, tree, idx[j], x);
+                moved |= next != idx[j];
+                idx[j] = next;
+            }
+            if !moved {
+                break;
+            }
+        }
+        leaves[r..r + LANES].copy_from_slice(&idx);
+        r += LANES;
+    }
+    for (k, leaf) in leaves.iter_mut().enumerate().skip(r) {
+        let x = &xs[k * w..(k + 1) * w];
+        let mut i = 0;
+        loop {
+            let next = advance::<LE>(rules, tree, i, x);
+            if next == i {
+                break;
+            }
+            i = next;
+        }
+        *leaf = i;
+    }
+}
+
+/// The next node from node `i` for row `x`; `i` itself when the walk ends
+/// there (a leaf, or a stop for lack of a route).
+#[inline(always)]
+fn advance<const LE: bool>(rules: Rules, tree: &Tree, i: u32, x: &[f64]) -> u32 {
+    let n = &tree.nodes[i as usize];
+    let f = n.feature;
+    if f & LEAF != 0 {
+        return i;
+    }
+    if f & CAT == 0 {
+        let v = x[(f & FMASK) as usize];
+        if f & MASK != 0 {
+            // a level code (false for a missing one)
+            if v >= 0.0 {
+                let left = n.threshold.to_bits() >> (v as u32) & 1 == 1;
+                return n.left + u32::from(!left);
+            }
+        } else if f & ROUTE == 0 || !v.is_nan() {
+            // a routed node leaves the fast path only for a missing value
+            let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
+            return n.left + right as u32;
+        }
+    }
+    advance_slow::<LE>(rules, tree, i, n, x)
+}
+
+#[cold]
+fn advance_slow<const LE: bool>(rules: Rules, tree: &Tree, i: u32, n: &Node, x: &[f64]) -> u32 {
+    let v = x[(n.feature & FMASK) as usize];
+    let dir = if n.feature & CAT != 0 {
+        tree.cats[n.threshold as usize].dir(v)
+    } else if rules.is_missing(v) || (n.feature & MASK != 0 && !(v >= 0.0)) {
+        Dir::Missing
+    } else if n.feature & MASK != 0 {
+        if n.threshold.to_bits() >> (v as u32) & 1 == 1 {
+            Dir::Left
+        } else {
+            Dir::Right
+        }
+    } else if if LE { v <= n.threshold } else { v < n.threshold } {
+        Dir::Left
+    } else {
+        Dir::Right
+    };
+    match dir {
+        Dir::Left => n.left,
+        Dir::Right => n.left + 1,
+        Dir::Missing => missing_route(rules, tree, i, n, x),
+    }
+}
+
+/// Surrogates in order, then the missing child; with neither the walk
+/// stops at the node, which predicts.
+fn missing_route(rules: Rules, tree: &Tree, i: u32, n: &Node, x: &[f64]) -> u32 {
+    let iu = i as usize;
+    if let (Some(&a), Some(&b)) = (tree.surr_start.get(iu), tree.surr_start.get(iu + 1)) {
+        for s in &tree.surr[a as usize..b as usize] {
+            let v = x[s.feature as usize];
+            let dir = if s.categorical {
+                tree.cats[s.threshold as usize].dir(v)
+            } else if rules.is_missing(v) {
+                Dir::Missing
+            } else if (v < s.threshold) == s.less_left {
+                Dir::Left
+            } else {
+                Dir::Right
+            };
+            match dir {
+                Dir::Left => return n.left,
+                Dir::Right => return n.left + 1,
+                Dir::Missing => {}
+            }
+        }
+    }
+    match tree.missing.get(iu) {
+        Some(&m) if m != NO_CHILD => m,
+        _ => i,
+    }
+}

@@ -1,0 +1,109 @@
+//! The R objects a prediction fills, and JSON values as R objects.
+
+use extendr_api::prelude::*;
+use extendr_ffi::{Rf_xlength, INTEGER, REAL, SEXPTYPE, VECTOR_ELT};
+use fastpredict_engine::{ArrayShape, OutBuf, OutputShape, Result, ValueKind};
+
+use super::sexp::{alloc_vector, strings};
+
+/// One array: a double vector, a factor, or a matrix/array with its
+/// dimnames and class. Allocated once; the engine writes into it.
+fn alloc_array(a: &ArrayShape, nrows: usize) -> Result<Robj> {
+    let len = a.len(nrows);
+    let mut r = match &a.values {
+        ValueKind::Factor(levels) => {
+            let mut r = alloc_vector(SEXPTYPE::INTSXP, len)?;
+            let _ = r.set_attrib("levels", strings(levels)?);
+            let _ = r.set_attrib("class", strings(&["factor"])?);
+            r
+        }
+        ValueKind::Real => alloc_vector(SEXPTYPE::REALSXP, len)?,
+    };
+    if let Some(dim) = &a.dim {
+        let d = dim.iter().map(|&x| i32::try_from(x)).collect::<std::result::Result<Vec<i32>, _>>();
+        let d = d.map_err(|_| fastpredict_engine::Error::bad_argument("a dimension of the prediction exceeds R's"))?;
+        let _ = r.set_attrib("dim", Robj::from(d));
+        if let Some(dn) = a.dimnames.as_ref().filter(|dn| dn.iter().any(Option::is_some)) {
+            let parts = dn
+                .iter()
+                .map(|x| match x {
+                    Some(v) => strings(v),
+                    None => Ok(Robj::from(())),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let _ = r.set_attrib("dimnames", List::from_values(parts));
+        }
+    }
+    if let Some(cl) = &a.class {
+        let _ = r.set_attrib("class", strings(cl)?);
+    }
+    Ok(r)
+}
+
+/// The R object for a prediction of `shape`: the array, or a named list of
+/// arrays.
+pub fn alloc(shape: &OutputShape, nrows: usize) -> Result<Robj> {
+    match shape {
+        OutputShape::Array(a) => alloc_array(a, nrows),
+        OutputShape::List(parts) => {
+            let values = parts.iter().map(|(_, a)| alloc_array(a, nrows)).collect::<Result<Vec<_>>>()?;
+            let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
+            let mut l: Robj = List::from_values(values).into();
+            let _ = l.set_attrib("names", strings(&names)?);
+            Ok(l)
+        }
+    }
+}
+
+/// The buffers of an object made by `alloc` for `shape`.
+///
+/// # Safety
+/// `out` must come from `alloc(shape, ..)` and stay alive and unmodified by
+/// R while the buffers are in use (the rest of the `.Call`).
+pub unsafe fn buffers<'o>(out: &'o Robj, shape: &OutputShape) -> Vec<OutBuf<'o>> {
+    let part = |x: extendr_ffi::SEXP, a: &ArrayShape| -> OutBuf<'o> {
+        let n = Rf_xlength(x) as usize;
+        match a.values {
+            ValueKind::Factor(_) if n > 0 => OutBuf::Int(std::slice::from_raw_parts_mut(INTEGER(x), n)),
+            ValueKind::Real if n > 0 => OutBuf::Real(std::slice::from_raw_parts_mut(REAL(x), n)),
+            ValueKind::Factor(_) => OutBuf::Int(&mut []),
+            ValueKind::Real => OutBuf::Real(&mut []),
+        }
+    };
+    match shape {
+        OutputShape::Array(a) => vec![part(out.get(), a)],
+        OutputShape::List(parts) => {
+            parts.iter().enumerate().map(|(i, (_, a))| part(VECTOR_ELT(out.get(), i as _), a)).collect()
+        }
+    }
+}
+
+/// Convert a JSON value to the R object a user would expect: objects to
+/// named lists, homogeneous arrays of strings or numbers to vectors,
+/// anything else to lists, `null` to NULL.
+pub fn json_to_r(v: &serde_json::Value) -> Result<Robj> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => Robj::from(()),
+        Value::Bool(b) => Robj::from(*b),
+        Value::Number(n) => Robj::from(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => strings(&[s.as_str()])?,
+        Value::Array(a) => {
+            if !a.is_empty() && a.iter().all(|x| x.is_string()) {
+                let s: Vec<&str> = a.iter().filter_map(|x| x.as_str()).collect();
+                strings(&s)?
+            } else if !a.is_empty() && a.iter().all(|x| x.is_number()) {
+                Robj::from(a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect::<Vec<f64>>())
+            } else {
+                List::from_values(a.iter().map(json_to_r).collect::<Result<Vec<_>>>()?).into()
+            }
+        }
+        Value::Object(o) => {
+            let names: Vec<&str> = o.keys().map(|k| k.as_str()).collect();
+            let values = o.values().map(json_to_r).collect::<Result<Vec<_>>>()?;
+            let mut l: Robj = List::from_values(values).into();
+            let _ = l.set_attrib("names", strings(&names)?);
+            l
+        }
+    })
+}

@@ -1,0 +1,57 @@
+//! The compiled model lives behind an R external pointer tagged with a
+//! symbol of ours. A pointer is checked by its tag before its address is
+//! touched, so a foreign pointer put in `model$ptr` is refused instead of
+//! dereferenced.
+
+use std::ffi::CStr;
+
+use extendr_api::prelude::*;
+use extendr_ffi::{
+    R_ClearExternalPtr, R_ExternalPtrAddr, R_ExternalPtrTag, R_MakeExternalPtr, R_NilValue, R_RegisterCFinalizerEx,
+    Rboolean, Rf_install, SEXP, SEXPTYPE, TYPEOF,
+};
+use fastpredict_engine::{Error, Model, Result};
+
+const TAG: &CStr = c"fastpredict_model";
+
+fn tag() -> SEXP {
+    // a symbol is created once and never collected
+    unsafe { Rf_install(TAG.as_ptr()) }
+}
+
+extern "C" fn finalize(x: SEXP) {
+    unsafe {
+        let p = R_ExternalPtrAddr(x).cast::<Model>();
+        if !p.is_null() {
+            R_ClearExternalPtr(x);
+            drop(Box::from_raw(p));
+        }
+    }
+}
+
+/// An external pointer that owns `m`.
+pub fn wrap_model(m: Model) -> Robj {
+    unsafe {
+        let p = Box::into_raw(Box::new(m));
+        let x = Robj::from_sexp(R_MakeExternalPtr(p.cast(), tag(), R_NilValue));
+        R_RegisterCFinalizerEx(x.get(), Some(finalize), Rboolean::TRUE);
+        x
+    }
+}
+
+/// The model behind `x`, if `x` is one of our pointers.
+pub fn model_ref(x: &Robj) -> Result<&Model> {
+    let x = unsafe { x.get() };
+    let ours = unsafe { TYPEOF(x) == SEXPTYPE::EXTPTRSXP && R_ExternalPtrTag(x) == tag() };
+    if !ours {
+        return Err(Error::bad_argument("this is not an fp_model: its compiled form is missing or foreign"));
+    }
+    let p = unsafe { R_ExternalPtrAddr(x).cast::<Model>() };
+    // SAFETY: our tag means the address is a `Box<Model>` we made, alive
+    // until the finalizer clears it; NULL after a saveRDS()/readRDS() trip.
+    unsafe { p.as_ref() }.ok_or_else(|| Error::Unsupported {
+        what: "this fp_model has no compiled form: it was restored from saveRDS() or a saved \
+               workspace. Save models with fp_save() and read them with fp_load()"
+            .into(),
+    })
+}
