@@ -16,9 +16,11 @@
 
 #![forbid(unsafe_code)]
 
+mod boosted;
 mod error;
 pub mod format;
 mod frame;
+mod import;
 pub mod io;
 mod limits;
 mod linear;

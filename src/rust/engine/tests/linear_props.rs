@@ -168,6 +168,7 @@ fn new_doc(inputs: Vec<InputSpec>, spec: LinearSpec) -> ModelDoc {
         inputs,
         linear: Some(spec),
         trees: None,
+        boosted: None,
         extensions: Default::default(),
     }
 }

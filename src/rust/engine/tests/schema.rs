@@ -312,6 +312,7 @@ fn doc(inputs: Vec<InputSpec>, linear: LinearSpec) -> ModelDoc {
         inputs,
         linear: Some(linear),
         trees: None,
+        boosted: None,
         extensions: serde_json::Map::new(),
     }
 }
@@ -534,6 +535,7 @@ fn trees_doc(source_class: &[&str], package: &str, inputs: Vec<InputSpec>, spec:
         inputs,
         linear: None,
         trees: Some(spec),
+        boosted: None,
         extensions: serde_json::Map::new(),
     }
 }

@@ -1063,6 +1063,7 @@ fn build_case(k: &Knobs) -> Case {
             _ => rng.chance(0.3).then(|| vec![1 + rng.below(n_trees)]),
         },
         norm_votes: if k.agg == AggKind::Votes { rng.pick(&[None, Some(true), Some(false)]) } else { None },
+        ..Default::default()
     };
     let inputs = ctx
         .feats
@@ -1121,6 +1122,7 @@ fn build_case(k: &Knobs) -> Case {
             classes: (k_classes > 0).then(|| (1..=k_classes).map(|c| format!("class {c}")).collect()),
             trees,
         }),
+        boosted: None,
         extensions: Default::default(),
     };
     let data = build_data(k, &ctx.feats);
@@ -1592,6 +1594,7 @@ fn hand_doc(features: Vec<FeatureSpec>, missing: MissingRule, agg: Aggregation, 
             classes,
             trees,
         }),
+        boosted: None,
         extensions: Default::default(),
     }
 }

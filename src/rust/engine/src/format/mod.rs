@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod boosted;
 mod compact;
 mod inputs;
 mod linear;
 mod trees;
 
+pub use boosted::*;
 pub use compact::MAX_EXACT_INT;
 pub use inputs::*;
 pub use linear::*;
@@ -25,7 +27,7 @@ pub const FORMAT_NAME: &str = "fastpredict-model";
 /// Major version this engine reads and writes. A file with a larger major
 /// version is refused; a larger minor version is read.
 pub const FORMAT_MAJOR: u32 = 1;
-pub const FORMAT_MINOR: u32 = 1;
+pub const FORMAT_MINOR: u32 = 2;
 
 pub fn format_version() -> String {
     format!("{FORMAT_MAJOR}.{FORMAT_MINOR}")
@@ -43,6 +45,9 @@ pub struct ModelDoc {
     pub linear: Option<LinearSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trees: Option<TreesSpec>,
+    /// Since format 1.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boosted: Option<BoostedSpec>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
@@ -70,6 +75,8 @@ pub struct Producer {
 pub enum ModelKind {
     Linear,
     Trees,
+    /// Since format 1.2.
+    Boosted,
 }
 
 impl ModelKind {
@@ -77,6 +84,7 @@ impl ModelKind {
         match self {
             ModelKind::Linear => "linear",
             ModelKind::Trees => "trees",
+            ModelKind::Boosted => "boosted",
         }
     }
 }
@@ -85,6 +93,7 @@ impl ModelKind {
 pub(crate) enum Section<'d> {
     Linear(&'d LinearSpec),
     Trees(&'d TreesSpec),
+    Boosted(&'d BoostedSpec),
 }
 
 impl ModelDoc {
@@ -95,6 +104,7 @@ impl ModelDoc {
         Ok(match self.kind {
             ModelKind::Linear => Section::Linear(self.linear.as_ref().ok_or_else(missing)?),
             ModelKind::Trees => Section::Trees(self.trees.as_ref().ok_or_else(missing)?),
+            ModelKind::Boosted => Section::Boosted(self.boosted.as_ref().ok_or_else(missing)?),
         })
     }
 
@@ -109,6 +119,7 @@ impl ModelDoc {
             inputs: self.inputs.clone(),
             linear: self.linear.clone(),
             trees: self.trees.as_ref().map(TreesSpec::shell),
+            boosted: self.boosted.clone(),
             extensions: self.extensions.clone(),
         }
     }
@@ -134,6 +145,9 @@ impl ModelDoc {
         }
         if let Some(t) = &self.trees {
             t.strings(&mut strings);
+        }
+        if let Some(b) = &self.boosted {
+            b.strings(&mut strings);
         }
         match strings.iter().find(|s| s.contains('\0')) {
             Some(s) => Err(Error::corrupt(format!("the string '{}' holds a NUL character", s.replace('\0', "\\0")))),

@@ -16,10 +16,14 @@ pub enum PredictType {
     Class,
     Matrix,
     Vote,
+    /// xgboost's margin (`output_margin`, `predict_type = "margin"`).
+    Margin,
+    /// LightGBM's raw score (`raw_score`).
+    Raw,
 }
 
 impl PredictType {
-    const ALL: [PredictType; 7] = [
+    const ALL: [PredictType; 9] = [
         PredictType::Link,
         PredictType::Response,
         PredictType::Vector,
@@ -27,6 +31,8 @@ impl PredictType {
         PredictType::Class,
         PredictType::Matrix,
         PredictType::Vote,
+        PredictType::Margin,
+        PredictType::Raw,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +44,8 @@ impl PredictType {
             PredictType::Class => "class",
             PredictType::Matrix => "matrix",
             PredictType::Vote => "vote",
+            PredictType::Margin => "margin",
+            PredictType::Raw => "raw",
         }
     }
 
@@ -98,6 +106,17 @@ pub enum PredictOption {
     NTrees,
     /// randomForest classification: normalise the votes of type "vote".
     NormVotes,
+    /// xgboost: the boosting rounds `[begin, end)` to use.
+    IterationRange,
+    /// xgboost: the number of trees to use (its deprecated `ntree_limit`).
+    NTreeLimit,
+    /// xgboost: predict as `Booster.predict(DMatrix)` does, rather than
+    /// `inplace_predict` (they differ for dart only).
+    Dmatrix,
+    /// LightGBM: the first boosting round to use.
+    StartIteration,
+    /// LightGBM: the number of boosting rounds to use.
+    NumIteration,
 }
 
 impl PredictOption {
@@ -105,6 +124,11 @@ impl PredictOption {
         match self {
             PredictOption::NTrees => "n_trees",
             PredictOption::NormVotes => "norm_votes",
+            PredictOption::IterationRange => "iteration_range",
+            PredictOption::NTreeLimit => "ntree_limit",
+            PredictOption::Dmatrix => "dmatrix",
+            PredictOption::StartIteration => "start_iteration",
+            PredictOption::NumIteration => "num_iteration",
         }
     }
 }
@@ -116,14 +140,35 @@ pub struct PredictOptions {
     pub type_: Option<String>,
     pub n_trees: Option<Vec<usize>>,
     pub norm_votes: Option<bool>,
+    /// xgboost's `iteration_range`: rounds `[begin, end)`, 0-based; an end
+    /// of 0 means every round.
+    pub iteration_range: Option<(usize, usize)>,
+    /// xgboost's `ntree_limit`: the first `ntree_limit / num_parallel_tree`
+    /// rounds; 0 means every round.
+    pub ntree_limit: Option<usize>,
+    /// xgboost: `Booster.predict(DMatrix)`'s arithmetic (default: that of
+    /// `inplace_predict`).
+    pub dmatrix: Option<bool>,
+    /// LightGBM's `start_iteration` (clamped to the rounds there are).
+    pub start_iteration: Option<i64>,
+    /// LightGBM's `num_iteration` (0 or less: every round from the start).
+    pub num_iteration: Option<i64>,
 }
 
 impl PredictOptions {
     /// The options this call sets (its type aside).
     fn given(&self) -> impl Iterator<Item = PredictOption> {
-        [(PredictOption::NTrees, self.n_trees.is_some()), (PredictOption::NormVotes, self.norm_votes.is_some())]
-            .into_iter()
-            .filter_map(|(o, set)| set.then_some(o))
+        [
+            (PredictOption::NTrees, self.n_trees.is_some()),
+            (PredictOption::NormVotes, self.norm_votes.is_some()),
+            (PredictOption::IterationRange, self.iteration_range.is_some()),
+            (PredictOption::NTreeLimit, self.ntree_limit.is_some()),
+            (PredictOption::Dmatrix, self.dmatrix.is_some()),
+            (PredictOption::StartIteration, self.start_iteration.is_some()),
+            (PredictOption::NumIteration, self.num_iteration.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(o, set)| set.then_some(o))
     }
 
     /// Refuse an option the model does not take.
