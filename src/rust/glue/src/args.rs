@@ -13,6 +13,11 @@ const R_NAMES: &[(&str, PredictOption, &str)] = &[
     ("n.trees", PredictOption::NTrees, "gbm"),
     ("num.trees", PredictOption::NTrees, "ranger"),
     ("norm.votes", PredictOption::NormVotes, "randomForest"),
+    ("iteration_range", PredictOption::IterationRange, "xgboost"),
+    ("ntreelimit", PredictOption::NTreeLimit, "xgboost"),
+    ("dmatrix", PredictOption::Dmatrix, "xgboost"),
+    ("start_iteration", PredictOption::StartIteration, "lightgbm"),
+    ("num_iteration", PredictOption::NumIteration, "lightgbm"),
 ];
 
 pub fn string(x: &Robj, what: &str) -> Result<String> {
@@ -31,23 +36,40 @@ pub fn threads(x: &Robj) -> Result<usize> {
     }
 }
 
-fn whole_numbers(x: &Robj, name: &str) -> Result<Vec<usize>> {
-    let vals: Vec<f64> = if let Some(v) = x.as_real_slice() {
-        v.to_vec()
+fn numbers(x: &Robj, name: &str) -> Result<Vec<f64>> {
+    if let Some(v) = x.as_real_slice() {
+        Ok(v.to_vec())
     } else if let Some(v) = x.as_integer_slice() {
-        v.iter().map(|&i| if i == i32::MIN { f64::NAN } else { i as f64 }).collect()
+        Ok(v.iter().map(|&i| if i == i32::MIN { f64::NAN } else { i as f64 }).collect())
     } else {
-        return Err(Error::bad_argument(format!("{name} must be numeric")));
-    };
-    vals.into_iter()
+        Err(Error::bad_argument(format!("{name} must be numeric")))
+    }
+}
+
+/// Whole numbers of at least `min`.
+fn whole_numbers(x: &Robj, name: &str, min: f64) -> Result<Vec<usize>> {
+    numbers(x, name)?
+        .into_iter()
         .map(|v| {
-            if v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= usize::MAX as f64 {
+            if v.is_finite() && v >= min && v.fract() == 0.0 && v <= 2f64.powi(53) {
                 Ok(v as usize)
             } else {
-                Err(Error::bad_argument(format!("{name} must hold whole numbers of at least 1")))
+                Err(Error::bad_argument(format!("{name} must hold whole numbers of at least {min}")))
             }
         })
         .collect()
+}
+
+/// One whole number, of any sign.
+fn integer(x: &Robj, name: &str) -> Result<i64> {
+    match numbers(x, name)?[..] {
+        [v] if v.is_finite() && v.fract() == 0.0 && v.abs() <= 2f64.powi(53) => Ok(v as i64),
+        _ => Err(Error::bad_argument(format!("{name} must be one whole number"))),
+    }
+}
+
+fn flag(x: &Robj, name: &str) -> Result<bool> {
+    x.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")))
 }
 
 /// The extra arguments of a call, by their R names, as engine options.
@@ -60,6 +82,10 @@ pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
     let algorithm = m.info().algorithm.as_deref().unwrap_or("");
     let accepted: Vec<&(&str, PredictOption, &str)> = R_NAMES.iter().filter(|a| a.2 == algorithm).collect();
     for (name, value) in list.iter() {
+        if value.is_null() {
+            // an argument given as NULL is the default
+            continue;
+        }
         if name.is_empty() || name == "NA" {
             return Err(Error::bad_argument("extra arguments to predict_fast() must be named"));
         }
@@ -74,11 +100,19 @@ pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
             )));
         };
         match option {
-            PredictOption::NTrees => opts.n_trees = Some(whole_numbers(&value, name)?),
-            PredictOption::NormVotes => {
-                opts.norm_votes =
-                    Some(value.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")))?)
-            }
+            PredictOption::NTrees => opts.n_trees = Some(whole_numbers(&value, name, 1.0)?),
+            PredictOption::NormVotes => opts.norm_votes = Some(flag(&value, name)?),
+            PredictOption::IterationRange => match whole_numbers(&value, name, 0.0)?[..] {
+                [a, b] => opts.iteration_range = Some((a, b)),
+                _ => return Err(Error::bad_argument(format!("{name} must be two whole numbers, c(begin, end)"))),
+            },
+            PredictOption::NTreeLimit => match whole_numbers(&value, name, 0.0)?[..] {
+                [n] => opts.ntree_limit = Some(n),
+                _ => return Err(Error::bad_argument(format!("{name} must be one whole number"))),
+            },
+            PredictOption::Dmatrix => opts.dmatrix = Some(flag(&value, name)?),
+            PredictOption::StartIteration => opts.start_iteration = Some(integer(&value, name)?),
+            PredictOption::NumIteration => opts.num_iteration = Some(integer(&value, name)?),
         }
     }
     Ok(opts)

@@ -29,12 +29,14 @@ pub enum NewData<'w> {
 }
 
 /// Read `data` for the model inputs named by `wanted`, in input order.
+/// `absent` is the value of the entries a sparse matrix does not store: 0,
+/// or for models whose library reads them as missing (xgboost), NA.
 ///
 /// # Safety
 /// `data` must stay alive and unchanged for the rest of the `.Call`.
-pub unsafe fn read<'w>(data: SEXP, wanted: &[&'w str]) -> Result<NewData<'w>> {
+pub unsafe fn read<'w>(data: SEXP, wanted: &[&'w str], absent: f64) -> Result<NewData<'w>> {
     if inherits(data, "dgCMatrix") {
-        return sparse(data, wanted).map(NewData::Owned);
+        return sparse(data, wanted, absent).map(NewData::Owned);
     }
     if matches!(TYPEOF(data), SEXPTYPE::REALSXP | SEXPTYPE::INTSXP | SEXPTYPE::LGLSXP) {
         let dim = Rf_getAttrib(data, R_DimSymbol);
@@ -109,7 +111,7 @@ unsafe fn slot(x: SEXP, name: &CStr, kind: SEXPTYPE) -> Result<SEXP> {
 }
 
 /// A sparse `dgCMatrix`: the wanted columns expanded, one at a time.
-unsafe fn sparse(data: SEXP, wanted: &[&str]) -> Result<FrameBuf> {
+unsafe fn sparse(data: SEXP, wanted: &[&str], absent: f64) -> Result<FrameBuf> {
     let dim = slot(data, c"Dim", SEXPTYPE::INTSXP)?;
     let (i, p, x) = (
         slot(data, c"i", SEXPTYPE::INTSXP)?,
@@ -142,7 +144,7 @@ unsafe fn sparse(data: SEXP, wanted: &[&str]) -> Result<FrameBuf> {
         if a < 0 || b < a || b as usize > values.len() {
             return Err(corrupt());
         }
-        let mut col = vec![0.0; nrow];
+        let mut col = vec![absent; nrow];
         for k in a as usize..b as usize {
             let r = usize::try_from(rows[k]).ok().filter(|&r| r < nrow).ok_or_else(corrupt)?;
             col[r] = values[k];

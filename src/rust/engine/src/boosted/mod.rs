@@ -196,6 +196,9 @@ impl Family for BoostedModel {
         info.fact("n_outputs", self.k);
         info.fact("n_trees", self.n_trees());
         info.fact("n_rounds", self.rounds());
+        // xgboost reads the entries a sparse matrix does not store (CSR,
+        // CSC, R's dgCMatrix) as missing values; LightGBM as zeros
+        info.fact("sparse_absent", if self.library == Library::Xgboost { "missing" } else { "zero" });
         if let Some(b) = self.best_iteration {
             info.fact("best_iteration", b);
         }
