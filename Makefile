@@ -7,7 +7,7 @@ RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
 R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix
 
-.PHONY: all deps install test demo bench check docs lint clean
+.PHONY: all deps install test demo bench check docs lint clean fixtures
 
 all: install
 
@@ -27,6 +27,12 @@ demo: install
 bench: install
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
+	$(RSCRIPT) bench/boosters.R
+
+# Regenerate the xgboost / LightGBM fixtures with the libraries themselves
+# (installed with pip into .venv-boosters/; see tools/boosters-fixtures.sh).
+fixtures:
+	@tools/boosters-fixtures.sh
 
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps
@@ -47,4 +53,4 @@ docs: install
 	R_LIBS="$(R_LIB)" Rscript -e 'roxygen2::roxygenise(load_code = "installed")'
 
 clean:
-	rm -rf check src/rust/target src/*.o src/*.so
+	rm -rf check src/rust/target src/*.o src/*.so .venv-boosters

@@ -502,6 +502,8 @@ def run_xgb(out, legacy, only):
             continue
         if only and only not in spec["name"]:
             continue
+        if SKIP and SKIP in spec["name"]:
+            continue
         if legacy:
             spec = dict(spec)
             spec["name"] = spec["name"][len("xgb_"):]
@@ -797,6 +799,8 @@ def run_lgb(out, only):
     for i, spec in enumerate(lgb_cases()):
         if only and only not in spec["name"]:
             continue
+        if SKIP and SKIP in spec["name"]:
+            continue
         rows.append(lgb_make_case(lgb, spec, out, 2000 + i))
     return rows
 
@@ -928,12 +932,15 @@ def print_table(rows):
 
 
 def main():
-    global OUT
+    global OUT, SKIP
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__)
     ap.add_argument("--out", required=True, help="fixture root, e.g. tests/testthat/fixtures/boosters")
     ap.add_argument("--only", default=None, help="make only cases whose name contains this")
+    ap.add_argument("--skip", default=None,
+                    help="leave out cases whose name contains this (the R test that "
+                         "regenerates the fixtures skips 'bench', the two 500-tree models)")
     ap.add_argument("--old-python", action="append", default=[],
                     help="an interpreter with an old xgboost (repeatable), run with --legacy")
     ap.add_argument("--legacy", action="store_true",
@@ -943,6 +950,7 @@ def main():
     ap.add_argument("--no-xgboost", action="store_true")
     args = ap.parse_args()
     OUT = args.out
+    SKIP = args.skip
     os.makedirs(args.out, exist_ok=True)
     rows = []
     if args.legacy:
@@ -958,7 +966,8 @@ def main():
     for py in args.old_python:
         print(f"\n== {py}")
         r = subprocess.run([py, os.path.abspath(__file__), "--out", args.out, "--legacy"] +
-                           (["--only", args.only] if args.only else []))
+                           (["--only", args.only] if args.only else []) +
+                           (["--skip", args.skip] if args.skip else []))
         if r.returncode != 0:
             print(f"   {py} failed with status {r.returncode}")
     if args.old_python:
@@ -972,5 +981,6 @@ def main():
 
 
 OUT = None
+SKIP = None
 if __name__ == "__main__":
     main()
