@@ -146,7 +146,7 @@ fp_gbm_default_n_trees <- function(model) {
 # predict.gbm() uses all fitted iterations for an n.trees above them, with
 # a warning, and the default for an empty n.trees.
 #' @export
-fp_predict_args.fp_model_gbm <- function(model, args) {
+fp_predict_args.fp_model_gbm <- function(model, args, newdata) {
   n <- args[["n.trees"]]
   if (is.null(n)) return(args)
   if (length(n) == 0L) {

@@ -35,7 +35,7 @@ pub enum NewData<'w> {
 /// # Safety
 /// `data` must stay alive and unchanged for the rest of the `.Call`.
 pub unsafe fn read<'w>(data: SEXP, wanted: &[&'w str], absent: f64) -> Result<NewData<'w>> {
-    if inherits(data, "dgCMatrix") {
+    if TYPEOF(data) == SEXPTYPE::S4SXP && inherits(data, "dgCMatrix") {
         return sparse(data, wanted, absent).map(NewData::Owned);
     }
     if matches!(TYPEOF(data), SEXPTYPE::REALSXP | SEXPTYPE::INTSXP | SEXPTYPE::LGLSXP) {

@@ -27,7 +27,7 @@ pub const FORMAT_NAME: &str = "fastpredict-model";
 /// Major version this engine reads and writes. A file with a larger major
 /// version is refused; a larger minor version is read.
 pub const FORMAT_MAJOR: u32 = 1;
-pub const FORMAT_MINOR: u32 = 2;
+pub const FORMAT_MINOR: u32 = 3;
 
 pub fn format_version() -> String {
     format!("{FORMAT_MAJOR}.{FORMAT_MINOR}")
@@ -45,7 +45,7 @@ pub struct ModelDoc {
     pub linear: Option<LinearSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trees: Option<TreesSpec>,
-    /// Since format 1.2.
+    /// Since format 1.3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boosted: Option<BoostedSpec>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
@@ -75,7 +75,7 @@ pub struct Producer {
 pub enum ModelKind {
     Linear,
     Trees,
-    /// Since format 1.2.
+    /// Since format 1.3.
     Boosted,
 }
 

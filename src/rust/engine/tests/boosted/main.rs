@@ -14,6 +14,7 @@
 // A test may unwrap and panic: that is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::fs;
@@ -747,7 +748,7 @@ fn expf_is_the_c_library_s() {
 }
 
 /// All 2^32 floats (7 minutes with --release here): run with
-/// `cargo test --release --test boosted_props -- --ignored expf_exhaustive --nocapture`.
+/// `cargo test --release --test boosted -- --ignored expf_exhaustive --nocapture`.
 /// On glibc 2.36: f32::exp and f32::ln equal expf and logf everywhere; the
 /// libm crate's expf differs on 19,194,594 floats and its logf on
 /// 13,575,147 (of 4,294,967,296).
