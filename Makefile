@@ -7,7 +7,7 @@ RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
 R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix
 
-.PHONY: all deps install test demo bench check docs lint clean fixtures
+.PHONY: all deps install test demo bench check docs lint pipeline fixtures clean
 
 all: install
 
@@ -42,6 +42,12 @@ check: deps
 	  status=$$?; \
 	  if grep -q "^Status:.*\(ERROR\|WARNING\)" fastpredict.Rcheck/00check.log; then status=1; fi; \
 	  exit $$status
+
+# The model pipeline short of deploying: train, then the gate (see
+# inst/pipeline/ and .github/workflows/model.yml).
+pipeline: install
+	$(RSCRIPT) inst/pipeline/train.R --out pipeline-out
+	$(RSCRIPT) inst/pipeline/gate.R --candidate pipeline-out --max-rmse 1
 
 # Rust style and lints on every crate, and the MSRV written once (in DESCRIPTION).
 lint:

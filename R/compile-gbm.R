@@ -162,3 +162,9 @@ fp_predict_args.fp_model_gbm <- function(model, args, newdata) {
   }
   args
 }
+
+# predict.gbm() without n.trees picks the best iteration, with a message.
+#' @export
+fp_native_predict.fp_model_gbm <- function(model, fit, data, type) {
+  suppressMessages(suppressWarnings(stats::predict(fit, data, type = type)))
+}

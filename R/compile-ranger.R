@@ -294,3 +294,19 @@ fp_explain_error.fp_model_ranger <- function(model, err) {
   }
   err
 }
+
+#' @export
+fp_native_predict.fp_model_ranger <- function(model, fit, data, type) {
+  stats::predict(fit, data)$predictions
+}
+
+# A class vote tied at the top, which ranger breaks at random.
+#' @export
+fp_verify_ties.fp_model_ranger <- function(model, fit, data, type) {
+  if (!identical(fit$treetype, "Classification")) return(NULL)
+  per_tree <- stats::predict(fit, data, predict.all = TRUE)$predictions
+  k <- length(fit$forest$levels)
+  counts <- vapply(seq_len(k), function(c) rowSums(per_tree == c), numeric(nrow(per_tree)))
+  if (is.null(dim(counts))) counts <- matrix(counts, nrow = nrow(per_tree))
+  rowSums(counts == apply(counts, 1L, max)) > 1L
+}

@@ -155,6 +155,24 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
     })
 }
 
+/// The same model with a card (a named list of the card's fields).
+/// @noRd
+#[extendr]
+fn rs_model_with_card(model: Robj, card: Robj) -> Robj {
+    guard(|| {
+        let m = pointer::model_ref(&model)?;
+        let card = r_serde::from_r(unsafe { card.get() }).map_err(|e| Error::bad_argument(format!("bad card: {e}")))?;
+        Ok(pointer::wrap_model(m.with_card(card)?))
+    })
+}
+
+/// A hash of what the model predicts ("sha256:...").
+/// @noRd
+#[extendr]
+fn rs_model_content_hash(model: Robj) -> Robj {
+    guard(|| strings(&[pointer::model_ref(&model)?.content_hash()?]))
+}
+
 /// Get (`n = NULL`) or set the default number of threads.
 /// @noRd
 #[extendr]
@@ -197,6 +215,8 @@ extendr_module! {
     fn rs_model_save;
     fn rs_model_to_json;
     fn rs_model_info;
+    fn rs_model_with_card;
+    fn rs_model_content_hash;
     fn rs_predict;
     fn rs_threads;
     fn rs_limits;

@@ -54,6 +54,7 @@ fn doc(s: BoostedSpec) -> ModelDoc {
         linear: None,
         trees: None,
         boosted: Some(s),
+        card: None,
         extensions: Default::default(),
     }
 }

@@ -1,6 +1,6 @@
 //! The boosted section: an ensemble of gradient-boosted trees (or a linear
 //! booster) as xgboost or LightGBM saved it, with the library's prediction
-//! conventions named by `library`. Since format 1.3.
+//! conventions named by `library`. Since format 1.5.
 //!
 //! Feature `j` of a split is input `j` of the document (the libraries number
 //! features by column): a numeric input is read as its number, a factor

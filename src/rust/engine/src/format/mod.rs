@@ -11,12 +11,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 mod boosted;
+mod card;
 mod compact;
 mod inputs;
 mod linear;
 mod trees;
 
 pub use boosted::*;
+pub use card::{ModelCard, TrainingSummary};
 pub use compact::MAX_EXACT_INT;
 pub use inputs::*;
 pub use linear::*;
@@ -27,7 +29,7 @@ pub const FORMAT_NAME: &str = "fastpredict-model";
 /// Major version this engine reads and writes. A file with a larger major
 /// version is refused; a larger minor version is read.
 pub const FORMAT_MAJOR: u32 = 1;
-pub const FORMAT_MINOR: u32 = 3;
+pub const FORMAT_MINOR: u32 = 5;
 
 pub fn format_version() -> String {
     format!("{FORMAT_MAJOR}.{FORMAT_MINOR}")
@@ -45,7 +47,10 @@ pub struct ModelDoc {
     pub linear: Option<LinearSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trees: Option<TreesSpec>,
-    /// Since format 1.3.
+    /// Optional; since 1.3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<ModelCard>,
+    /// Since format 1.5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boosted: Option<BoostedSpec>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
@@ -75,7 +80,7 @@ pub struct Producer {
 pub enum ModelKind {
     Linear,
     Trees,
-    /// Since format 1.3.
+    /// Since format 1.5.
     Boosted,
 }
 
@@ -119,6 +124,7 @@ impl ModelDoc {
             inputs: self.inputs.clone(),
             linear: self.linear.clone(),
             trees: self.trees.as_ref().map(TreesSpec::shell),
+            card: self.card.clone(),
             boosted: self.boosted.clone(),
             extensions: self.extensions.clone(),
         }
@@ -148,6 +154,9 @@ impl ModelDoc {
         }
         if let Some(b) = &self.boosted {
             b.strings(&mut strings);
+        }
+        if let Some(c) = &self.card {
+            c.strings(&mut strings);
         }
         match strings.iter().find(|s| s.contains('\0')) {
             Some(s) => Err(Error::corrupt(format!("the string '{}' holds a NUL character", s.replace('\0', "\\0")))),

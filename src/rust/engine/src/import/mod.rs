@@ -137,6 +137,7 @@ fn document(inputs: Vec<InputSpec>, spec: BoostedSpec, package: &str, version: O
         linear: None,
         trees: None,
         boosted: Some(spec),
+        card: None,
         extensions: serde_json::Map::new(),
     }
 }

@@ -27,6 +27,7 @@ fn document(kind: ModelKind, inputs: Vec<InputSpec>) -> ModelDoc {
         inputs,
         linear: None,
         trees: None,
+        card: None,
         boosted: None,
         extensions: Default::default(),
     }
