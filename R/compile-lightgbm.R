@@ -17,3 +17,14 @@ fp_compile.lgb.Booster <- function(model, ...) {
   text <- model$save_model_to_string()
   new_fp_model(fp_check(rs_model_import_bytes(text, "lightgbm")))
 }
+
+# fp_verify(): as for xgboost (R/compile-xgboost.R), LightGBM's R
+# predict() cannot be tested here, so the check is refused rather than
+# guessed.
+#' @export
+fp_native_predict.fp_model_lightgbm <- function(model, fit, data, type) {
+  fp_abort("unsupported", paste(
+    "fp_verify() cannot check a LightGBM model: calling LightGBM's R predict() is not supported",
+    "(the package is not in Debian, so that call is untested); fastpredict's own tests compare",
+    "imported LightGBM models with LightGBM's recorded predictions to 1e-12"))
+}

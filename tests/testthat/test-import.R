@@ -1,6 +1,7 @@
 # fp_import(): formats recognised by content, errors that name the file and
-# the field, print(), and (where Python has the libraries) the fixtures
-# made again by xgboost and LightGBM and checked again.
+# the field, print(), cards and fp_verify(), and (where Python has the
+# libraries) the fixtures made again by xgboost and LightGBM and checked
+# again.
 
 test_that("model files are recognised by content, by fp_import() and fp_load()", {
   x <- booster_case("xgb_binary_logistic")$model
@@ -42,6 +43,34 @@ test_that("print() shows the library, the booster and the objective", {
   expect_match(out[length(out)], "from xgboost 3.2.0$")
   l <- format(fp_import(booster_case("lgb_pandas_categorical")$model))
   expect_true(any(grepl("colour factor [red, green", l, fixed = TRUE)))
+})
+
+test_that("a card's content hash covers the boosted section", {
+  m <- fp_import(booster_case("xgb_binary_logistic")$model)
+  fp_card(m) <- fp_card("churn", "1.0.0")
+  path <- tempfile(fileext = ".json")
+  fp_save(m, path)
+  back <- fp_load(path)
+  expect_identical(back$info$card$content_hash, fp_content_hash(m))
+  expect_identical(fp_content_hash(back), fp_content_hash(m))
+  # one leaf of the saved file edited: the hash no longer matches the card
+  txt <- fp_to_json(back)
+  leaf <- regmatches(txt, regexpr("-0\\.40516114234924316", txt))
+  expect_length(leaf, 1)
+  edited <- fp_from_json(sub(leaf, "-0.5", txt, fixed = TRUE))
+  expect_identical(edited$info$card$content_hash, back$info$card$content_hash)
+  expect_false(identical(fp_content_hash(edited), fp_content_hash(back)))
+  # and the LightGBM model's differs from xgboost's
+  expect_false(identical(fp_content_hash(fp_import(booster_case("lgb_binary")$model)), fp_content_hash(m)))
+})
+
+test_that("fp_verify() refuses boosters by name: their R predict() cannot be tested here", {
+  for (name in c("xgb_binary_logistic", "lgb_binary")) {
+    case <- booster_case(name)
+    m <- fp_import(case$model)
+    expect_error(fp_verify(structure(list(), class = "xgb.Booster"), m, booster_newdata(case, m)),
+                 class = "fastpredict_error_unsupported", regexp = "not in Debian")
+  }
 })
 
 test_that("the fixtures made again by xgboost and LightGBM predict as they do", {

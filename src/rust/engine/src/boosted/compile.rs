@@ -167,7 +167,7 @@ pub(super) fn compile(spec: &BoostedSpec, inputs: &[InputSpec]) -> Result<(Libra
                 .map(|(g, &b)| float32(b, &|| format!("'base_margin' {g}")))
                 .collect::<Result<Vec<f32>>>()?;
             let leaf = |t: usize, g: usize, v: f64| -> Result<(f32, f32)> {
-                let v = float32(v, &|| format!("tree {}: a leaf value", t + 1))?;
+                let v = float32(v, &|| "a leaf value".to_string())?;
                 match &spec.tree_weights {
                     // xgboost's two dart paths (src/gbm/gbtree.cc): inplace
                     // predicts each tree on top of the base and subtracts it
