@@ -15,21 +15,11 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-venvs="$root/.venv-boosters"
+venv=tools/boosters-venv.sh
 
-venv() {  # venv NAME PACKAGE... -> path of its python
-  dir="$venvs/$1"
-  shift
-  if [ ! -x "$dir/bin/python" ]; then
-    python3 -m venv "$dir" >&2
-  fi
-  "$dir/bin/python" -m pip install -q --disable-pip-version-check "$@" >&2
-  echo "$dir/bin/python"
-}
-
-main=${BOOSTERS_PYTHON:-$(venv main 'xgboost==3.2.0' 'lightgbm==4.7.0' 'pandas' 'numpy')}
-py17=${BOOSTERS_PY17:-$(venv xgb17 'xgboost==1.7.6' 'numpy<2')}
-py21=${BOOSTERS_PY21:-$(venv xgb21 'xgboost==2.1.4' 'numpy<2')}
+main=${BOOSTERS_PYTHON:-$($venv main 'xgboost==3.2.0' 'lightgbm==4.7.0' 'pandas' 'numpy')}
+py17=${BOOSTERS_PY17:-$($venv xgb17 'xgboost==1.7.6' 'numpy<2')}
+py21=${BOOSTERS_PY21:-$($venv xgb21 'xgboost==2.1.4' 'numpy<2')}
 
 "$main" tests/boosters/make-boosters.py --out tests/testthat/fixtures/boosters \
   --old-python "$py17" --old-python "$py21"
