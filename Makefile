@@ -24,7 +24,11 @@ test: install
 demo: install
 	$(RSCRIPT) demo/fastpredict.R
 
+# bench/boosters.R times Python's xgboost, LightGBM, treelite and lleaves
+# (installed with pip into .venv-boosters/bench) beside fastpredict.
 bench: install
+	@tools/boosters-venv.sh bench 'xgboost==3.2.0' 'lightgbm==4.7.0' 'treelite==4.8.1' \
+	  'lleaves==1.3.0' 'llvmlite<0.44' 'numpy' >/dev/null
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
 	$(RSCRIPT) bench/boosters.R

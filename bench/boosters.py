@@ -5,8 +5,12 @@ For each predictor: one row (median of many calls) with 1 thread, as a
 per-request server would call it (with 2 threads on this shared 2-core
 machine one-row calls measure OpenMP wake-up and scheduler ticks, 8-40 ms),
 and 100,000 rows with 2 threads (median of a few calls). Prints a table (microseconds per call and
-per row) and writes the figures to --out as JSON, so that a later R/server
-benchmark can print ratios beside fastpredict.
+per row) and writes the figures to --out as JSON; with --data-out, also the
+rows as little-endian float64, row-major, so that bench/boosters.R (which
+runs this script: `make bench`) times fastpredict on the same rows in the
+same run and prints the ratios. The JSON also holds xgboost's and
+LightGBM's predictions of the first 1,000 rows, which bench/boosters.R
+checks fastpredict against before timing it.
 
 lleaves 1.3.0 needs llvmlite < 0.44 (pip resolves 0.50, which lacks
 llvmlite.binding.PassManagerBuilder): pip install lleaves 'llvmlite<0.44'.
@@ -17,7 +21,7 @@ Booster.predict, treelite.gtil.predict for both models, and, when they
 import, a tl2cgen-compiled shared library and lleaves. Bounded: every timing
 loop stops after its time budget.
 
-Usage: python3 bench/boosters.py --out /tmp/boosters-bench.json [--tl2cgen]
+Usage: python3 bench/boosters.py --out /tmp/boosters-bench.json [--data-out rows.f64] [--tl2cgen]
 """
 
 import argparse
@@ -73,6 +77,7 @@ def timeit(fn, min_calls, budget_s):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="JSON file for the figures")
+    ap.add_argument("--data-out", help="file for the rows (float64, row-major)")
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--single-budget", type=float, default=1.5, help="seconds per 1-row timing")
     ap.add_argument("--batch-budget", type=float, default=5.0, help="seconds per batch timing")
@@ -90,6 +95,8 @@ def main():
     X1 = Xb[:1].copy()
     Xb32 = Xb.astype(np.float32)
     X132 = X1.astype(np.float32)
+    if args.data_out:
+        Xb.astype("<f8").tofile(args.data_out)
 
     results = []
     tmp = tempfile.mkdtemp(prefix="boosters-bench-")
@@ -126,6 +133,10 @@ def main():
            note="includes DMatrix construction")
 
     bl = lgb.Booster(model_file=lpath)
+    # the libraries' own predictions (float32 values as exact doubles)
+    check = {"rows": 1000,
+             "xgb_bench_500": [float(v) for v in bx.inplace_predict(Xb[:1000])],
+             "lgb_bench_500": [float(v) for v in bl.predict(Xb[:1000])]}
     record(f"lightgbm {lgb.__version__} predict", "lgb_bench_500",
            lambda: bl.predict(X1, num_threads=1),
            lambda: bl.predict(Xb, num_threads=THREADS))
@@ -185,7 +196,7 @@ def main():
     out = {"machine": {"platform": platform.platform(), "processor": platform.processor(),
                        "cpus": os.cpu_count(), "batch_threads": THREADS, "one_row_threads": 1,
                        "loadavg_at_end": load},
-           "rows": args.rows, "results": results, "notes": notes}
+           "rows": args.rows, "columns": p, "results": results, "notes": notes, "check": check}
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
 

@@ -7,7 +7,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir="$root/.venv-boosters/$1"
 shift
 if [ ! -x "$dir/bin/python" ]; then
-  python3 -m venv "$dir" >&2
+  if ! python3 -m venv "$dir" >&2; then
+    # Debian keeps venv (and its pip) in python3-venv
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      rm -rf "$dir"
+      apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >&2
+      python3 -m venv "$dir" >&2
+    else
+      echo "Python's venv is missing: apt-get install python3-venv" >&2
+      exit 1
+    fi
+  fi
 fi
 "$dir/bin/python" -m pip install -q --disable-pip-version-check "$@" >&2
 echo "$dir/bin/python"
