@@ -27,6 +27,11 @@
 #' data frame) it takes a factor or character column matched by name, and a
 #' name it does not know is missing, as in Python.
 #'
+#' Where the R package `xgboost` or `lightgbm` is installed, [fp_compile()]
+#' does the same for a booster in memory, through the library's own dump.
+#' Neither package is in Debian, so that path is not tested with them; the
+#' importer it uses is, against the libraries' own predictions.
+#'
 #' Prediction types are `"response"` (the default: the objective's
 #' transform of the margin, as the libraries' `predict()` returns) and the
 #' untransformed score, `"margin"` for xgboost (`outputmargin = TRUE`,
@@ -82,12 +87,23 @@
 #'   memory, [fp_save()].
 #' @export
 #' @examples
-#' \dontrun{
-#' m <- fp_import("model.json", format = "xgboost")
-#' predict_fast(m, newx)                      # a matrix or data.frame
-#' predict_fast(m, newx, type = "margin")
-#' fp_save(m, "model.fp.json")
-#' }
+#' # Two small models that Python's xgboost 3.2.0 and LightGBM 4.7.0 wrote
+#' # (tests/boosters/make-boosters.py, cases xgb_feature_names and
+#' # lgb_pandas_categorical)
+#' m <- fp_import(system.file("extdata", "xgboost-binary.json", package = "fastpredict"))
+#' m
+#' newx <- data.frame(age = c(-0.8, 2), income = c(0.7, -1.1), score = c(41.6, -31.1),
+#'                    visits = c(0.2, NA), ratio = c(-2, 0.4), z_last = c(0.1, -1.6))
+#' predict_fast(m, newx)
+#' predict_fast(m, as.matrix(newx), type = "margin", iteration_range = c(0, 10))
+#' path <- tempfile(fileext = ".fp.json")
+#' fp_save(m, path)
+#' identical(predict_fast(fp_load(path), newx), predict_fast(m, newx))
+#'
+#' # category names recorded by pandas: factor or character columns by name;
+#' # a name the model does not know ("pink") is missing, as in Python
+#' l <- fp_import(system.file("extdata", "lightgbm-categorical.txt", package = "fastpredict"))
+#' predict_fast(l, data.frame(x0 = c(0.5, -1), colour = c("blue", "pink"), size = c("M", "S")))
 fp_import <- function(path, format = c("auto", "xgboost", "lightgbm")) {
   fp_check_string(path, "path")
   format <- match.arg(format)

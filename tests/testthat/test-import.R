@@ -17,6 +17,13 @@ test_that("model files are recognised by content, by fp_import() and fp_load()",
   expect_error(fp_import(x, "catboost"))
 })
 
+test_that("the example files are the libraries' own, as in the fixtures", {
+  ex <- function(f) system.file("extdata", f, package = "fastpredict")
+  same <- function(a, b) identical(readBin(a, "raw", file.size(a)), readBin(b, "raw", file.size(b)))
+  expect_true(same(ex("xgboost-binary.json"), booster_case("xgb_feature_names")$model))
+  expect_true(same(ex("lightgbm-categorical.txt"), booster_case("lgb_pandas_categorical")$model))
+})
+
 test_that("bad files name the file and the field", {
   src <- booster_case("xgb_binary_logistic")$model
   txt <- readLines(src, warn = FALSE)
