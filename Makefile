@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix glmnet
 
 .PHONY: all deps install test demo bench check docs lint pipeline fixtures clean
 
@@ -31,6 +31,7 @@ bench: install
 	  'lleaves==1.3.0' 'llvmlite<0.44' 'numpy' >/dev/null
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
+	$(RSCRIPT) bench/glmnet.R
 	$(RSCRIPT) bench/boosters.R
 
 # Regenerate the xgboost / LightGBM fixtures with the libraries themselves

@@ -44,7 +44,7 @@ rs_model_with_card <- function(model, card) .Call(wrap__rs_model_with_card, mode
 #' @noRd
 rs_model_content_hash <- function(model) .Call(wrap__rs_model_content_hash, model)
 
-#' Predict `newdata` (a data.frame or a named list of columns); `options`
+#' Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
 #' holds the extra arguments of the call by their R names.
 #' @noRd
 rs_predict <- function(model, newdata, type_, threads, options) .Call(wrap__rs_predict, model, newdata, type_, threads, options)

@@ -14,7 +14,10 @@
 #'   `dgCMatrix` (package Matrix), is read by column name, or without column
 #'   names by position (one column per input, in the model's order; see the
 #'   inputs in `print(model)`); of a sparse matrix, only the columns the
-#'   model reads are expanded.
+#'   model reads are expanded. A glmnet model, whose `predict()` takes a
+#'   matrix `newx`, takes only a matrix (a sparse one read where it lies) or
+#'   one row as a plain vector, by position where the fit had no column
+#'   names.
 #' @param type Prediction type, as in the model's `predict()`, with the same
 #'   default; `print(model)` lists a model's types, and the sections of
 #'   [fp_compile()] describe them for each package.
@@ -22,10 +25,11 @@
 #'   fastpredict reproduces, under their names there: `se.fit`, `interval`,
 #'   `level`, `pred.var`, `weights`, `scale` and `df` for lm; `se.fit` and
 #'   `dispersion` for glm; `n.trees` for gbm; `num.trees` for ranger;
-#'   `norm.votes` for randomForest; `iteration_range`, `ntreelimit` and
-#'   `dmatrix` for xgboost, `start_iteration` and `num_iteration` for
-#'   LightGBM (see [fp_import()]). Any other argument is refused with an
-#'   error naming it, rather than ignored.
+#'   `norm.votes` for randomForest; `s`, `newoffset` and `exact` for glmnet;
+#'   `iteration_range`, `ntreelimit` and `dmatrix` for xgboost,
+#'   `start_iteration` and `num_iteration` for LightGBM (see [fp_import()]).
+#'   Any other argument is refused with an error naming it, rather than
+#'   ignored.
 #' @param threads Number of threads; default [fp_threads()]. Results do not
 #'   depend on it.
 #' @return What the model's own `predict()` returns for `type`, without row

@@ -2,8 +2,8 @@
 #'
 #' Shows the model kind and source, the facts the engine reports for its
 #' family (family and link, coefficients, trees, classes, ...), the
-#' prediction types, the inputs it reads (with their types and levels) and
-#' the format version.
+#' prediction types, the inputs it reads (with their types and levels; the
+#' first 30 of a model with more) and the format version.
 #'
 #' @param x An `fp_model`.
 #' @param ... Unused.
@@ -33,13 +33,18 @@ format.fp_model <- function(x, ...) {
     sprintf("  inputs (%d):", length(i$inputs))
   )
   if (length(i$inputs)) {
-    nm <- vapply(i$inputs, function(s) s$name, "")
-    ty <- vapply(i$inputs, function(s) {
+    # a model of thousands of columns (glmnet) shows the first ones
+    shown <- utils::head(i$inputs, fp_print_inputs)
+    nm <- vapply(shown, function(s) s$name, "")
+    ty <- vapply(shown, function(s) {
       lv <- s$levels
       if (length(lv) == 0) return(s$type)
       sprintf("%s [%s]", s$type, fp_shorten(lv))
     }, "")
     lines <- c(lines, sprintf("    %-*s %s", max(nchar(nm)), nm, ty))
+    if (length(i$inputs) > length(shown)) {
+      lines <- c(lines, sprintf("    ... and %d more", length(i$inputs) - length(shown)))
+    }
   }
   # an imported model file (xgboost, LightGBM) was not fitted in R
   source <- paste(c(p$source_package %||% "?", p$source_package_version), collapse = " ")
@@ -47,6 +52,9 @@ format.fp_model <- function(x, ...) {
   c(lines, sprintf("  format: %s %s; written by %s %s from %s%s",
                    i$format, i$format_version, p$name, p$version, source, host))
 }
+
+# Inputs print() lists.
+fp_print_inputs <- 30L
 
 # Up to 8 values, then their count.
 fp_shorten <- function(x) {

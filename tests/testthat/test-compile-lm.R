@@ -35,8 +35,7 @@ test_that("models fastpredict cannot reproduce are refused, naming what", {
                class = "fastpredict_error_unsupported", regexp = "foo")
 })
 
-test_that("a type lm does not have is a bad argument", {
-  # (type = "terms" is predicted since format 1.2: test-inference.R)
+test_that("an unknown type is a bad argument that names the types there are", {
   m <- fp_compile(lm(mpg ~ wt, data = mtcars))
   expect_error(predict_fast(m, mtcars, type = "link"), class = "fastpredict_error_bad_argument",
                regexp = "response")

@@ -6,7 +6,7 @@
 //! by name rather than ignored.
 
 use extendr_api::prelude::*;
-use fastpredict_engine::{Error, Limits, Model, PredictOption, PredictOptions, Result, MAX_THREADS};
+use fastpredict_engine::{Error, Limits, Model, Numbers, Penalty, PredictOption, PredictOptions, Result, MAX_THREADS};
 
 /// R argument names: (name, option, the algorithm whose predict() takes it).
 const R_NAMES: &[(&str, PredictOption, &str)] = &[
@@ -22,6 +22,9 @@ const R_NAMES: &[(&str, PredictOption, &str)] = &[
     ("df", PredictOption::Df, "lm"),
     ("se.fit", PredictOption::SeFit, "glm"),
     ("dispersion", PredictOption::Dispersion, "glm"),
+    ("s", PredictOption::S, "glmnet"),
+    ("newoffset", PredictOption::Newoffset, "glmnet"),
+    ("exact", PredictOption::Exact, "glmnet"),
     ("iteration_range", PredictOption::IterationRange, "xgboost"),
     ("ntreelimit", PredictOption::NTreeLimit, "xgboost"),
     ("dmatrix", PredictOption::Dmatrix, "xgboost"),
@@ -78,6 +81,39 @@ fn whole_numbers(x: &Robj, name: &str, min: f64) -> Result<Vec<usize>> {
         .collect()
 }
 
+/// A numeric vector or matrix (with its dimensions).
+fn numbers_dim(x: &Robj, name: &str) -> Result<Numbers> {
+    let values = numbers(x, name)?;
+    let dim = unsafe { super::sexp::dim(x.get()) }.filter(|d| d.len() == 2).map(|d| [d[0], d[1]]);
+    Ok(Numbers { values, dim })
+}
+
+/// glmnet's `s`: numbers (named or not), the name of a cross-validation
+/// rule (`match.arg()`: the whole vector of choices stands for the first),
+/// or NULL. predict.cv.glmnet() calls anything else an invalid form.
+fn penalty(x: &Robj) -> Result<Penalty> {
+    const RULES: [&str; 2] = ["lambda.1se", "lambda.min"];
+    let invalid =
+        || Error::bad_argument("s must be numeric (or, for a cv.glmnet model, \"lambda.1se\" or \"lambda.min\")");
+    if x.is_null() {
+        return Ok(Penalty::Path);
+    }
+    if x.class().is_some() {
+        return Err(invalid());
+    }
+    if x.is_real() || x.is_integer() {
+        let names = x.names().map(|n| n.map(|s| s.to_string()).collect());
+        return Ok(Penalty::Values { values: numbers(x, "s")?, names });
+    }
+    if let Some(rule) = x.as_str() {
+        return Ok(Penalty::Rule(rule.to_string()));
+    }
+    if x.as_str_vector().is_some_and(|v| v == RULES) {
+        return Ok(Penalty::Rule(RULES[0].to_string()));
+    }
+    Err(invalid())
+}
+
 /// One whole number, of any sign.
 fn integer(x: &Robj, name: &str) -> Result<i64> {
     match numbers(x, name)?[..] {
@@ -96,10 +132,6 @@ pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
     let algorithm = m.info().algorithm.as_deref().unwrap_or("");
     let accepted: Vec<&(&str, PredictOption, &str)> = R_NAMES.iter().filter(|a| a.2 == algorithm).collect();
     for (name, value) in list.iter() {
-        if value.is_null() {
-            // an argument given as NULL is the default
-            continue;
-        }
         if name.is_empty() || name == "NA" {
             return Err(Error::bad_argument("extra arguments to predict_fast() must be named"));
         }
@@ -113,6 +145,17 @@ pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
                 "the argument '{name}' for this model (fastpredict accepts: {allowed})"
             )));
         };
+        // the boosters' R predict() take NULL for every round (their default)
+        let rounds = matches!(
+            option,
+            PredictOption::IterationRange
+                | PredictOption::NTreeLimit
+                | PredictOption::StartIteration
+                | PredictOption::NumIteration
+        );
+        if rounds && value.is_null() {
+            continue;
+        }
         let flag = || value.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")));
         match option {
             PredictOption::NTrees => opts.n_trees = Some(whole_numbers(&value, name, 1.0)?),
@@ -125,6 +168,9 @@ pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
             PredictOption::Df => opts.df = Some(number(&value, name)?),
             PredictOption::PredVar => opts.pred_var = Some(numbers(&value, name)?),
             PredictOption::Weights => opts.weights = Some(numbers(&value, name)?),
+            PredictOption::S => opts.s = Some(penalty(&value)?),
+            PredictOption::Newoffset => opts.newoffset = Some(numbers_dim(&value, name)?),
+            PredictOption::Exact => opts.exact = Some(flag()?),
             PredictOption::IterationRange => match whole_numbers(&value, name, 0.0)?[..] {
                 [a, b] => opts.iteration_range = Some((a, b)),
                 _ => return Err(Error::bad_argument(format!("{name} must be two whole numbers, c(begin, end)"))),

@@ -119,7 +119,7 @@ fn rs_model_info(model: Robj) -> Robj {
     })
 }
 
-/// Predict `newdata` (a data.frame or a named list of columns); `options`
+/// Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
 /// holds the extra arguments of the call by their R names.
 /// @noRd
 #[extendr]
@@ -136,7 +136,7 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
             Some("missing") => fastpredict_engine::NA_REAL,
             _ => 0.0,
         };
-        let data = unsafe { newdata::read(newdata.get(), &wanted, absent)? };
+        let data = unsafe { newdata::read(newdata.get(), &wanted, m.info().matrix_input, absent)? };
         let expanded;
         let frame = match &data {
             newdata::NewData::Borrowed(f) => f,
@@ -151,7 +151,7 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         let bufs = unsafe { output::buffers(&out, &shape) };
         let mut poll = || interrupt::pending().then_some(Error::Interrupted);
         job.run_watched(bufs, threads, INTERRUPT_POLL, &mut poll)?;
-        Ok(out)
+        output::finish(out, &shape)
     })
 }
 

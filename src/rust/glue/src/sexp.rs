@@ -74,6 +74,16 @@ pub unsafe fn first_class(x: SEXP) -> Option<&'static str> {
     char_str(STRING_ELT(cl, 0)).ok()
 }
 
+/// The dimensions of an array (none negative), if it has them.
+pub unsafe fn dim(x: SEXP) -> Option<Vec<usize>> {
+    let d = Rf_getAttrib(x, extendr_ffi::R_DimSymbol);
+    if TYPEOF(d) != SEXPTYPE::INTSXP {
+        return None;
+    }
+    let n = Rf_xlength(d) as usize;
+    (0..n).map(|i| usize::try_from(*extendr_ffi::INTEGER(d).add(i)).ok()).collect()
+}
+
 /// Vectors up to this length are allocated directly: catching R's error
 /// costs about as much as a whole single-row prediction, and R cannot fail
 /// to allocate so little short of being out of memory altogether.

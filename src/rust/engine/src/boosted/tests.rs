@@ -53,6 +53,7 @@ fn doc(s: BoostedSpec) -> ModelDoc {
         ],
         linear: None,
         trees: None,
+        glmnet: None,
         boosted: Some(s),
         card: None,
         extensions: Default::default(),

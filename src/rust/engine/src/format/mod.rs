@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 mod boosted;
 mod card;
 mod compact;
+mod glmnet;
 mod inputs;
 mod linear;
 mod trees;
@@ -20,6 +21,7 @@ mod trees;
 pub use boosted::*;
 pub use card::{ModelCard, TrainingSummary};
 pub use compact::MAX_EXACT_INT;
+pub use glmnet::*;
 pub use inputs::*;
 pub use linear::*;
 pub use trees::*;
@@ -50,6 +52,9 @@ pub struct ModelDoc {
     /// Optional; since 1.3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<ModelCard>,
+    /// Since format 1.4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glmnet: Option<GlmnetSpec>,
     /// Since format 1.5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boosted: Option<BoostedSpec>,
@@ -80,6 +85,8 @@ pub struct Producer {
 pub enum ModelKind {
     Linear,
     Trees,
+    /// Since format 1.4.
+    Glmnet,
     /// Since format 1.5.
     Boosted,
 }
@@ -89,6 +96,7 @@ impl ModelKind {
         match self {
             ModelKind::Linear => "linear",
             ModelKind::Trees => "trees",
+            ModelKind::Glmnet => "glmnet",
             ModelKind::Boosted => "boosted",
         }
     }
@@ -98,6 +106,7 @@ impl ModelKind {
 pub(crate) enum Section<'d> {
     Linear(&'d LinearSpec),
     Trees(&'d TreesSpec),
+    Glmnet(&'d GlmnetSpec),
     Boosted(&'d BoostedSpec),
 }
 
@@ -109,6 +118,7 @@ impl ModelDoc {
         Ok(match self.kind {
             ModelKind::Linear => Section::Linear(self.linear.as_ref().ok_or_else(missing)?),
             ModelKind::Trees => Section::Trees(self.trees.as_ref().ok_or_else(missing)?),
+            ModelKind::Glmnet => Section::Glmnet(self.glmnet.as_ref().ok_or_else(missing)?),
             ModelKind::Boosted => Section::Boosted(self.boosted.as_ref().ok_or_else(missing)?),
         })
     }
@@ -125,6 +135,7 @@ impl ModelDoc {
             linear: self.linear.clone(),
             trees: self.trees.as_ref().map(TreesSpec::shell),
             card: self.card.clone(),
+            glmnet: self.glmnet.clone(),
             boosted: self.boosted.clone(),
             extensions: self.extensions.clone(),
         }
@@ -157,6 +168,9 @@ impl ModelDoc {
         }
         if let Some(c) = &self.card {
             c.strings(&mut strings);
+        }
+        if let Some(g) = &self.glmnet {
+            g.strings(&mut strings);
         }
         match strings.iter().find(|s| s.contains('\0')) {
             Some(s) => Err(Error::corrupt(format!("the string '{}' holds a NUL character", s.replace('\0', "\\0")))),

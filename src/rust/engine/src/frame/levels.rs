@@ -131,9 +131,11 @@ impl<'a> FactorCodes<'a> {
                 }
                 Ok(FactorCodes::Owned(out))
             }
-            Column::Real(x) => {
-                let mut out = Vec::with_capacity(x.len());
-                for &v in x.iter() {
+            Column::Real(_) | Column::Sparse { .. } => {
+                let num = crate::frame::bind::NumView::of(col);
+                let mut out = Vec::with_capacity(col.len());
+                for r in 0..col.len() {
+                    let v = num.get(r);
                     out.push(if v.is_nan() { NA_CODE } else { resolve(levels.code_of_value(v), &|| format!("{v}"))? });
                 }
                 Ok(FactorCodes::Owned(out))

@@ -136,6 +136,7 @@ fn document(inputs: Vec<InputSpec>, spec: BoostedSpec, package: &str, version: O
         inputs,
         linear: None,
         trees: None,
+        glmnet: None,
         boosted: Some(spec),
         card: None,
         extensions: serde_json::Map::new(),

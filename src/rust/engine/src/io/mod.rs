@@ -23,7 +23,7 @@ mod gzip;
 /// card), as "sha256:<hex>".
 pub fn content_hash(doc: &ModelDoc) -> Result<String> {
     use sha2::{Digest, Sha256};
-    // Every field is named, so that a new section cannot be left out.
+    // Destructured in full so that a new section cannot be left out of the hash.
     let ModelDoc {
         format: _,
         format_version: _,
@@ -33,16 +33,20 @@ pub fn content_hash(doc: &ModelDoc) -> Result<String> {
         inputs,
         linear,
         trees,
+        glmnet,
         boosted,
         extensions,
     } = doc;
     #[derive(serde::Serialize)]
     struct Content<'d> {
-        kind: crate::format::ModelKind,
+        kind: &'d crate::format::ModelKind,
         inputs: &'d [crate::format::InputSpec],
         linear: &'d Option<crate::format::LinearSpec>,
         trees: &'d Option<crate::format::TreesSpec>,
-        // left out when absent, so the hashes of earlier kinds stay as they were
+        // the sections added later are left out when absent, so that earlier
+        // models keep their hashes
+        #[serde(skip_serializing_if = "Option::is_none")]
+        glmnet: Option<&'d crate::format::GlmnetSpec>,
         #[serde(skip_serializing_if = "Option::is_none")]
         boosted: Option<&'d crate::format::BoostedSpec>,
         extensions: &'d serde_json::Map<String, serde_json::Value>,
@@ -57,7 +61,8 @@ pub fn content_hash(doc: &ModelDoc) -> Result<String> {
             Ok(())
         }
     }
-    let content = Content { kind: *kind, inputs, linear, trees, boosted: boosted.as_ref(), extensions };
+    let content =
+        Content { kind, inputs, linear, trees, glmnet: glmnet.as_ref(), boosted: boosted.as_ref(), extensions };
     let mut h = Hasher(Sha256::new());
     serde_json::to_writer(&mut h, &content).map_err(|e| Error::internal(format!("cannot hash the model: {e}")))?;
     Ok(format!("sha256:{}", h.0.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()))

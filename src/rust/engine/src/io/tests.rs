@@ -25,6 +25,7 @@ fn forest(ntrees: usize) -> ModelDoc {
         kind: ModelKind::Trees,
         inputs: vec![InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None }],
         linear: None,
+        glmnet: None,
         trees: Some(TreesSpec {
             algorithm: "randomForest".into(),
             features: vec![FeatureSpec {

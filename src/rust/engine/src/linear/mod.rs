@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::format::LinearSpec;
 use crate::frame::bind::{Bound, Inputs};
 use crate::frame::levels::{FactorCodes, Unseen};
-use crate::limits::{self, limits};
+use crate::limits::{self, limits, Limits};
 use crate::model::{big_mark, Call, Family, ModelInfo, PredictOption, PredictOptions, PredictType, PredictTypes};
 
 mod design;
@@ -72,46 +72,13 @@ impl LinearModel {
             return Err(Error::invalid(format!("prediction type '{}' for a linear model", t.as_str())));
         }
         let ncoef = spec.coefficients.len();
-        limits::check("a linear model: coefficients", ncoef as u64, lim.design as u64, "design")?;
-        limits::check("a linear model: terms", spec.terms.len() as u64, lim.terms as u64, "terms")?;
-        if spec.coefficient_names.len() != ncoef {
-            return Err(Error::invalid("'coefficient_names' and 'coefficients' differ in length"));
-        }
-        if let Some(c) = spec.coefficients.iter().flatten().find(|c| !c.is_finite()) {
-            return Err(Error::invalid(format!("coefficient {c} is not finite")));
-        }
+        check_coefficients(spec, &lim)?;
         let resolve = |n: &str| inputs.index(n);
         let mut nslots = 0;
         let vars =
             spec.variables.iter().map(|v| compile_var(v, &resolve, &mut nslots, &lim)).collect::<Result<Vec<_>>>()?;
-
-        let mut covered = vec![false; ncoef];
-        let intercept = if spec.intercept {
-            if ncoef == 0 {
-                return Err(Error::invalid("an intercept needs a coefficient"));
-            }
-            covered[0] = true;
-            spec.coefficients[0].unwrap_or(0.0)
-        } else {
-            0.0
-        };
-        let mut terms = Vec::with_capacity(spec.terms.len());
-        for t in &spec.terms {
-            for &c in &t.columns {
-                if c >= ncoef {
-                    return Err(Error::invalid(format!("term '{}' refers to coefficient {c} of {ncoef}", t.label)));
-                }
-                if std::mem::replace(&mut covered[c], true) {
-                    return Err(Error::invalid(format!("coefficient {c} belongs to two terms")));
-                }
-            }
-            if let Some(term) = build_term(t, &spec.variables, &vars, &spec.coefficients, &lim)? {
-                terms.push(term);
-            }
-        }
-        if let Some(c) = covered.iter().position(|c| !c) {
-            return Err(Error::invalid(format!("coefficient '{}' belongs to no term", spec.coefficient_names[c])));
-        }
+        let terms = compile_terms(spec, &vars, &lim)?;
+        let intercept = if spec.intercept { spec.coefficients[0].unwrap_or(0.0) } else { 0.0 };
         let offsets = spec.offsets.iter().map(|e| e.compile(&resolve)).collect::<Result<Vec<_>>>()?;
         let mut used = vec![false; vars.len()];
         for t in &terms {
@@ -169,6 +136,51 @@ impl LinearModel {
             })
             .collect()
     }
+}
+
+/// Sizes, names and values of the coefficients.
+fn check_coefficients(spec: &LinearSpec, lim: &Limits) -> Result<()> {
+    let ncoef = spec.coefficients.len();
+    limits::check("a linear model: coefficients", ncoef as u64, lim.design as u64, "design")?;
+    limits::check("a linear model: terms", spec.terms.len() as u64, lim.terms as u64, "terms")?;
+    if spec.coefficient_names.len() != ncoef {
+        return Err(Error::invalid("'coefficient_names' and 'coefficients' differ in length"));
+    }
+    if let Some(c) = spec.coefficients.iter().flatten().find(|c| !c.is_finite()) {
+        return Err(Error::invalid(format!("coefficient {c} is not finite")));
+    }
+    if spec.intercept && ncoef == 0 {
+        return Err(Error::invalid("an intercept needs a coefficient"));
+    }
+    Ok(())
+}
+
+/// The terms that contribute, after checking that every coefficient but the
+/// intercept belongs to exactly one term.
+fn compile_terms(spec: &LinearSpec, vars: &[Var], lim: &Limits) -> Result<Vec<Term>> {
+    let ncoef = spec.coefficients.len();
+    let mut covered = vec![false; ncoef];
+    if spec.intercept {
+        covered[0] = true;
+    }
+    let mut terms = Vec::with_capacity(spec.terms.len());
+    for t in &spec.terms {
+        for &c in &t.columns {
+            if c >= ncoef {
+                return Err(Error::invalid(format!("term '{}' refers to coefficient {c} of {ncoef}", t.label)));
+            }
+            if std::mem::replace(&mut covered[c], true) {
+                return Err(Error::invalid(format!("coefficient {c} belongs to two terms")));
+            }
+        }
+        if let Some(term) = build_term(t, &spec.variables, vars, &spec.coefficients, lim)? {
+            terms.push(term);
+        }
+    }
+    if let Some(c) = covered.iter().position(|c| !c) {
+        return Err(Error::invalid(format!("coefficient '{}' belongs to no term", spec.coefficient_names[c])));
+    }
+    Ok(terms)
 }
 
 impl Family for LinearModel {

@@ -103,6 +103,11 @@ impl PredictTypes {
         if name == "terms" {
             return Err(Error::unsupported("type = \"terms\" for this model (its file has no column means)"));
         }
+        // glmnet's "coefficients" and "nonzero" are the model's own numbers,
+        // not a prediction per row
+        if ["coefficients", "nonzero"].contains(&name) {
+            return Err(Error::unsupported(format!("type = \"{name}\" (use coef() on the fitted model)")));
+        }
         Err(Error::bad_argument(format!(
             "type = \"{name}\" is not available for this model; use one of: {}",
             self.offered.iter().map(|t| format!("\"{}\"", t.as_str())).collect::<Vec<_>>().join(", ")
@@ -134,6 +139,13 @@ pub enum PredictOption {
     Scale,
     /// lm: the degrees of freedom of the t quantile, with `scale`.
     Df,
+    /// glmnet: the penalty (or penalties) to predict at, `s`.
+    S,
+    /// glmnet: the offset of each row, for fits with an offset.
+    Newoffset,
+    /// glmnet: `exact = TRUE`, which refits in R unless every `s` is on
+    /// the path.
+    Exact,
     /// xgboost: the boosting rounds `[begin, end)` to use.
     IterationRange,
     /// xgboost: the number of trees to use (its deprecated `ntree_limit`).
@@ -160,6 +172,9 @@ impl PredictOption {
             PredictOption::Weights => "weights",
             PredictOption::Scale => "scale",
             PredictOption::Df => "df",
+            PredictOption::S => "s",
+            PredictOption::Newoffset => "newoffset",
+            PredictOption::Exact => "exact",
             PredictOption::IterationRange => "iteration_range",
             PredictOption::NTreeLimit => "ntree_limit",
             PredictOption::Dmatrix => "dmatrix",
@@ -167,6 +182,27 @@ impl PredictOption {
             PredictOption::NumIteration => "num_iteration",
         }
     }
+}
+
+/// glmnet's `s`: penalty values, or the rule of a cross-validated fit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Penalty {
+    /// Values of lambda, with the names R gives them (`names(s)`).
+    Values { values: Vec<f64>, names: Option<Vec<String>> },
+    /// `"lambda.1se"` or `"lambda.min"`, or a unique start of one (as R's
+    /// `match.arg()` takes it).
+    Rule(String),
+    /// `s = NULL`: the whole path of a glmnet fit; a cross-validated fit
+    /// refuses it, as `predict.cv.glmnet()` does.
+    Path,
+}
+
+/// Numbers a call passes by value: a vector, or a matrix (column-major,
+/// `dim` = rows and columns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Numbers {
+    pub values: Vec<f64>,
+    pub dim: Option<[usize; 2]>,
 }
 
 /// Options of one prediction call.
@@ -184,6 +220,9 @@ pub struct PredictOptions {
     pub weights: Option<Vec<f64>>,
     pub scale: Option<f64>,
     pub df: Option<f64>,
+    pub s: Option<Penalty>,
+    pub newoffset: Option<Numbers>,
+    pub exact: Option<bool>,
     /// xgboost's `iteration_range`: rounds `[begin, end)`, 0-based; an end
     /// of 0 means every round.
     pub iteration_range: Option<(usize, usize)>,
@@ -213,6 +252,9 @@ impl PredictOptions {
             (PredictOption::Weights, self.weights.is_some()),
             (PredictOption::Scale, self.scale.is_some()),
             (PredictOption::Df, self.df.is_some()),
+            (PredictOption::S, self.s.is_some()),
+            (PredictOption::Newoffset, self.newoffset.is_some()),
+            (PredictOption::Exact, self.exact.is_some()),
             (PredictOption::IterationRange, self.iteration_range.is_some()),
             (PredictOption::NTreeLimit, self.ntree_limit.is_some()),
             (PredictOption::Dmatrix, self.dmatrix.is_some()),

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use fastpredict_engine::{io, Model};
 
-use crate::documents::doc_gbm_multinomial;
+use crate::documents::{doc_gbm_multinomial, doc_glmnet_multnet};
 use crate::{assert_invalid, errors, read_json, repo_root, validator};
 
 fn base_fixture() -> Value {
@@ -154,6 +154,26 @@ fn broken_gbm_documents() -> Vec<(&'static str, Value)> {
 fn broken_tree_documents_are_invalid() {
     let v = validator();
     let cases = [broken_tree_sections(), broken_gbm_documents()].concat();
+    for (what, d) in &cases {
+        check_refused(&v, d, what);
+    }
+}
+
+#[test]
+fn broken_glmnet_documents_are_invalid() {
+    let v = validator();
+    let base: Value = serde_json::from_str(&io::to_json(&doc_glmnet_multnet(), false).unwrap()).unwrap();
+    let cases = [
+        broken(&base, "kind 'glmnet' without a 'glmnet' section", |d| drop_key(d, "glmnet")),
+        broken(&base, "a family named as glmnet()'s argument rather than its class", |d| {
+            d["glmnet"]["family"] = json!("gaussian")
+        }),
+        broken(&base, "a string coefficient", |d| d["glmnet"]["beta"][0]["x"][1] = json!("0.5")),
+        broken(&base, "a negative row index", |d| d["glmnet"]["beta"][1]["i"][0] = json!(-1)),
+        broken(&base, "sparse columns without their starts", |d| drop_key(&mut d["glmnet"]["beta"][2], "p")),
+        broken(&base, "a lambda that is not an array", |d| d["glmnet"]["lambda"] = json!(0.1)),
+        broken(&base, "cv without lambda_1se", |d| d["glmnet"]["cv"] = json!({ "lambda_min": 0.1 })),
+    ];
     for (what, d) in &cases {
         check_refused(&v, d, what);
     }

@@ -6,13 +6,14 @@
 use serde_json::json;
 
 use fastpredict_engine::format::{
-    Aggregation, Coding, Expr, Extrapolation, FeatureKind, InputSpec, InputType, LinearSpec, MissingRule, ModelDoc,
-    NanRule, Op, Producer, SplineSpec, SplitRule, Surrogates, TreesSpec, UnseenRule, VariableSpec,
+    Aggregation, Coding, CvChoice, Expr, Extrapolation, FeatureKind, GlmnetFamily, GlmnetSpec, InputSpec, InputType,
+    LinearSpec, MissingRule, ModelDoc, NanRule, Op, Producer, SparseColumns, SplineSpec, SplitRule, Surrogates,
+    TreesSpec, UnseenRule, VariableSpec,
 };
 
 use crate::common::build::{
-    explicit_tree, factor_var, input, level_feature, linear, linear_doc, num_feature, numeric_var, set, strings, term,
-    tree, trees_doc,
+    explicit_tree, factor_var, glmnet_doc, input, level_feature, linear, linear_doc, names, num_feature, num_input,
+    numeric_var, set, strings, term, tree, trees_doc,
 };
 
 /// A linear document as `fp_compile()` writes one for a `glm`.
@@ -486,6 +487,91 @@ pub fn doc_gbm_bernoulli() -> ModelDoc {
     )
 }
 
+// ---------------------------------------------------------------------------
+// glmnet models.
+
+/// A glmnet document as `fp_compile()` writes one: four features.
+fn glmnet_compiled(source_class: &str, spec: GlmnetSpec) -> ModelDoc {
+    let d = glmnet_doc(names("V", 4).iter().map(|n| num_input(n)).collect(), spec);
+    let producer = Producer {
+        source_class: strings(&[source_class, "glmnet"]),
+        source_package: Some("glmnet".into()),
+        ..d.producer.clone()
+    };
+    ModelDoc { producer, ..d }
+}
+
+/// Four features, three lambdas: nothing stored at the first, then one
+/// feature, then three (one of them a stored zero).
+fn glmnet_beta(scale: f64) -> SparseColumns {
+    SparseColumns {
+        p: vec![0, 0, 1, 4],
+        i: vec![1, 0, 1, 3],
+        x: [0.25, 0.5, 0.0, -1.5].iter().map(|v| v * scale).collect(),
+    }
+}
+
+fn glmnet_spec(family: GlmnetFamily, types: &[&str], a0: Vec<Vec<f64>>, beta: Vec<SparseColumns>) -> GlmnetSpec {
+    GlmnetSpec {
+        family,
+        types: strings(types),
+        default_type: "link".into(),
+        lambda: vec![0.4, 0.2, 0.1],
+        a0,
+        beta,
+        classes: None,
+        grouped: None,
+        offset: false,
+        by_position: false,
+        cv: None,
+    }
+}
+
+/// binomial, cross-validated, on a matrix without column names.
+pub fn doc_glmnet_lognet_cv() -> ModelDoc {
+    let spec = GlmnetSpec {
+        classes: Some(strings(&["no", "yes"])),
+        by_position: true,
+        cv: Some(CvChoice { lambda_min: 0.1, lambda_1se: 0.2 }),
+        ..glmnet_spec(
+            GlmnetFamily::Lognet,
+            &["link", "response", "class"],
+            vec![vec![0.0, -0.25, -0.5]],
+            vec![glmnet_beta(1.0)],
+        )
+    };
+    glmnet_compiled("lognet", spec)
+}
+
+/// multinomial, grouped: three classes.
+pub fn doc_glmnet_multnet() -> ModelDoc {
+    let spec = GlmnetSpec {
+        classes: Some(strings(&["a", "b", "c"])),
+        grouped: Some(true),
+        ..glmnet_spec(
+            GlmnetFamily::Multnet,
+            &["link", "response", "class"],
+            vec![vec![0.1, 0.2, 0.3], vec![-0.1, -0.2, -0.3], vec![0.0, 0.0, 0.0]],
+            vec![glmnet_beta(1.0), glmnet_beta(-1.0), glmnet_beta(0.5)],
+        )
+    };
+    glmnet_compiled("multnet", spec)
+}
+
+/// gaussian, fitted with an offset.
+pub fn doc_glmnet_elnet_offset() -> ModelDoc {
+    let spec = GlmnetSpec {
+        offset: true,
+        ..glmnet_spec(GlmnetFamily::Elnet, &["link", "response"], vec![vec![1.0, 1.5, 2.0]], vec![glmnet_beta(2.0)])
+    };
+    glmnet_compiled("elnet", spec)
+}
+
+/// cox: no intercept.
+pub fn doc_glmnet_coxnet() -> ModelDoc {
+    glmnet_compiled("coxnet", glmnet_spec(GlmnetFamily::Coxnet, &["link", "response"], vec![], vec![glmnet_beta(0.75)]))
+}
+
 pub fn engine_documents() -> Vec<(&'static str, ModelDoc)> {
     vec![
         ("numeric expressions, offsets, an aliased coefficient, extensions", doc_numeric_offsets_aliased()),
@@ -499,5 +585,9 @@ pub fn engine_documents() -> Vec<(&'static str, ModelDoc)> {
         ("ranger classification: votes without cutoff, partition sets", doc_ranger_votes()),
         ("gbm multinomial: sum over interleaved classes, nan compare", doc_gbm_multinomial()),
         ("gbm bernoulli: sum through the logistic, ordered codes", doc_gbm_bernoulli()),
+        ("glmnet lognet: classes, cv.glmnet's lambdas, columns by position", doc_glmnet_lognet_cv()),
+        ("glmnet multnet: three classes, grouped", doc_glmnet_multnet()),
+        ("glmnet elnet with an offset", doc_glmnet_elnet_offset()),
+        ("glmnet coxnet: no intercept", doc_glmnet_coxnet()),
     ]
 }

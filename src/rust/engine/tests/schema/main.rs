@@ -2,7 +2,7 @@
 //! real documents: it must be a valid draft 2020-12 schema, accept the
 //! format fixtures of every version, the models the R tests saved (when
 //! `FASTPREDICT_SCHEMA_OUT` names their directory) and documents the engine
-//! serializes from its own structs (linear and tree models), and refuse a
+//! serializes from its own structs (linear, tree and glmnet models), and refuse a
 //! few broken documents (`broken`). The engine's documents are built in
 //! `documents`.
 
@@ -364,7 +364,14 @@ fn documents_written_by_the_engine_are_valid() {
                 tree_parts(&value["trees"], &mut tree_kinds);
                 predicts_every_type(&model, what);
             }
+            if let Some(g) = value.get("glmnet") {
+                kinds.insert(format!("glmnet {}", g["family"].as_str().unwrap()));
+                predicts_every_type(&model, what);
+            }
         }
+    }
+    for k in ["glmnet lognet", "glmnet multnet", "glmnet elnet", "glmnet coxnet"] {
+        assert!(kinds.contains(k), "no engine-built document is a '{k}'; found {kinds:?}");
     }
     for k in VARIABLE_KINDS {
         assert!(kinds.contains(k), "no engine-built document has a variable of kind '{k}'; found {kinds:?}");
@@ -446,10 +453,11 @@ fn tree_parts(t: &Value, seen: &mut BTreeSet<String>) {
     }
 }
 
-/// Every type a tree model offers predicts, from a few rows with values of
-/// each input (no missing values: some of these models refuse them).
+/// Every type a tree or glmnet model offers predicts, from a few rows with
+/// values of each input (no missing values: some of these models refuse
+/// them), and an offset where the model needs one.
 fn predicts_every_type(m: &Model, what: &str) {
-    use fastpredict_engine::{Column, Frame, OutBuf, PredictOptions, ValueKind};
+    use fastpredict_engine::{Column, Frame, Numbers, OutBuf, PredictOptions};
     let n = 4;
     let nums: Vec<f64> = vec![0.1, 1.75, 2.5, 6.0];
     let logicals: Vec<i32> = vec![0, 1, 1, 0];
@@ -467,12 +475,14 @@ fn predicts_every_type(m: &Model, what: &str) {
         fr.push(&i.name, col);
     }
     for t in m.info().types.iter().map(|t| t.as_str().to_string()) {
-        let opts = PredictOptions { type_: Some(t.clone()), ..Default::default() };
+        let newoffset =
+            (m.info().facts.get("offset") == Some(&json!(true))).then(|| Numbers { values: vec![0.5; n], dim: None });
+        let opts = PredictOptions { type_: Some(t.clone()), newoffset, ..Default::default() };
         let job = m.prepare(&fr, &opts).unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
         let shape = job.shape();
         let shape = shape.array().expect("an array");
         let len = shape.len(n);
-        let res = if matches!(shape.values, ValueKind::Factor(_)) {
+        let res = if shape.values.is_codes() {
             job.run(vec![OutBuf::Int(&mut vec![0; len])], 1)
         } else {
             job.run(vec![OutBuf::Real(&mut vec![0.0; len])], 1)

@@ -49,7 +49,7 @@ fn predict(model: &Model, data: &FrameBuf, opts: &PredictOptions, threads: usize
     let shape = shape.array().expect("an array");
     let len = shape.len(job.nrows());
     match shape.values {
-        ValueKind::Factor(_) => {
+        ValueKind::Factor(_) | ValueKind::Character(_) => {
             let mut out = vec![i32::MIN + 7; len];
             job.run(vec![OutBuf::Int(&mut out)], threads)?;
             Ok(Pred::Int(out))
