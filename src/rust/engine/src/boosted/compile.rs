@@ -271,26 +271,8 @@ fn plain<T: Real>(
     set_budget: usize,
     leaf: &dyn Fn(f64) -> Result<(T, T)>,
 ) -> Result<Plain<T>> {
-    let n = t.feature.len();
-    if n == 0 {
-        return Err(Error::invalid("a tree without nodes"));
-    }
-    let lengths = [
-        ("threshold", t.threshold.len()),
-        ("left", t.left.len()),
-        ("right", t.right.len()),
-        ("default_left", t.default_left.len()),
-        ("value", t.value.len()),
-        ("missing", t.missing.as_ref().map_or(n, Vec::len)),
-        ("categorical", t.categorical.as_ref().map_or(n, Vec::len)),
-    ];
-    for (name, len) in lengths {
-        if len != n {
-            return Err(Error::invalid(format!("'{name}' has {len} entries for {n} nodes")));
-        }
-    }
-    let n_sets = t.categories.as_ref().map_or(0, Vec::len);
-    let mut set_ids: Vec<Option<usize>> = vec![None; n_sets];
+    let n = check_lengths(t)?;
+    let mut split = SplitReader { t, lib, n_inputs, set_ids: vec![None; t.categories.as_ref().map_or(0, Vec::len)] };
     let mut nodes = Vec::with_capacity(n);
     // document node -> plain node
     let mut new_of = vec![u32::MAX; n];
@@ -320,9 +302,79 @@ fn plain<T: Real>(
             depth = depth.max(d);
             continue;
         }
+        let (feat, thr) = split.read::<T>(i, slots, sets, set_budget)?;
+        has_cat |= feat & CAT != 0;
+        let mut kids = [0u32; 2];
+        for (side, (c, name)) in [(t.left[i], "left"), (t.right[i], "right")].into_iter().enumerate() {
+            let c = usize::try_from(c)
+                .ok()
+                .filter(|&c| c < n)
+                .ok_or_else(|| Error::invalid(format!("node {i} has the {name} child {c}")))?;
+            if new_of[c] != u32::MAX {
+                return Err(Error::invalid(format!("node {c} is reached twice")));
+            }
+            new_of[c] = order.len() as u32;
+            kids[side] = order.len() as u32;
+            order.push(c);
+            depth_of.push(d + 1);
+        }
+        nodes.push(PlainNode::Split { feat, thr, left: kids[0], right: kids[1] });
+    }
+    // the sets of categorical nodes that are never reached are never built
+    Ok(Plain { nodes, depth, has_cat })
+}
+
+/// The number of nodes of a tree whose arrays all have one entry per node.
+fn check_lengths(t: &BoostTree) -> Result<usize> {
+    let n = t.feature.len();
+    if n == 0 {
+        return Err(Error::invalid("a tree without nodes"));
+    }
+    let lengths = [
+        ("threshold", t.threshold.len()),
+        ("left", t.left.len()),
+        ("right", t.right.len()),
+        ("default_left", t.default_left.len()),
+        ("value", t.value.len()),
+        ("missing", t.missing.as_ref().map_or(n, Vec::len)),
+        ("categorical", t.categorical.as_ref().map_or(n, Vec::len)),
+    ];
+    for (name, len) in lengths {
+        if len != n {
+            return Err(Error::invalid(format!("'{name}' has {len} entries for {n} nodes")));
+        }
+    }
+    Ok(n)
+}
+
+/// Reads the split nodes of one tree: flags, slot and threshold, and the
+/// category sets, each built once however many nodes share it.
+struct SplitReader<'t> {
+    t: &'t BoostTree,
+    lib: Library,
+    n_inputs: usize,
+    /// document set -> built set
+    set_ids: Vec<Option<usize>>,
+}
+
+impl SplitReader<'_> {
+    /// Split node `i` as the walk reads it: its flags and slot, and its
+    /// threshold (the float below an xgboost one; the set at a categorical
+    /// split).
+    fn read<T: Real>(
+        &mut self,
+        i: usize,
+        slots: &mut Slots,
+        sets: &mut CatSets,
+        set_budget: usize,
+    ) -> Result<(u32, T)> {
+        let (t, lib) = (self.t, self.lib);
         let f = t.feature[i] as usize;
-        if f >= n_inputs {
-            return Err(Error::invalid(format!("node {i} splits on feature {f}, but there are {n_inputs} inputs")));
+        if f >= self.n_inputs {
+            return Err(Error::invalid(format!(
+                "node {i} splits on feature {f}, but there are {} inputs",
+                self.n_inputs
+            )));
         }
         let flag = |v: Option<&Vec<u8>>, max: u8, name: &str, default: u8| -> Result<u8> {
             let x = v.map_or(default, |v| v[i]);
@@ -337,29 +389,7 @@ fn plain<T: Real>(
         let mut feat = if default_left == 1 { DEFAULT_LEFT } else { 0 };
         let thr = t.threshold[i];
         let (kind, thr) = if categorical {
-            has_cat = true;
-            let s = usize::try_from(thr as i64)
-                .ok()
-                .filter(|&s| thr.fract() == 0.0 && s < n_sets)
-                .ok_or_else(|| Error::invalid(format!("node {i} refers to category set {thr}, of {n_sets}")))?;
-            let id = match set_ids[s] {
-                Some(id) => id,
-                None => {
-                    let codes = t.categories.as_ref().map_or(&[][..], |c| &c[s][..]);
-                    if let Some(&c) = codes.iter().find(|&&c| c >= MAX_CODE) {
-                        return Err(Error::unsupported(format!("the category code {c} (codes must be below 2^24)")));
-                    }
-                    let words = codes.iter().map(|&c| c as usize / 32 + 1).max().unwrap_or(0);
-                    if sets.words.len() + words > set_budget {
-                        return Err(Error::unsupported(format!(
-                            "category sets of more than {set_budget} words, above the load limit 'nodes'"
-                        )));
-                    }
-                    let id = sets.push(codes);
-                    set_ids[s] = Some(id);
-                    id
-                }
-            };
+            let id = self.set(i, thr, sets, set_budget)?;
             feat |= CAT;
             if lib == Library::Lightgbm {
                 feat |= SET_LEFT;
@@ -380,22 +410,31 @@ fn plain<T: Real>(
             }
         };
         feat |= slots.of(f, kind);
-        let mut kids = [0u32; 2];
-        for (side, (c, name)) in [(t.left[i], "left"), (t.right[i], "right")].into_iter().enumerate() {
-            let c = usize::try_from(c)
-                .ok()
-                .filter(|&c| c < n)
-                .ok_or_else(|| Error::invalid(format!("node {i} has the {name} child {c}")))?;
-            if new_of[c] != u32::MAX {
-                return Err(Error::invalid(format!("node {c} is reached twice")));
-            }
-            new_of[c] = order.len() as u32;
-            kids[side] = order.len() as u32;
-            order.push(c);
-            depth_of.push(d + 1);
-        }
-        nodes.push(PlainNode::Split { feat, thr, left: kids[0], right: kids[1] });
+        Ok((feat, thr))
     }
-    // the sets of categorical nodes that are never reached are never built
-    Ok(Plain { nodes, depth, has_cat })
+
+    /// The built set of node `i`'s category set `thr`.
+    fn set(&mut self, i: usize, thr: f64, sets: &mut CatSets, set_budget: usize) -> Result<usize> {
+        let n_sets = self.set_ids.len();
+        let s = usize::try_from(thr as i64)
+            .ok()
+            .filter(|&s| thr.fract() == 0.0 && s < n_sets)
+            .ok_or_else(|| Error::invalid(format!("node {i} refers to category set {thr}, of {n_sets}")))?;
+        if let Some(id) = self.set_ids[s] {
+            return Ok(id);
+        }
+        let codes = self.t.categories.as_ref().map_or(&[][..], |c| &c[s][..]);
+        if let Some(&c) = codes.iter().find(|&&c| c >= MAX_CODE) {
+            return Err(Error::unsupported(format!("the category code {c} (codes must be below 2^24)")));
+        }
+        let words = codes.iter().map(|&c| c as usize / 32 + 1).max().unwrap_or(0);
+        if sets.words.len() + words > set_budget {
+            return Err(Error::unsupported(format!(
+                "category sets of more than {set_budget} words, above the load limit 'nodes'"
+            )));
+        }
+        let id = sets.push(codes);
+        self.set_ids[s] = Some(id);
+        Ok(id)
+    }
 }
