@@ -18,7 +18,7 @@ IMAGE ?= fastpredict-server:latest
 # the project's Python environment (tools/venv.sh): kubernetes-validate for the manifest checks
 VENV = $(CURDIR)/.venv
 
-.PHONY: all deps venv install test demo bench check docs lint fuzz pipeline clean server serve image image-test manifests-check
+.PHONY: all deps venv install test demo bench check docs lint fuzz pipeline clean server serve image image-test manifests-check fixtures
 
 all: install
 
@@ -39,14 +39,19 @@ demo: install server
 	$(RSCRIPT) demo/fastpredict.R
 	FASTPREDICT_SERVER_BIN="$(CURDIR)/$(SERVER)" $(RSCRIPT) demo/serving.R
 
-# bench/server.R loads both servers with wrk and compiles a shim with gcc.
+# bench/server.R loads both servers with wrk and compiles a shim with gcc;
+# bench/boosters.R times Python's xgboost, LightGBM, treelite and lleaves
+# (installed with pip into .venv-boosters/bench) beside fastpredict.
 bench: install server
 	@TOOLS="wrk gcc" tools/deps.sh $(R_DEPS)
+	@tools/boosters-venv.sh bench 'xgboost==3.2.0' 'lightgbm==4.7.0' 'treelite==4.8.1' \
+	  'lleaves==1.3.0' 'llvmlite<0.44' 'numpy' >/dev/null
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
 	$(RSCRIPT) bench/zoo.R
 	$(RSCRIPT) bench/glmnet.R
 	$(RSCRIPT) bench/server.R
+	$(RSCRIPT) bench/boosters.R
 
 server:
 	cd server && $(CARGO) build --release
@@ -86,6 +91,11 @@ image-test: image venv
 manifests-check: venv
 	@$(VENV)/bin/python tools/manifests-check.py $(if $(wildcard $(SERVER)),--server $(SERVER))
 
+# Regenerate the xgboost / LightGBM fixtures with the libraries themselves
+# (installed with pip into .venv-boosters/; see tools/boosters-fixtures.sh).
+fixtures:
+	@tools/boosters-fixtures.sh
+
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps
 	rm -rf check && mkdir -p check
@@ -113,4 +123,4 @@ docs: install
 	R_LIBS="$(R_LIB)" Rscript -e 'roxygen2::roxygenise(load_code = "installed")'
 
 clean:
-	rm -rf check src/rust/target src/*.o src/*.so server/target .serve-models .venv
+	rm -rf check src/rust/target src/*.o src/*.so server/target .serve-models .venv .venv-boosters

@@ -16,6 +16,15 @@ rs_model_from_json <- function(text) .Call(wrap__rs_model_from_json, text)
 #' @noRd
 rs_model_load <- function(path) .Call(wrap__rs_model_load, path)
 
+#' Import a model file of another library (or any model file, `auto`).
+#' @noRd
+rs_model_import <- function(path, format) .Call(wrap__rs_model_import, path, format)
+
+#' Import a model from its bytes (a raw vector) or text (a string), as
+#' the libraries' R packages dump them.
+#' @noRd
+rs_model_import_bytes <- function(data, format) .Call(wrap__rs_model_import_bytes, data, format)
+
 #' Save atomically; `compress` is TRUE, FALSE or NA (decide from the name).
 #' @noRd
 rs_model_save <- function(model, path, compress) .Call(wrap__rs_model_save, model, path, compress)

@@ -25,7 +25,9 @@
 #'   fastpredict reproduces, under their names there: `se.fit`, `interval`,
 #'   `level`, `pred.var`, `weights`, `scale` and `df` for lm; `se.fit` and
 #'   `dispersion` for glm; `n.trees` for gbm; `num.trees` for ranger;
-#'   `norm.votes` for randomForest; `s`, `newoffset` and `exact` for glmnet.
+#'   `norm.votes` for randomForest; `s`, `newoffset` and `exact` for glmnet;
+#'   `iteration_range`, `ntreelimit` and `dmatrix` for xgboost,
+#'   `start_iteration` and `num_iteration` for LightGBM (see [fp_import()]).
 #'   Any other argument is refused with an error naming it, rather than
 #'   ignored.
 #' @param threads Number of threads; default [fp_threads()]. Results do not

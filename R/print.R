@@ -46,9 +46,11 @@ format.fp_model <- function(x, ...) {
       lines <- c(lines, sprintf("    ... and %d more", length(i$inputs) - length(shown)))
     }
   }
-  c(lines, sprintf("  format: %s %s; written by %s %s from %s %s in R %s",
-                   i$format, i$format_version, p$name, p$version,
-                   p$source_package %||% "?", p$source_package_version %||% "?", p$r_version %||% "?"))
+  # an imported model file (xgboost, LightGBM) was not fitted in R
+  source <- paste(c(p$source_package %||% "?", p$source_package_version), collapse = " ")
+  host <- if (is.null(p$r_version)) "" else sprintf(" in R %s", p$r_version)
+  c(lines, sprintf("  format: %s %s; written by %s %s from %s%s",
+                   i$format, i$format_version, p$name, p$version, source, host))
 }
 
 # Inputs print() lists.

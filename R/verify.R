@@ -7,6 +7,12 @@
 #' values. Where randomForest and ranger break a tie between classes at
 #' random, tied rows are left out of the class comparison and counted.
 #'
+#' xgboost and LightGBM models are refused (error class
+#' `fastpredict_error_unsupported`): their R packages are not in Debian, so
+#' a call of their `predict()` cannot be tested here. fastpredict's own
+#' tests compare them with predictions the libraries recorded (see
+#' [fp_import()]).
+#'
 #' @param fit The fitted model.
 #' @param model Its compiled form (compiled from `fit` when left out).
 #' @param data New data to predict, such as a holdout set.

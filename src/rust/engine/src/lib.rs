@@ -16,10 +16,12 @@
 
 #![forbid(unsafe_code)]
 
+mod boosted;
 mod error;
 pub mod format;
 mod frame;
 mod glmnet;
+mod import;
 pub mod io;
 mod limits;
 mod linear;

@@ -28,6 +28,11 @@ const R_NAMES: &[(&str, PredictOption, &str)] = &[
     ("s", PredictOption::S, "glmnet"),
     ("newoffset", PredictOption::Newoffset, "glmnet"),
     ("exact", PredictOption::Exact, "glmnet"),
+    ("iteration_range", PredictOption::IterationRange, "xgboost"),
+    ("ntreelimit", PredictOption::NTreeLimit, "xgboost"),
+    ("dmatrix", PredictOption::Dmatrix, "xgboost"),
+    ("start_iteration", PredictOption::StartIteration, "lightgbm"),
+    ("num_iteration", PredictOption::NumIteration, "lightgbm"),
 ];
 
 /// The one string of `x`, not NA.
@@ -111,21 +116,15 @@ fn number(x: &Robj, name: &str) -> Result<f64> {
     }
 }
 
-fn whole_numbers(x: &Robj, name: &str) -> Result<Vec<usize>> {
-    addressable(x)?;
-    let vals: Vec<f64> = if let Some(v) = x.as_real_slice() {
-        v.to_vec()
-    } else if let Some(v) = x.as_integer_slice() {
-        v.iter().map(|&i| if i == i32::MIN { f64::NAN } else { i as f64 }).collect()
-    } else {
-        return Err(Error::bad_argument(format!("{name} must be numeric")));
-    };
-    vals.into_iter()
+/// Whole numbers of at least `min`.
+fn whole_numbers(x: &Robj, name: &str, min: f64) -> Result<Vec<usize>> {
+    numbers(x, name)?
+        .into_iter()
         .map(|v| {
-            if v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= usize::MAX as f64 {
+            if v.is_finite() && v >= min && v.fract() == 0.0 && v <= 2f64.powi(53) {
                 Ok(v as usize)
             } else {
-                Err(Error::bad_argument(format!("{name} must hold whole numbers of at least 1")))
+                Err(Error::bad_argument(format!("{name} must hold whole numbers of at least {min}")))
             }
         })
         .collect()
@@ -188,6 +187,14 @@ fn names(x: &Robj) -> Result<Option<Vec<String>>> {
     }
 }
 
+/// One whole number, of any sign.
+fn integer(x: &Robj, name: &str) -> Result<i64> {
+    match numbers(x, name)?[..] {
+        [v] if v.is_finite() && v.fract() == 0.0 && v.abs() <= 2f64.powi(53) => Ok(v as i64),
+        _ => Err(Error::bad_argument(format!("{name} must be one whole number"))),
+    }
+}
+
 /// The extra arguments of a call, by their R names, as engine options.
 pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
     let mut opts = PredictOptions::default();
@@ -211,9 +218,20 @@ pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
                 "the argument '{name}' for this model (fastpredict accepts: {allowed})"
             )));
         };
+        // the boosters' R predict() take NULL for every round (their default)
+        let rounds = matches!(
+            option,
+            PredictOption::IterationRange
+                | PredictOption::NTreeLimit
+                | PredictOption::StartIteration
+                | PredictOption::NumIteration
+        );
+        if rounds && value.is_null() {
+            continue;
+        }
         let flag = || value.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")));
         match option {
-            PredictOption::NTrees => opts.n_trees = Some(whole_numbers(&value, name)?),
+            PredictOption::NTrees => opts.n_trees = Some(whole_numbers(&value, name, 1.0)?),
             PredictOption::NormVotes => opts.norm_votes = Some(flag()?),
             PredictOption::SeFit => opts.se_fit = Some(flag()?),
             PredictOption::Interval => opts.interval = Some(string(&value, name)?),
@@ -226,6 +244,17 @@ pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
             PredictOption::S => opts.s = Some(penalty(&value)?),
             PredictOption::Newoffset => opts.newoffset = Some(numbers_dim(&value, name)?),
             PredictOption::Exact => opts.exact = Some(flag()?),
+            PredictOption::IterationRange => match whole_numbers(&value, name, 0.0)?[..] {
+                [a, b] => opts.iteration_range = Some((a, b)),
+                _ => return Err(Error::bad_argument(format!("{name} must be two whole numbers, c(begin, end)"))),
+            },
+            PredictOption::NTreeLimit => match whole_numbers(&value, name, 0.0)?[..] {
+                [n] => opts.ntree_limit = Some(n),
+                _ => return Err(Error::bad_argument(format!("{name} must be one whole number"))),
+            },
+            PredictOption::Dmatrix => opts.dmatrix = Some(flag()?),
+            PredictOption::StartIteration => opts.start_iteration = Some(integer(&value, name)?),
+            PredictOption::NumIteration => opts.num_iteration = Some(integer(&value, name)?),
         }
     }
     Ok(opts)

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use extendr_api::prelude::*;
-use fastpredict_engine::{io, Error, Model, ModelDoc};
+use fastpredict_engine::io::{self, SourceFormat};
+use fastpredict_engine::{Error, Model, ModelDoc};
 
 mod args;
 mod guard;
@@ -53,6 +54,35 @@ fn rs_model_load(path: Robj) -> Robj {
     guard(|| {
         let p = args::string(&path, "path")?;
         Ok(pointer::wrap_model(Model::load(Path::new(&p))?))
+    })
+}
+
+/// Import a model file of another library (or any model file, `auto`).
+/// @noRd
+#[extendr]
+fn rs_model_import(path: Robj, format: Robj) -> Robj {
+    guard(|| {
+        let p = args::string(&path, "path")?;
+        let f = SourceFormat::parse(&args::string(&format, "format")?)?;
+        let name = p.clone();
+        let doc = io::import_file(Path::new(&p), f)?;
+        Ok(pointer::wrap_model(Model::from_doc(doc).map_err(|e| e.in_file(&name))?))
+    })
+}
+
+/// Import a model from its bytes (a raw vector) or text (a string), as
+/// the libraries' R packages dump them.
+/// @noRd
+#[extendr]
+fn rs_model_import_bytes(data: Robj, format: Robj) -> Robj {
+    guard(|| {
+        let f = SourceFormat::parse(&args::string(&format, "format")?)?;
+        let doc = if let Some(raw) = data.as_raw_slice() {
+            io::import(raw, f)?
+        } else {
+            io::import(args::string(&data, "the model dump")?.as_bytes(), f)?
+        };
+        Ok(pointer::wrap_model(Model::from_doc(doc).map_err(|e| e.in_file(""))?))
     })
 }
 
@@ -100,7 +130,13 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         opts.type_ = if type_.is_null() { None } else { Some(args::string(&type_, "type")?) };
         let threads = args::threads(&threads)?;
         let wanted: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
-        let data = unsafe { newdata::read(newdata.get(), &wanted, m.info().matrix_input)? };
+        // a library that reads a sparse matrix's absent entries as missing
+        // says so in its description
+        let absent = match m.info().facts.get("sparse_absent").and_then(|v| v.as_str()) {
+            Some("missing") => fastpredict_engine::NA_REAL,
+            _ => 0.0,
+        };
+        let data = unsafe { newdata::read(newdata.get(), &wanted, m.info().matrix_input, absent)? };
         let expanded;
         let frame = match &data {
             newdata::NewData::Borrowed(f) => f,
@@ -174,6 +210,8 @@ extendr_module! {
     fn rs_model_from_spec;
     fn rs_model_from_json;
     fn rs_model_load;
+    fn rs_model_import;
+    fn rs_model_import_bytes;
     fn rs_model_save;
     fn rs_model_to_json;
     fn rs_model_info;

@@ -33,15 +33,22 @@ pub enum NewData<'w> {
 }
 
 /// Read `data` for the model inputs named by `wanted`, in input order.
+/// `absent` is the value of the entries a sparse matrix does not store: 0,
+/// or for models whose library reads them as missing (xgboost), NA.
 ///
 /// # Safety
 /// `data` must stay alive and unchanged for the rest of the `.Call`.
-pub unsafe fn read<'w>(data: SEXP, wanted: &[&'w str], matrix: Option<MatrixInput>) -> Result<NewData<'w>> {
+pub unsafe fn read<'w>(
+    data: SEXP,
+    wanted: &[&'w str],
+    matrix: Option<MatrixInput>,
+    absent: f64,
+) -> Result<NewData<'w>> {
     if let Some(m) = matrix {
         return matrix_only(data, wanted, m.by_position).map(NewData::Borrowed);
     }
     if TYPEOF(data) == SEXPTYPE::S4SXP && inherits(data, "dgCMatrix") {
-        return sparse(data, wanted).map(NewData::Owned);
+        return sparse(data, wanted, absent).map(NewData::Owned);
     }
     if matches!(TYPEOF(data), SEXPTYPE::REALSXP | SEXPTYPE::INTSXP | SEXPTYPE::LGLSXP) {
         let dim = Rf_getAttrib(data, R_DimSymbol);
@@ -247,7 +254,7 @@ fn corrupt() -> Error {
 }
 
 /// A sparse `dgCMatrix`: the wanted columns expanded, one at a time.
-unsafe fn sparse(data: SEXP, wanted: &[&str]) -> Result<FrameBuf> {
+unsafe fn sparse(data: SEXP, wanted: &[&str], absent: f64) -> Result<FrameBuf> {
     let m = Sparse::of(data)?;
     let mut buf = FrameBuf::new();
     buf.set_nrows(m.nrow);
@@ -259,7 +266,7 @@ unsafe fn sparse(data: SEXP, wanted: &[&str]) -> Result<FrameBuf> {
         col.try_reserve_exact(m.nrow).map_err(|_| {
             Error::bad_argument(format!("newdata is a dgCMatrix of {} rows, too many to expand column '{w}'", m.nrow))
         })?;
-        col.resize(m.nrow, 0.0);
+        col.resize(m.nrow, absent);
         for k in m.column(j)? {
             let r = usize::try_from(m.rows[k]).ok().filter(|&r| r < m.nrow).ok_or_else(corrupt)?;
             col[r] = m.values[k];

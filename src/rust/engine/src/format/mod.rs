@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod boosted;
 mod card;
 mod compact;
 mod glmnet;
@@ -17,6 +18,7 @@ mod inputs;
 mod linear;
 mod trees;
 
+pub use boosted::*;
 pub use card::{ModelCard, TrainingSummary};
 pub use compact::MAX_EXACT_INT;
 pub use glmnet::*;
@@ -53,6 +55,9 @@ pub struct ModelDoc {
     /// Since format 1.4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glmnet: Option<GlmnetSpec>,
+    /// Since format 1.5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boosted: Option<BoostedSpec>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
@@ -82,6 +87,8 @@ pub enum ModelKind {
     Trees,
     /// Since format 1.4.
     Glmnet,
+    /// Since format 1.5.
+    Boosted,
 }
 
 impl ModelKind {
@@ -90,6 +97,7 @@ impl ModelKind {
             ModelKind::Linear => "linear",
             ModelKind::Trees => "trees",
             ModelKind::Glmnet => "glmnet",
+            ModelKind::Boosted => "boosted",
         }
     }
 }
@@ -99,6 +107,7 @@ pub(crate) enum Section<'d> {
     Linear(&'d LinearSpec),
     Trees(&'d TreesSpec),
     Glmnet(&'d GlmnetSpec),
+    Boosted(&'d BoostedSpec),
 }
 
 impl ModelDoc {
@@ -110,6 +119,7 @@ impl ModelDoc {
             ModelKind::Linear => Section::Linear(self.linear.as_ref().ok_or_else(missing)?),
             ModelKind::Trees => Section::Trees(self.trees.as_ref().ok_or_else(missing)?),
             ModelKind::Glmnet => Section::Glmnet(self.glmnet.as_ref().ok_or_else(missing)?),
+            ModelKind::Boosted => Section::Boosted(self.boosted.as_ref().ok_or_else(missing)?),
         })
     }
 
@@ -126,6 +136,7 @@ impl ModelDoc {
             trees: self.trees.as_ref().map(TreesSpec::shell),
             card: self.card.clone(),
             glmnet: self.glmnet.clone(),
+            boosted: self.boosted.clone(),
             extensions: self.extensions.clone(),
         }
     }
@@ -151,6 +162,9 @@ impl ModelDoc {
         }
         if let Some(t) = &self.trees {
             t.strings(&mut strings);
+        }
+        if let Some(b) = &self.boosted {
+            b.strings(&mut strings);
         }
         if let Some(c) = &self.card {
             c.strings(&mut strings);

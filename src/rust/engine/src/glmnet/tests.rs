@@ -51,6 +51,7 @@ fn doc(spec: GlmnetSpec) -> ModelDoc {
         trees: None,
         card: None,
         glmnet: Some(spec),
+        boosted: None,
         extensions: Default::default(),
     }
 }

@@ -45,6 +45,7 @@ fn forest(ntrees: usize) -> ModelDoc {
             trees: (0..ntrees).map(tree).collect(),
         }),
         card: None,
+        boosted: None,
         extensions: Default::default(),
     }
 }

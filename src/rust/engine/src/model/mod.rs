@@ -2,6 +2,7 @@
 //! second copy of its nodes beside the compiled ones), its inputs, its
 //! compiled family and its description; and the per-call `Job`.
 
+use crate::boosted::BoostedModel;
 use crate::error::Result;
 use crate::format::{InputSpec, ModelDoc, Section};
 use crate::frame::bind::Inputs;
@@ -39,6 +40,7 @@ fn compile(doc: &ModelDoc, inputs: &Inputs) -> Result<Box<dyn Family>> {
         Section::Linear(s) => Box::new(LinearModel::new(s, inputs)?),
         Section::Trees(s) => Box::new(TreeModel::new(s, inputs)?),
         Section::Glmnet(s) => Box::new(GlmnetModel::new(s, inputs)?),
+        Section::Boosted(s) => Box::new(BoostedModel::new(s, inputs)?),
     })
 }
 

@@ -18,10 +18,14 @@ pub enum PredictType {
     Vote,
     /// `predict.lm(type = "terms")`: each term's contribution.
     Terms,
+    /// xgboost's margin (`output_margin`, `predict_type = "margin"`).
+    Margin,
+    /// LightGBM's raw score (`raw_score`).
+    Raw,
 }
 
 impl PredictType {
-    const ALL: [PredictType; 8] = [
+    const ALL: [PredictType; 10] = [
         PredictType::Link,
         PredictType::Response,
         PredictType::Vector,
@@ -30,6 +34,8 @@ impl PredictType {
         PredictType::Matrix,
         PredictType::Vote,
         PredictType::Terms,
+        PredictType::Margin,
+        PredictType::Raw,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +48,8 @@ impl PredictType {
             PredictType::Matrix => "matrix",
             PredictType::Vote => "vote",
             PredictType::Terms => "terms",
+            PredictType::Margin => "margin",
+            PredictType::Raw => "raw",
         }
     }
 
@@ -138,6 +146,17 @@ pub enum PredictOption {
     /// glmnet: `exact = TRUE`, which refits in R unless every `s` is on
     /// the path.
     Exact,
+    /// xgboost: the boosting rounds `[begin, end)` to use.
+    IterationRange,
+    /// xgboost: the number of trees to use (its deprecated `ntree_limit`).
+    NTreeLimit,
+    /// xgboost: predict as `Booster.predict(DMatrix)` does, rather than
+    /// `inplace_predict` (they differ for dart only).
+    Dmatrix,
+    /// LightGBM: the first boosting round to use.
+    StartIteration,
+    /// LightGBM: the number of boosting rounds to use.
+    NumIteration,
 }
 
 impl PredictOption {
@@ -156,6 +175,11 @@ impl PredictOption {
             PredictOption::S => "s",
             PredictOption::Newoffset => "newoffset",
             PredictOption::Exact => "exact",
+            PredictOption::IterationRange => "iteration_range",
+            PredictOption::NTreeLimit => "ntree_limit",
+            PredictOption::Dmatrix => "dmatrix",
+            PredictOption::StartIteration => "start_iteration",
+            PredictOption::NumIteration => "num_iteration",
         }
     }
 }
@@ -199,6 +223,19 @@ pub struct PredictOptions {
     pub s: Option<Penalty>,
     pub newoffset: Option<Numbers>,
     pub exact: Option<bool>,
+    /// xgboost's `iteration_range`: rounds `[begin, end)`, 0-based; an end
+    /// of 0 means every round.
+    pub iteration_range: Option<(usize, usize)>,
+    /// xgboost's `ntree_limit`: the first `ntree_limit / num_parallel_tree`
+    /// rounds; 0 means every round.
+    pub ntree_limit: Option<usize>,
+    /// xgboost: `Booster.predict(DMatrix)`'s arithmetic (default: that of
+    /// `inplace_predict`).
+    pub dmatrix: Option<bool>,
+    /// LightGBM's `start_iteration` (clamped to the rounds there are).
+    pub start_iteration: Option<i64>,
+    /// LightGBM's `num_iteration` (0 or less: every round from the start).
+    pub num_iteration: Option<i64>,
 }
 
 impl PredictOptions {
@@ -218,6 +255,11 @@ impl PredictOptions {
             (PredictOption::S, self.s.is_some()),
             (PredictOption::Newoffset, self.newoffset.is_some()),
             (PredictOption::Exact, self.exact.is_some()),
+            (PredictOption::IterationRange, self.iteration_range.is_some()),
+            (PredictOption::NTreeLimit, self.ntree_limit.is_some()),
+            (PredictOption::Dmatrix, self.dmatrix.is_some()),
+            (PredictOption::StartIteration, self.start_iteration.is_some()),
+            (PredictOption::NumIteration, self.num_iteration.is_some()),
         ]
         .into_iter()
         .filter_map(|(o, set)| set.then_some(o))

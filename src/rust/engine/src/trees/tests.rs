@@ -68,6 +68,7 @@ fn doc(missing: MissingRule) -> ModelDoc {
             trees: vec![tree],
         }),
         card: None,
+        boosted: None,
         extensions: Default::default(),
     }
 }

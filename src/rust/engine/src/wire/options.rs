@@ -13,7 +13,7 @@ use crate::frame::NA_REAL;
 use crate::model::{Numbers, Penalty, PredictOption, PredictOptions};
 
 /// Every option, by its wire name (the engine's).
-const OPTIONS: [PredictOption; 13] = [
+const OPTIONS: [PredictOption; 18] = [
     PredictOption::NTrees,
     PredictOption::NormVotes,
     PredictOption::SeFit,
@@ -27,6 +27,11 @@ const OPTIONS: [PredictOption; 13] = [
     PredictOption::S,
     PredictOption::Newoffset,
     PredictOption::Exact,
+    PredictOption::IterationRange,
+    PredictOption::NTreeLimit,
+    PredictOption::Dmatrix,
+    PredictOption::StartIteration,
+    PredictOption::NumIteration,
 ];
 
 /// The names a request may set: `type` and every option.
@@ -64,7 +69,7 @@ pub(crate) fn set(opts: &mut PredictOptions, name: &str, value: Given) -> Result
     let Some(option) = OPTIONS.into_iter().find(|o| o.as_str() == name) else { return Ok(false) };
     match option {
         PredictOption::NTrees => {
-            opts.n_trees.get_or_insert_with(Vec::new).extend(whole_numbers(&numbers(name, value)?)?)
+            opts.n_trees.get_or_insert_with(Vec::new).extend(whole_numbers(name, &numbers(name, value)?, 1.0)?)
         }
         PredictOption::NormVotes => opts.norm_votes = Some(flag(name, value)?),
         PredictOption::SeFit => opts.se_fit = Some(flag(name, value)?),
@@ -78,6 +83,17 @@ pub(crate) fn set(opts: &mut PredictOptions, name: &str, value: Given) -> Result
         PredictOption::S => opts.s = Some(penalty(value)?),
         PredictOption::Newoffset => opts.newoffset = Some(matrix(name, value)?),
         PredictOption::Exact => opts.exact = Some(flag(name, value)?),
+        PredictOption::IterationRange => match whole_numbers(name, &numbers(name, value)?, 0.0)?[..] {
+            [a, b] => opts.iteration_range = Some((a, b)),
+            _ => return Err(Error::bad_argument(format!("{name} must be two whole numbers, [begin, end]"))),
+        },
+        PredictOption::NTreeLimit => match whole_numbers(name, &numbers(name, value)?, 0.0)?[..] {
+            [n] => opts.ntree_limit = Some(n),
+            _ => return Err(Error::bad_argument(format!("{name} must be one whole number"))),
+        },
+        PredictOption::Dmatrix => opts.dmatrix = Some(flag(name, value)?),
+        PredictOption::StartIteration => opts.start_iteration = Some(integer(name, value)?),
+        PredictOption::NumIteration => opts.num_iteration = Some(integer(name, value)?),
     }
     Ok(true)
 }
@@ -184,16 +200,24 @@ fn matrix(name: &str, value: Given) -> Result<Numbers, Error> {
 }
 
 /// Numbers of trees: whole numbers of at least 1.
-fn whole_numbers(v: &[f64]) -> Result<Vec<usize>, Error> {
+fn whole_numbers(name: &str, v: &[f64], min: f64) -> Result<Vec<usize>, Error> {
     v.iter()
         .map(|&x| {
-            if x.is_finite() && x >= 1.0 && x.fract() == 0.0 && x <= usize::MAX as f64 {
+            if x.is_finite() && x >= min && x.fract() == 0.0 && x <= 2f64.powi(53) {
                 Ok(x as usize)
             } else {
-                Err(Error::bad_argument("n_trees must hold whole numbers of at least 1"))
+                Err(Error::bad_argument(format!("{name} must hold whole numbers of at least {min}")))
             }
         })
         .collect()
+}
+
+/// One whole number, of any sign (LightGBM's rounds).
+fn integer(name: &str, value: Given) -> Result<i64, Error> {
+    match numbers(name, value)?[..] {
+        [v] if v.is_finite() && v.fract() == 0.0 && v.abs() <= 2f64.powi(53) => Ok(v as i64),
+        _ => Err(Error::bad_argument(format!("{name} must be one whole number"))),
+    }
 }
 
 /// The options a query string sets. Unknown names are refused rather than

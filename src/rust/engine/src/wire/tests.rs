@@ -431,13 +431,20 @@ fn every_option_is_read_from_parameters_and_query_strings() {
         s: Some(Penalty::Values { values: vec![0.5, 0.1], names: None }),
         newoffset: Some(Numbers { values: vec![1.0, 2.0], dim: None }),
         exact: Some(false),
+        iteration_range: Some((0, 5)),
+        ntree_limit: Some(3),
+        dmatrix: Some(true),
+        start_iteration: Some(-1),
+        num_iteration: Some(4),
     };
     let query = "type=response&n_trees=10,20&norm_votes=false&se_fit=TRUE&interval=prediction&level=0.9\
-                 &dispersion=2.5&pred_var=1,NA,Inf&weights=2&scale=1.5&df=10&s=0.5,0.1&newoffset=1,2&exact=0";
+                 &dispersion=2.5&pred_var=1,NA,Inf&weights=2&scale=1.5&df=10&s=0.5,0.1&newoffset=1,2&exact=0\
+                 &iteration_range=0,5&ntree_limit=3&dmatrix=1&start_iteration=-1&num_iteration=4";
     let from_query = query_options(query).unwrap();
     let params = r#"{"type":"response","n_trees":[10,20],"norm_votes":false,"se_fit":true,"interval":"prediction",
         "level":0.9,"dispersion":"2.5","pred_var":[1,null,"Inf"],"weights":2,"scale":1.5,"df":10,"content_type":"pd",
-        "s":[0.5,0.1],"newoffset":[1,2],"exact":false}"#;
+        "s":[0.5,0.1],"newoffset":[1,2],"exact":false,"iteration_range":[0,5],"ntree_limit":3,"dmatrix":true,
+        "start_iteration":-1,"num_iteration":"4"}"#;
     let m = fixture("lm-mtcars.json");
     let body =
         format!(r#"{{"inputs":[{{"name":"wt","datatype":"FP64","shape":[1],"data":[3]}}],"parameters":{params}}}"#);

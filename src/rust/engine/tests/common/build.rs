@@ -29,6 +29,7 @@ fn document(kind: ModelKind, inputs: Vec<InputSpec>) -> ModelDoc {
         trees: None,
         card: None,
         glmnet: None,
+        boosted: None,
         extensions: Default::default(),
     }
 }

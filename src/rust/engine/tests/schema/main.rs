@@ -9,6 +9,7 @@
 // A test may unwrap and panic: that is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod boosted;
 mod broken;
 #[path = "../common/mod.rs"]
 mod common;
