@@ -71,14 +71,31 @@ pub struct Repository {
     reloading: Mutex<()>,
 }
 
-/// A model's name from its file name, if it is a model file. Hidden files are skipped: they are
-/// temporaries being written (`fp_save` writes `.NAME.tmp-*`) and Kubernetes' `..data` links.
+/// A model's name from its file name, if it is a model file: `.json` or `.json.gz` (a fastpredict
+/// document or an xgboost model), or `.txt` (a LightGBM text model, see [`is_lightgbm_text`]).
+/// Hidden files are skipped: they are temporaries being written (`fp_save` writes `.NAME.tmp-*`) and
+/// Kubernetes' `..data` links.
 fn model_name(file: &str) -> Option<&str> {
     if file.starts_with('.') {
         return None;
     }
-    let name = file.strip_suffix(".json.gz").or_else(|| file.strip_suffix(".json"))?;
+    let name =
+        file.strip_suffix(".json.gz").or_else(|| file.strip_suffix(".json")).or_else(|| file.strip_suffix(".txt"))?;
     (!name.is_empty()).then_some(name)
+}
+
+/// Whether a `.txt` file is a LightGBM text model (its first line is `tree`, as LightGBM writes
+/// it); other text files in the directory (notes, licences) are not models.
+fn is_lightgbm_text(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    // (not blocking on a FIFO, as read_model_file)
+    let Ok(mut f) = nonblocking_open(path) else { return false };
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let Ok(n) = f.read(&mut head) else { return false };
+    let first = head[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);
+    first.strip_suffix(b"\r").unwrap_or(first) == b"tree"
 }
 
 /// A file's bytes: only a regular file (a FIFO would block), and no more than the engine's load limit.
@@ -91,16 +108,18 @@ fn read_model_file(path: &Path) -> Result<Vec<u8>, String> {
     if meta.len() > limit {
         return Err(format!("{} bytes, above the load limit of {limit}", meta.len()));
     }
-    let mut open = fs::OpenOptions::new();
-    open.read(true);
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // O_NONBLOCK, in case a FIFO replaced the file since the check; regular files ignore it
-        open.custom_flags(0o4000);
-    }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    open.open(path).and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes)).map_err(|e| e.to_string())?;
+    nonblocking_open(path)
+        .and_then(|f| f.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
     Ok(bytes)
+}
+
+/// Open for reading with O_NONBLOCK, in case a FIFO replaced the file since it was checked (regular
+/// files ignore the flag).
+fn nonblocking_open(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new().read(true).custom_flags(0o4000).open(path)
 }
 
 fn load(name: &str, path: &Path, bytes: &[u8], sha256: String) -> Result<Served, String> {
@@ -166,7 +185,8 @@ impl Repository {
             Ok(entries) => {
                 for e in entries.flatten() {
                     let file = e.file_name().to_string_lossy().into_owned();
-                    if let Some(name) = model_name(&file) {
+                    let text = file.ends_with(".txt");
+                    if let Some(name) = model_name(&file).filter(|_| !text || is_lightgbm_text(&e.path())) {
                         files.entry(name.to_string()).or_default().push((file.clone(), e.path()));
                     }
                 }
@@ -251,7 +271,8 @@ mod tests {
         assert_eq!(model_name("forest.json.gz"), Some("forest"));
         assert_eq!(model_name(".lm.json.tmp-12-0"), None);
         assert_eq!(model_name("..data"), None);
-        assert_eq!(model_name("notes.txt"), None);
+        assert_eq!(model_name("booster.txt"), Some("booster"));
+        assert_eq!(model_name("notes.md"), None);
         assert_eq!(model_name(".json"), None);
     }
 }

@@ -7,6 +7,7 @@
 mod common;
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
 use common::{fixture, read_reply, write_head, Server, TempDir};
@@ -544,5 +545,73 @@ fn load_limits_refuse_a_model_by_flag_or_environment() {
         assert!(failed.is_some_and(|l| l.contains("load limit 'trees' of 10")), "{metrics}");
         assert_eq!(s.get("/v2/models/rf").status, 404);
         assert_eq!(s.get("/v2/models/lm").status, 200);
+    }
+}
+
+/// The booster fixtures' first `n` rows without a missing value, as OIP inputs named as the model
+/// names its inputs (a model saved without feature names calls them `Column_0`, ...), and their row
+/// numbers.
+fn booster_rows(case: &str, n: usize, names: &[&str]) -> (String, Vec<usize>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/testthat/fixtures/boosters").join(case);
+    let data: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("data.json")).unwrap()).unwrap();
+    let columns = data["columns"].as_object().unwrap();
+    let total = data["n_rows"].as_u64().unwrap() as usize;
+    let rows: Vec<usize> = (0..total).filter(|&i| columns.values().all(|c| c[i].is_number())).take(n).collect();
+    assert_eq!(columns.len(), names.len());
+    let inputs: Vec<Value> = columns
+        .values()
+        .zip(names)
+        .map(|(c, name)| {
+            let values: Vec<Value> = rows.iter().map(|&i| c[i].clone()).collect();
+            json!({"name": name, "datatype": "FP64", "shape": [rows.len()], "data": values})
+        })
+        .collect();
+    (json!({ "inputs": inputs }).to_string(), rows)
+}
+
+/// What the library itself predicted for a booster fixture's rows, by the prediction's name.
+fn booster_expected(case: &str, name: &str, rows: &[usize]) -> Vec<f64> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/testthat/fixtures/boosters").join(case);
+    let e: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let p = e["predictions"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap();
+    rows.iter().map(|&i| p["values"][i].as_f64().unwrap()).collect()
+}
+
+/// xgboost's model.json and LightGBM's model.txt are served as the libraries saved them; a `.txt` that
+/// is not a LightGBM model is no model.
+#[test]
+fn xgboost_and_lightgbm_files_are_served_as_saved() {
+    let dir = TempDir::new();
+    let boosters = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/testthat/fixtures/boosters");
+    std::fs::copy(boosters.join("xgb_binary_logistic/model.json"), dir.path().join("xgb.json")).unwrap();
+    std::fs::copy(boosters.join("lgb_binary/model.txt"), dir.path().join("lgb.txt")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "these models were trained on ...\n").unwrap();
+    let s = Server::start(dir.path(), &[], &[]);
+    for (name, status) in [("xgb", 200), ("lgb", 200), ("notes", 404)] {
+        assert_eq!(s.get(&format!("/v2/models/{name}/ready")).status, status, "{name}");
+    }
+
+    let input_names = |model: &str| -> Vec<String> {
+        let meta = s.get(&format!("/v2/models/{model}")).json();
+        meta["inputs"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()).collect()
+    };
+    let xgb_names = input_names("xgb");
+    let (body, rows) =
+        booster_rows("xgb_binary_logistic", 5, &xgb_names.iter().map(String::as_str).collect::<Vec<_>>());
+    let r = s.post("/v2/models/xgb/infer", &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(same_bits(
+        &numbers(&r.json()["outputs"][0]["data"]),
+        &booster_expected("xgb_binary_logistic", "value_inplace", &rows)
+    ));
+
+    let lgb_names = input_names("lgb");
+    let (body, rows) = booster_rows("lgb_binary", 5, &lgb_names.iter().map(String::as_str).collect::<Vec<_>>());
+    let body = body.replacen('{', r#"{"parameters":{"type":"raw","start_iteration":5,"num_iteration":10},"#, 1);
+    let r = s.post("/v2/models/lgb/infer", &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let want = booster_expected("lgb_binary", "raw_start5_num10", &rows);
+    for (g, w) in numbers(&r.json()["outputs"][0]["data"]).iter().zip(&want) {
+        assert!((g.unwrap() - w).abs() <= 1e-12 * w.abs().max(1.0), "{g:?} vs {w}");
     }
 }
