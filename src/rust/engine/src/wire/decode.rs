@@ -65,8 +65,8 @@ impl<'d> Table<'d> {
     }
 
     fn too_many_rows<E: serde::de::Error>(&mut self) -> E {
-        let msg = format!("the request has more than {} rows, the most this server accepts per request", self.max_rows);
-        self.fail(Failure::TooLarge(msg))
+        let f = too_many_rows(self.max_rows);
+        self.fail(f)
     }
 
     fn push<E: serde::de::Error>(&mut self, input: usize, row: usize, x: Scalar) -> Result<(), E> {
@@ -91,6 +91,10 @@ impl<'d> Table<'d> {
         frame.set_nrows(self.rows);
         Ok(frame)
     }
+}
+
+fn too_many_rows(max_rows: usize) -> Failure {
+    Failure::TooLarge(format!("the request has more than {max_rows} rows, the most this server accepts per request"))
 }
 
 /// Parse `body` with `seed`; a syntax error becomes a message with its
@@ -367,6 +371,8 @@ impl<'de> Visitor<'de> for Column<'_, '_> {
 
 // ---- the Open Inference Protocol ----
 
+pub(super) mod typed;
+
 /// OIP datatypes that carry numbers.
 const NUMERIC_TYPES: &[&str] =
     &["FP64", "FP32", "FP16", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8"];
@@ -616,11 +622,7 @@ impl Tensor {
             "BOOL" => data.is_logical(),
             "BYTES" => data.is_text(),
             t if NUMERIC_TYPES.contains(&t) => data.is_numeric() && integral(t, &data),
-            other => {
-                return Err(bad(format!(
-                    "input '{name}' has datatype '{other}'; use FP64 (or FP32, INT32, INT64), BOOL or BYTES"
-                )))
-            }
+            other => return Err(unknown_datatype(&name, other)),
         };
         if !fits {
             let found = data.found();
@@ -628,6 +630,12 @@ impl Tensor {
         }
         Ok(Checked { name, datatype, data })
     }
+}
+
+fn unknown_datatype(name: &str, datatype: &str) -> Failure {
+    Failure::Malformed(format!(
+        "input '{name}' has datatype '{datatype}'; use FP64 (or FP32, INT32, INT64), BOOL or BYTES"
+    ))
 }
 
 /// Whether the values of an integer datatype are whole numbers in its range.

@@ -10,7 +10,9 @@
 //!   `{".pred": [...]}`, one `.pred_<column>` per column of a matrix.
 //! - **the Open Inference Protocol** (KServe "V2" REST `infer`): one tensor
 //!   per input, shape `[N]` or `[N, 1]`, `null` as a missing value; the
-//!   answer has one output tensor per part of the prediction.
+//!   answer has one output tensor per part of the prediction. Its gRPC
+//!   form carries the same tensors as typed arrays ([`TypedRequest`],
+//!   [`typed_outputs`]), which the server maps to and from protobuf.
 //!
 //! Numbers are read correctly rounded and written in their shortest form
 //! that reads back to the same double, so nothing is lost either way.
@@ -33,6 +35,8 @@ mod encode;
 mod meta;
 mod options;
 
+pub use decode::typed::{Contents, Param, TypedData, TypedInput, TypedRequest};
+pub use encode::typed::{typed_outputs, TypedOutput, TypedValues};
 pub use encode::{write_oip, write_vetiver, OipReply};
 pub use meta::{oip_datatype, oip_model_metadata, vetiver_prototype};
 pub use options::query_options;
@@ -102,6 +106,12 @@ impl Decoder {
     /// An OIP inference request, options from its `parameters`.
     pub fn oip(&self, body: &[u8], limits: &WireLimits) -> Result<Request, WireError> {
         decode::oip(self, body, limits).map_err(|e| e.into_wire(Protocol::Oip))
+    }
+
+    /// An OIP inference request whose tensors come as typed arrays (the
+    /// gRPC protocol), checked as a JSON body's tensors are.
+    pub fn oip_typed(&self, request: &TypedRequest, limits: &WireLimits) -> Result<Request, WireError> {
+        decode::typed::decode(self, request, limits).map_err(|e| e.into_wire(Protocol::Oip))
     }
 }
 
@@ -185,3 +195,5 @@ impl From<Error> for Failure {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod typed_tests;
