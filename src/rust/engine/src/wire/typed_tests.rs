@@ -288,6 +288,7 @@ fn parameters_set_the_options() {
         (("norm_votes", Param::Str("yes")), "must be true or false, not the string \"yes\""),
         (("n_trees", Param::Bool(true)), "must be a number or a string of numbers"),
         (("n_trees", Param::Str("5,x")), "n_trees must hold numbers, not '5,x'"),
+        (("type", Param::Empty), "the parameter 'type' must be a string, not no value"),
     ] {
         let e = with(vec![bad]).unwrap_err();
         assert_eq!(e.status, 400);

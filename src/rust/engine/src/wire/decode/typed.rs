@@ -64,6 +64,8 @@ pub enum Param<'a> {
     Uint64(u64),
     Double(f64),
     Str(&'a str),
+    /// A parameter with no value set (protobuf's empty `oneof`).
+    Empty,
 }
 
 pub(crate) fn decode(dec: &Decoder, request: &TypedRequest, limits: &WireLimits) -> Result<Request, Failure> {
@@ -120,7 +122,7 @@ fn options(parameters: &[(&str, Param)]) -> Result<PredictOptions, Failure> {
                         .map(|p| p.trim().parse::<f64>())
                         .collect::<Result<_, _>>()
                         .map_err(|_| Failure::Malformed(format!("n_trees must hold numbers, not '{s}'")))?,
-                    Param::Bool(_) => {
+                    Param::Bool(_) | Param::Empty => {
                         return Err(wrong(name, "a number or a string of numbers separated by commas", value))
                     }
                 };
@@ -143,6 +145,7 @@ fn param_found(p: &Param) -> String {
         Param::Uint64(n) => format!("the number {n}"),
         Param::Double(x) => describe(Scalar::Num(x)),
         Param::Str(s) => describe(Scalar::Str(s)),
+        Param::Empty => "no value".into(),
     }
 }
 
