@@ -10,6 +10,8 @@ R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival httr pro
 # fastpredict-server, the standalone HTTP server (its own crate in server/)
 SERVER = server/target/release/fastpredict-server
 CARGO = PATH="$(PATH):$(HOME)/.cargo/bin" cargo
+# Load generators and compilers the benchmarks run (command:Debian package)
+BENCH_TOOLS = wrk:wrk h2load:nghttp2-client gcc:gcc
 # where `make serve` writes the demo's models, and its port
 SERVE_MODELS ?= $(CURDIR)/.serve-models
 PORT ?= 8080
@@ -33,9 +35,12 @@ demo: install server
 	FASTPREDICT_SERVER_BIN="$(CURDIR)/$(SERVER)" $(RSCRIPT) demo/serving.R
 
 bench: install server
+	@TOOLS="$(BENCH_TOOLS)" tools/deps.sh $(R_DEPS)
+	cd server && $(CARGO) build --release --example grpc_frame
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
 	$(RSCRIPT) bench/server.R
+	$(RSCRIPT) bench/grpc.R
 
 server:
 	cd server && $(CARGO) build --release

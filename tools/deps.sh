@@ -1,11 +1,17 @@
 #!/bin/sh
 # Checks what fastpredict needs to build and test, and installs missing
 # Debian packages when run as root (otherwise says exactly what to run).
-# Usage: tools/deps.sh R-package...
+# Usage: [TOOLS="command:debian-package ..."] tools/deps.sh R-package...
+# (TOOLS: programs that must be on the PATH, such as the benchmarks' load
+# generators.)
 set -u
 
 debs=""
 add_deb() { case " $debs " in *" $1 "*) ;; *) debs="$debs $1" ;; esac; }
+
+for tool in ${TOOLS:-}; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || add_deb "${tool#*:}"
+done
 
 if ! command -v Rscript >/dev/null 2>&1 || ! command -v R >/dev/null 2>&1; then
   add_deb r-base-dev
