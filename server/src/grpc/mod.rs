@@ -315,7 +315,11 @@ impl http_body::Body for Limited {
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Status::from_error(e.into())))),
+            // the client reset the stream or the connection: CANCELLED, counted as 499 (client closed request)
+            Poll::Ready(Some(Err(e))) => {
+                this.call.note(499, None, 0);
+                Poll::Ready(Some(Err(Status::cancelled(format!("cannot read the request body: {e}")))))
+            }
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => match this.deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => Poll::Ready(Some(Err(this.call.failed(&ApiError::new(
