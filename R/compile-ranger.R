@@ -18,24 +18,37 @@
 #' @rdname fp_compile
 #' @param data For `ranger` models: the training data (a data.frame holding
 #'   the predictors), from which the levels of factor and character
-#'   predictors are read. ranger records them only with
-#'   `respect.unordered.factors = "order"`; otherwise `data` is required for
-#'   unordered factors split by "partition", and without it every other
-#'   predictor is taken as numeric (a factor column is then refused at
-#'   prediction rather than read by position).
-#' @section ranger: Regression, classification and probability forests
-#'   (type `"response"`, what `$predictions` holds, and `num.trees` at
-#'   prediction), compiled from the saved forest. Columns are found by name,
+#'   predictors are read, so that they are matched by name. ranger records
+#'   them only with `respect.unordered.factors = "order"`. Without `data`,
+#'   the compiled model reads columns as `predict.ranger()` does: numbers,
+#'   logicals as 0/1, and factors by their level position in the new data
+#'   (with a warning at compile time where the forest has "partition"
+#'   splits); a character column is then refused, since ranger would code it
+#'   by the values present in the new data.
+#' @section ranger: Regression, classification, probability and survival
+#'   forests (type `"response"` and `num.trees` at prediction), compiled
+#'   from the saved forest. Regression, classification and probability
+#'   forests give what `$predictions` holds: for a response that is not a
+#'   factor (numbers, or logicals, which ranger reads as 0/1), the classes
+#'   as numbers and the probabilities as a matrix without column names, in
+#'   the order of `class.values`, as ranger gives them. A survival forest
+#'   gives the list `unique.death.times`, `chf` and `survival` that
+#'   `predict.ranger()` returns (its other parts describe the call): the
+#'   death times as the list's own part, as in ranger, rather than as
+#'   column names or an attribute, so that the matrices (rows x death
+#'   times, without dimnames) are the very ones ranger returns, and for one
+#'   row, vectors as ranger gives them. New data may also be a sparse
+#'   `dgCMatrix`, as `predict.ranger()` takes it. Columns are found by name,
 #'   and factor and character predictors are matched to the training levels
 #'   by name; ranger itself reads them by position in the new data, so the
 #'   two agree when the new data has the training levels in training order.
 #'   ranger records those levels only with `respect.unordered.factors =
 #'   "order"` (where an unseen level sorts after the known ones, as in
-#'   ranger); otherwise pass the training data as `data`. Missing values are
+#'   ranger); otherwise pass the training data as `data`, or factors are
+#'   read by level position as ranger reads them. Missing values are
 #'   an error, as in ranger 0.14; forests of newer ranger versions that store
-#'   a default child for missing values route them to it. Survival forests
-#'   are refused. Classification ties, which ranger breaks at random, go to
-#'   the first class in level order.
+#'   a default child for missing values route them to it. Tied votes: see
+#'   [predict_fast()].
 #' @export
 fp_compile.ranger <- function(model, ..., data = NULL) {
   fp_require_class(model, "ranger")
@@ -45,7 +58,7 @@ fp_compile.ranger <- function(model, ..., data = NULL) {
   }
   treetype <- forest$treetype
   if (!is.character(treetype) || length(treetype) != 1L ||
-      !treetype %in% c("Regression", "Classification", "Probability estimation")) {
+      !treetype %in% c("Regression", "Classification", "Probability estimation", "Survival")) {
     fp_unsupported(sprintf("ranger's tree type '%s'", paste(treetype, collapse = "/")))
   }
   if (!is.null(forest$dependent.varID)) {
@@ -89,17 +102,19 @@ fp_compile.ranger <- function(model, ..., data = NULL) {
 }
 
 # Per predictor: input type, feature kind ("numeric", "codes": level
-# position compared as a number, "categorical": partition sets), levels and
-# the rule for an unseen level.
+# position compared as a number, "categorical": partition sets by level
+# name, "positions": partition sets by position, without the levels),
+# levels and the rule for an unseen level.
 fp_ranger_columns <- function(forest, vars, data) {
   saved <- forest$covariate.levels
   unordered <- !as.logical(forest$is.ordered)
   if (is.null(data)) {
-    if (any(unordered)) {
-      fp_abort("bad_argument", sprintf(paste0(
-        "ranger does not record the levels of the unordered factor predictor(s) %s, and reads them by ",
-        "position; give the training data so that fastpredict can match them by name: ",
-        "fp_compile(model, data = <training data>)"), paste0("'", vars[unordered], "'", collapse = ", ")))
+    if (any(unordered & !vars %in% names(saved))) {
+      warning(sprintf(paste0(
+        "ranger does not record the levels of the unordered factor predictor(s) %s: like predict.ranger(), ",
+        "the compiled model reads them by level position in the new data. Compile with ",
+        "fp_compile(model, data = <training data>) to match levels by name"),
+        paste0("'", vars[unordered], "'", collapse = ", ")), call. = FALSE)
     }
   } else {
     if (!is.list(data)) fp_abort("bad_argument", "data must be the training data frame")
@@ -126,6 +141,12 @@ fp_ranger_columns <- function(forest, vars, data) {
       }
       return(list(type = type %||% "factor", kind = "codes", levels = lv, unseen = "last"))
     }
+    if (is.null(data)) {
+      # as data.matrix() in predict.ranger(): numbers, logicals and factor
+      # codes by position (text is refused: its codes depend on the data)
+      return(list(type = "coded", kind = if (unordered[[j]]) "positions" else "numeric",
+                  levels = NULL, unseen = NULL))
+    }
     if (unordered[[j]]) {
       if (!type %in% c("factor", "character")) mismatch(v, "is not an unordered factor")
       return(list(type = type, kind = "categorical", levels = data_lv, unseen = "error"))
@@ -133,17 +154,18 @@ fp_ranger_columns <- function(forest, vars, data) {
     if (!is.null(data_lv)) {
       return(list(type = type, kind = "codes", levels = data_lv, unseen = "error"))
     }
-    list(type = type %||% "numeric", kind = "numeric", levels = NULL, unseen = NULL)
+    list(type = type, kind = "numeric", levels = NULL, unseen = NULL)
   })
   kind <- vapply(res, `[[`, "", "kind")
   list(
     type = vapply(res, `[[`, "", "type"),
     kind = kind,
-    kind_id = match(kind, c("numeric", "codes", "categorical")),
+    kind_id = match(kind, c("numeric", "codes", "categorical", "positions")),
     any_levels = any(kind != "numeric"),
     levels = lapply(res, `[[`, "levels"),
     unseen = lapply(res, `[[`, "unseen"),
-    nlevels = vapply(res, function(r) length(r$levels), 0L),
+    # a positions feature has no levels: the split masks name up to 53
+    nlevels = vapply(res, function(r) if (r$kind == "positions") 53L else length(r$levels), 0L),
     names = vars
   )
 }
@@ -160,16 +182,38 @@ fp_ranger_type <- function(x, v) {
 # What the leaves hold and how they combine, as predict() returns it.
 fp_ranger_output <- function(forest, treetype) {
   if (treetype == "Regression") return(list(aggregation = list(method = "mean")))
+  if (treetype == "Survival") {
+    # each leaf holds the cumulative hazard at every unique death time;
+    # predict() averages it over the trees and takes survival = exp(-chf)
+    times <- forest$unique.death.times
+    if (!is.numeric(times) || !length(times) || !all(is.finite(times)) || is.unsorted(times, strictly = TRUE)) {
+      fp_unsupported("a ranger survival forest whose unique.death.times are not increasing numbers")
+    }
+    if (length(forest$chf) != length(forest$child.nodeIDs)) {
+      fp_unsupported("a ranger survival forest without one chf list per tree")
+    }
+    return(list(aggregation = list(method = "survival", times = I(as.double(times))), survival = TRUE))
+  }
   lv <- forest$levels
+  cv <- forest$class.values
   if (is.null(lv)) {
-    fp_unsupported(sprintf(
-      "a ranger %s forest of a non-factor response (predict() returns its class values unlabelled)",
-      tolower(treetype)))
+    # A response that is not a factor (numbers, or logicals as 0/1):
+    # predict() returns the class values themselves, as numbers, and
+    # probabilities in class.values order without column names.
+    if (!is.numeric(cv) || !length(cv) || !all(is.finite(cv)) || anyDuplicated(cv)) {
+      fp_unsupported(sprintf("this ranger %s forest (its class values are not distinct numbers)",
+                             tolower(treetype)))
+    }
+    if (treetype == "Classification") {
+      # (ties go to the smallest value, as they go to the first level)
+      values <- sort(as.double(cv))
+      return(list(aggregation = list(method = "vote_values", values = I(values)), values = values))
+    }
+    return(list(aggregation = list(method = "matrix_mean"), perm = seq_along(cv), matrix = TRUE))
   }
   if (treetype == "Classification") {
     return(list(aggregation = list(method = "votes"), classes = lv))
   }
-  cv <- forest$class.values
   if (!length(cv) || anyNA(cv) || any(cv != round(cv)) || any(cv < 1 | cv > length(lv)) || anyDuplicated(cv)) {
     fp_unsupported("this ranger probability forest (its class values are not levels of the response)")
   }
@@ -224,7 +268,7 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
         "data does not match the model: predictor '%s' is split at level position %g of %d",
         cols$names[[j]], sv[bad[1L]], cols$nlevels[[j]]))
     }
-    part <- which(kind == 3L)
+    part <- which(kind >= 3L)
   } else {
     part <- integer()
   }
@@ -233,7 +277,23 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
     tree$threshold[part] <- seq_along(part) - 1
     tree$categories <- fp_ranger_partitions(sv[part], cols$nlevels[feature[part] + 1], k)
   }
-  if (is.null(out$perm)) {
+  if (isTRUE(out$survival)) {
+    # inner nodes hold no curve: zeros, which no walk reads
+    chf <- forest$chf[[k]]
+    nt <- length(forest$unique.death.times)
+    if (length(chf) != n || any(lengths(chf)[leaf] != nt)) {
+      fp_unsupported(sprintf("ranger tree %d (its chf does not hold a curve per leaf)", k))
+    }
+    m <- matrix(0, nt, n)
+    m[, leaf] <- unlist(chf[leaf], use.names = FALSE)
+    tree$matrix <- as.vector(m)
+    tree$value[] <- 0
+  } else if (!is.null(out$values)) {
+    # leaves hold class values: their index among the sorted values
+    idx <- match(sv[leaf], out$values)
+    if (anyNA(idx)) fp_unsupported(sprintf("ranger tree %d (a leaf holds no class of the response)", k))
+    tree$value[leaf] <- idx
+  } else if (is.null(out$perm)) {
     if (!is.null(out$classes)) {
       cl <- sv[leaf]
       if (anyNA(cl) || any(cl != round(cl) | cl < 1 | cl > length(out$classes))) {
@@ -248,7 +308,7 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
     }
     probs <- matrix(0, kc, n)
     probs[, leaf] <- matrix(unlist(counts, use.names = FALSE), nrow = kc)[out$perm, , drop = FALSE]
-    tree$probs <- as.vector(probs)
+    if (isTRUE(out$matrix)) tree$matrix <- as.vector(probs) else tree$probs <- as.vector(probs)
   }
   tree
 }
@@ -271,14 +331,37 @@ fp_ranger_partitions <- function(mask, nlev, k) {
   unname(split(sides, pair))
 }
 
-# A numeric column where a factor was expected: ranger keeps no record of
-# factor predictors without `data =`.
+# Text where a number or a factor was expected, in a forest compiled
+# without its training data: say why, and what to do.
 #' @export
 fp_explain_error.fp_model_ranger <- function(model, err) {
-  if (identical(err$kind, "wrong_type") && grepl("must be numeric", err$message, fixed = TRUE)) {
-    err$message <- paste0(err$message, ". ranger keeps no record of factor predictors: if this ",
-                          "column was a factor when the forest was fitted, compile with ",
-                          "fp_compile(fit, data = <the training data>)")
+  if (identical(err$kind, "wrong_type") && grepl("read by its level codes", err$message, fixed = TRUE)) {
+    err$message <- paste0(err$message, ". predict.ranger() turns text into a factor of the values present ",
+                          "in newdata, which fastpredict does not reproduce; compile with ",
+                          "fp_compile(fit, data = <the training data>) to match levels by name")
   }
   err
+}
+
+#' @export
+fp_native_predict.fp_model_ranger <- function(model, fit, data, type) {
+  p <- stats::predict(fit, data)
+  # a survival forest's prediction is the list of these three (the rest of
+  # predict()'s list describes the call)
+  if (identical(fit$treetype, "Survival")) return(p[c("unique.death.times", "chf", "survival")])
+  p$predictions
+}
+
+# A class vote tied at the top, which ranger breaks at random.
+#' @export
+fp_verify_ties.fp_model_ranger <- function(model, fit, data, type) {
+  if (!identical(fit$treetype, "Classification")) return(NULL)
+  per_tree <- stats::predict(fit, data, predict.all = TRUE)$predictions
+  # the trees vote with level indices, or with the class values themselves
+  # for a response that is not a factor
+  lv <- fit$forest$levels
+  classes <- if (is.null(lv)) fit$forest$class.values else seq_along(lv)
+  counts <- vapply(classes, function(c) rowSums(per_tree == c), numeric(nrow(per_tree)))
+  if (is.null(dim(counts))) counts <- matrix(counts, nrow = nrow(per_tree))
+  rowSums(counts == apply(counts, 1L, max)) > 1L
 }

@@ -16,6 +16,15 @@ rs_model_from_json <- function(text) .Call(wrap__rs_model_from_json, text)
 #' @noRd
 rs_model_load <- function(path) .Call(wrap__rs_model_load, path)
 
+#' Import a model file of another library (or any model file, `auto`).
+#' @noRd
+rs_model_import <- function(path, format) .Call(wrap__rs_model_import, path, format)
+
+#' Import a model from its bytes (a raw vector) or text (a string), as
+#' the libraries' R packages dump them.
+#' @noRd
+rs_model_import_bytes <- function(data, format) .Call(wrap__rs_model_import_bytes, data, format)
+
 #' Save atomically; `compress` is TRUE, FALSE or NA (decide from the name).
 #' @noRd
 rs_model_save <- function(model, path, compress) .Call(wrap__rs_model_save, model, path, compress)
@@ -27,7 +36,15 @@ rs_model_to_json <- function(model, pretty) .Call(wrap__rs_model_to_json, model,
 #' @noRd
 rs_model_info <- function(model) .Call(wrap__rs_model_info, model)
 
-#' Predict `newdata` (a data.frame or a named list of columns); `options`
+#' The same model with a card (a named list of the card's fields).
+#' @noRd
+rs_model_with_card <- function(model, card) .Call(wrap__rs_model_with_card, model, card)
+
+#' A hash of what the model predicts ("sha256:...").
+#' @noRd
+rs_model_content_hash <- function(model) .Call(wrap__rs_model_content_hash, model)
+
+#' Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
 #' holds the extra arguments of the call by their R names.
 #' @noRd
 rs_predict <- function(model, newdata, type_, threads, options) .Call(wrap__rs_predict, model, newdata, type_, threads, options)

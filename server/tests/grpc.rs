@@ -214,6 +214,70 @@ async fn predictions_equal_rest_bit_for_bit() {
     assert_eq!(g.into_inner().id, "req-9");
 }
 
+/// Numeric inputs `names`, a column per name, from `rows` (row-major).
+fn numeric_body(names: &[&str], rows: &[&[f64]], parameters: Value) -> Value {
+    let inputs =
+        names.iter().enumerate().map(|(j, name)| tensor(name, "FP64", rows.iter().map(|r| r[j]).collect())).collect();
+    body("n-1", inputs, parameters)
+}
+
+/// The format's later kinds and options: list outputs with numbers of the whole call (lm's `df`, a survival
+/// forest's death times), glmnet's text classes, penalties and one `[N, P]` matrix tensor, xgboost's and
+/// LightGBM's options, coded inputs; the whole path refused for a cv.glmnet as over REST. Each as REST answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn later_kinds_and_options_equal_rest_bit_for_bit() {
+    let dir = TempDir::new();
+    dir.add_in("1.6", "lm-card.json", "lm.json");
+    dir.add_in("1.6", "glmnet-binomial-cv-mtcars.json", "cv.json");
+    dir.add_in("1.6", "ranger-veteran-survival-gz.json.gz", "surv.json.gz");
+    dir.add_in("1.6", "xgboost-dart-binary.json", "xgb.json");
+    dir.add_in("1.6", "lightgbm-rf-binary.json", "lgb.json");
+    dir.add_in("1.6", "lightgbm-categorical-multiclass.json", "lgbm.json");
+    let s = Server::start(dir.path(), &[], &[]);
+    let mut c = client(&s).await;
+    let mtcars = ["mpg", "wt", "hp", "qsec", "drat"];
+    let cars: &[&[f64]] = &[&[21.0, 2.62, 110.0, 16.46, 3.9], &[30.4, 1.6, 52.0, 18.5, 4.9]];
+    let xs: &[&[f64]] = &[&[0.5, -1.25, 3.0, 0.0, 2.0, 1.5], &[-0.3, 0.7, -2.0, 1.0, 0.0, -1.0]];
+    let xgb = ["f0", "f1", "f2", "f3", "f4", "f5"];
+    let lgb = ["Column_0", "Column_1", "Column_2", "Column_3", "Column_4", "Column_5"];
+    let veteran = ["trt", "celltype", "karno", "diagtime", "age", "prior"];
+    let cases = [
+        ("lm", numeric_body(&["wt", "hp"], &[&[2.62, 110.0], &[3.5, 200.0]], json!({ "se_fit": true }))),
+        ("lm", numeric_body(&["wt", "hp"], &[&[2.62, 110.0]], json!({ "interval": "prediction", "level": 0.9 }))),
+        ("cv", numeric_body(&mtcars, cars, json!({ "type": "class", "s": "lambda.min" }))),
+        (
+            "cv",
+            body(
+                "m-1",
+                vec![json!({ "name": "x", "datatype": "FP64", "shape": [2, 5], "data": cars })],
+                json!({
+                    "type": "response", "s": [0.01, 0.1]
+                }),
+            ),
+        ),
+        (
+            "surv",
+            numeric_body(&veteran, &[&[1.0, 2.0, 60.0, 7.0, 69.0, 0.0], &[2.0, 4.0, 40.0, 3.0, 55.0, 10.0]], json!({})),
+        ),
+        ("xgb", numeric_body(&xgb, xs, json!({}))),
+        ("xgb", numeric_body(&xgb, xs, json!({ "iteration_range": [0, 2] }))),
+        ("lgb", numeric_body(&lgb, xs, json!({ "start_iteration": 1, "num_iteration": 2 }))),
+        ("lgbm", numeric_body(&lgb[..5], xs, json!({}))),
+    ];
+    for (model, body) in cases {
+        let (status, rest) = rest_infer(&s, model, &body);
+        assert_eq!(status, 200, "{model} {body}: {rest}");
+        let typed = from_rest(model, &body);
+        same_as_rest(&rest, &c.model_infer(typed.clone()).await.unwrap().into_inner());
+        same_as_rest(&rest, &c.model_infer(to_raw(typed)).await.unwrap().into_inner());
+    }
+    // the whole path (REST's null, here R's NULL) is refused for a cv.glmnet model, with REST's message
+    let body = numeric_body(&mtcars, cars, json!({ "s": null }));
+    let (status, rest) = rest_infer(&s, "cv", &body);
+    assert_eq!(status, 400, "{rest}");
+    same_error(&c.model_infer(from_rest("cv", &body)).await.unwrap_err(), Code::InvalidArgument, &rest);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metadata_and_readiness_rpcs_answer_as_rest() {
     let dir = models();
@@ -317,6 +381,10 @@ async fn bad_requests_get_rest_messages_as_status_codes() {
             Code::InvalidArgument,
         ),
         ("rf", iris_body(json!({ "n_trees": 0 })), Code::InvalidArgument),
+        ("rf", iris_body(json!({ "type": 3 })), Code::InvalidArgument),
+        ("rf", iris_body(json!({ "norm_votes": "yes" })), Code::InvalidArgument),
+        // an option of another kind of model, refused by name
+        ("rf", iris_body(json!({ "iteration_range": [0, 2] })), Code::InvalidArgument),
         (
             "rf",
             replaced(
@@ -364,9 +432,7 @@ async fn bad_requests_get_rest_messages_as_status_codes() {
     let c0 = misplaced.inputs[0].contents.as_mut().unwrap();
     c0.fp32_contents = c0.fp64_contents.drain(..).map(|x| x as f32).collect();
     let mut bad_param = typed.clone();
-    bad_param
-        .parameters
-        .insert("type".into(), pb::InferParameter { parameter_choice: Some(ParameterChoice::Int64Param(3)) });
+    bad_param.parameters.insert("type".into(), pb::InferParameter { parameter_choice: None });
     let mut not_utf8 = typed.clone();
     not_utf8.inputs[4].contents.as_mut().unwrap().bytes_contents[0] = vec![0xff, 0xfe];
     for (r, says) in [
@@ -374,7 +440,7 @@ async fn bad_requests_get_rest_messages_as_status_codes() {
         (mixed, "input 'Sepal.Length' has contents but the request has raw_input_contents"),
         (fp16, "FP16, which comes only in raw_input_contents"),
         (misplaced, "holds values in fp32_contents; FP64 values go in fp64_contents"),
-        (bad_param, "the parameter 'type' must be a string, not the number 3"),
+        (bad_param, "the parameter 'type' has no value set"),
         (not_utf8, "not UTF-8 text (value 1)"),
     ] {
         let e = c.model_infer(r).await.unwrap_err();

@@ -207,6 +207,124 @@ fn mlserver_pandas_requests() {
     assert!(same_bits(&numbers(&out["data"]), &want));
 }
 
+/// lm's standard errors and intervals through both protocols (a list output: one OIP output per part; vetiver
+/// columns `.pred`, `.pred_lwr`, `.pred_upr`, `.se_fit`, `.df`, `.residual_scale`), and the model card in both
+/// metadata routes.
+#[test]
+fn prediction_options_list_outputs_and_the_model_card() {
+    let dir = TempDir::new();
+    dir.add_in("1.3", "lm-card.json", "lm.json");
+    let s = Server::start(dir.path(), &[], &[]);
+    let m = Model::load(&common::fixture_in("1.3", "lm-card.json")).unwrap();
+    let cols = r#"{"wt":[2.62,3.5,"NA"],"hp":[110,200,90]}"#;
+    let mut r = Decoder::new(m.inputs()).vetiver(cols.as_bytes(), &WireLimits::default()).unwrap();
+    r.options = PredictOptions {
+        se_fit: Some(true),
+        interval: Some("prediction".into()),
+        level: Some(0.9),
+        ..PredictOptions::default()
+    };
+    let frame = r.frame.frame();
+    let want = m.prepare(&frame, &r.options).unwrap().predict(1).unwrap();
+    let (Values::Real(fit), Values::Real(se)) = (&want.parts[0], &want.parts[1]) else { panic!() };
+
+    let got = s.post("/predict?se_fit=true&interval=prediction&level=0.9", cols);
+    assert_eq!(got.status, 200, "{}", got.text());
+    let got = got.json();
+    let keys: Vec<&String> = got.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 6, "{got}");
+    assert!(same_bits(&numbers(&got[".pred"]), &fit[0..3]));
+    assert!(same_bits(&numbers(&got[".pred_lwr"]), &fit[3..6]));
+    assert!(same_bits(&numbers(&got[".pred_upr"]), &fit[6..9]));
+    assert!(same_bits(&numbers(&got[".se_fit"]), se));
+    assert_eq!(numbers(&got[".df"]).len(), 3);
+
+    let body = r#"{"inputs": [{"name": "wt", "datatype": "FP64", "shape": [3], "data": [2.62, 3.5, null]},
+        {"name": "hp", "datatype": "INT32", "shape": [3], "data": [110, 200, 90]}],
+        "parameters": {"se_fit": true, "interval": "prediction", "level": 0.9}}"#;
+    let got = s.post("/v2/models/lm/infer", body);
+    assert_eq!(got.status, 200, "{}", got.text());
+    let outputs = got.json()["outputs"].clone();
+    let names: Vec<&str> = outputs.as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fit", "se.fit", "df", "residual.scale"]);
+    assert_eq!(outputs[0]["shape"], json!([3, 3]));
+    assert!(same_bits(&numbers(&outputs[1]["data"]), se));
+    assert_eq!(outputs[2]["shape"], json!([1]));
+
+    // an option the model does not take, or a bad value, is a 400 naming it
+    let r = s.post("/predict?n_trees=5", cols);
+    assert_eq!(r.status, 400);
+    assert!(error_of(&r).contains("'n_trees'"));
+    let r = s.post("/v2/models/lm/infer", &body.replace("0.9", "\"high\""));
+    assert_eq!(r.status, 400);
+    assert!(error_of(&r).contains("level"));
+
+    // the card: vetiver's user metadata, and in the OIP model metadata's parameters
+    let card = serde_json::to_value(&m.info().card).unwrap();
+    assert_eq!(card["metrics"]["r2"], json!(0.8268));
+    assert_eq!(s.get("/metadata").json()["user"], card);
+    assert_eq!(s.get("/metadata").json()["fastpredict"]["model"]["card"], card);
+    assert_eq!(s.get("/v2/models/lm").json()["parameters"]["card"], card);
+    // the card was written for this very model
+    assert_eq!(s.get("/v2/models/lm").json()["parameters"]["content_hash"], card["content_hash"]);
+    assert_eq!(s.get("/metadata").json()["fastpredict"]["content_hash"], card["content_hash"]);
+}
+
+/// glmnet (a model that predicts from a matrix): its options, text classes, and the matrix forms of a body.
+#[test]
+fn glmnet_options_classes_and_matrix_bodies() {
+    let dir = TempDir::new();
+    dir.add_in("1.4", "glmnet-binomial-cv-mtcars.json", "cv.json");
+    let s = Server::start(dir.path(), &[], &[]);
+    let m = Model::load(&common::fixture_in("1.4", "glmnet-binomial-cv-mtcars.json")).unwrap();
+    let records = r#"[{"mpg":21,"wt":2.62,"hp":110,"qsec":16.46,"drat":3.9},{"mpg":30.4,"wt":1.6,"hp":52,"qsec":18.5,"drat":4.9}]"#;
+    let predict = |options: PredictOptions| {
+        let mut r = Decoder::for_model(&m).vetiver(records.as_bytes(), &WireLimits::default()).unwrap();
+        r.options = options;
+        let frame = r.frame.frame();
+        let p = m.prepare(&frame, &r.options).unwrap().predict(1).unwrap();
+        p
+    };
+    let rule = || Some(fastpredict_engine::Penalty::Rule("lambda.min".into()));
+    let classes = predict(PredictOptions { type_: Some("class".into()), s: rule(), ..PredictOptions::default() });
+    let (Values::Int(codes), fastpredict_engine::ValueKind::Character(labels)) =
+        (&classes.parts[0], &classes.shape.array().unwrap().values)
+    else {
+        panic!("not text classes")
+    };
+    let want: Vec<&str> = codes.iter().map(|&c| labels[c as usize - 1].as_str()).collect();
+    let got = s.post("/predict?type=class&s=lambda.min", records);
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert_eq!(got.json()[".pred_lambda.min"], json!(want));
+    // rows as arrays (jsonlite's matrix), in the order of the inputs
+    let order: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(order, ["mpg", "wt", "hp", "qsec", "drat"]);
+    let rows = "[[21,2.62,110,16.46,3.9],[30.4,1.6,52,18.5,4.9]]";
+    assert_eq!(s.post("/predict?type=class&s=lambda.min", rows).json(), got.json());
+
+    // OIP: one [N, P] tensor, probabilities at two penalties
+    let Values::Real(prob) = &predict(PredictOptions {
+        type_: Some("response".into()),
+        s: Some(fastpredict_engine::Penalty::Values { values: vec![0.01, 0.1], names: None }),
+        ..PredictOptions::default()
+    })
+    .parts[0] else {
+        panic!()
+    };
+    let body = format!(
+        r#"{{"inputs":[{{"name":"x","datatype":"FP64","shape":[2,5],"data":{rows}}}],
+            "parameters":{{"type":"response","s":[0.01,0.1]}}}}"#
+    );
+    let r = s.post("/v2/models/cv/infer", &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let out = &r.json()["outputs"][0];
+    assert_eq!(out["shape"], json!([2, 2]));
+    assert!(same_bits(&numbers(&out["data"]), &[prob[0], prob[2], prob[1], prob[3]]));
+    // the whole path is refused for a cv.glmnet model, as predict.cv.glmnet() does
+    let r = s.post("/v2/models/cv/infer", &body.replace("[0.01,0.1]", "null"));
+    assert_eq!(r.status, 400, "{}", r.text());
+}
+
 /// The JSON error body every client can read: `error` (OIP) and `message` (vetiver).
 fn error_of(r: &common::Reply) -> String {
     let v = r.json();
@@ -378,7 +496,7 @@ fn metrics_and_request_logs() {
         "fastpredict_rows_predicted_total{model=\"rf\"} 2",
         "fastpredict_models_loaded 4",
         "fastpredict_requests_in_flight 1",
-        "format_version=\"1.0\",sha256=\"",
+        "format_version=\"1.0\",content_hash=\"sha256:",
     ] {
         assert!(text.contains(needle), "{needle} not in\n{text}");
     }
@@ -405,7 +523,26 @@ fn help_names_each_flags_variable_and_default() {
         "[default: 16MiB]",
         "FASTPREDICT_API_KEY",
         "/mnt/models",
+        "--limit-file-bytes",
+        "FASTPREDICT_LIMIT_TREES",
+        "[default: 1000000]",
     ] {
         assert!(help.contains(needle), "{needle} not in --help:\n{help}");
+    }
+}
+
+/// The engine's load limits, by flag or environment variable: a file above one is reported and not served.
+#[test]
+fn load_limits_refuse_a_model_by_flag_or_environment() {
+    let dir = models();
+    let by_flag = Server::start(dir.path(), &["--limit-trees", "10"], &[]);
+    let by_env = Server::start(dir.path(), &[], &[("FASTPREDICT_LIMIT_TREES", "10")]);
+    for s in [by_flag, by_env] {
+        let metrics = s.get("/metrics").text();
+        assert!(metrics.contains("fastpredict_models_loaded 3"), "{metrics}");
+        let failed = metrics.lines().find(|l| l.starts_with("fastpredict_model_load_failed{file=\"rf.json.gz\""));
+        assert!(failed.is_some_and(|l| l.contains("load limit 'trees' of 10")), "{metrics}");
+        assert_eq!(s.get("/v2/models/rf").status, 404);
+        assert_eq!(s.get("/v2/models/lm").status, 200);
     }
 }

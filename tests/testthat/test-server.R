@@ -84,6 +84,7 @@ test_that("the server answers as predict_fast() and predict() for every model pa
   skip_if_not_installed("randomForest")
   skip_if_not_installed("ranger")
   skip_if_not_installed("gbm")
+  skip_if_not_installed("glmnet")
   bin <- server_binary()
   if (is.null(bin)) skip("fastpredict-server cannot be built here (needs the source tree's server/ and cargo with Rust >= 1.88)")
 
@@ -102,8 +103,18 @@ test_that("the server answers as predict_fast() and predict() for every model pa
     rangerprob = ranger::ranger(Species ~ ., data = iris, probability = TRUE, num.trees = 50, seed = 1, num.threads = 1),
     gbm = suppressWarnings(gbm::gbm(mpg ~ wt + hp + disp + cyl, data = mtcars, distribution = "gaussian",
                                     n.trees = 100, n.minobsinnode = 3)),
-    gbmmulti = suppressWarnings(gbm::gbm(Species ~ ., data = iris, distribution = "multinomial", n.trees = 30))
+    gbmmulti = suppressWarnings(gbm::gbm(Species ~ ., data = iris, distribution = "multinomial", n.trees = 30)),
+    # options whose answers are lists (se.fit) and matrices (intervals, terms)
+    lmcard = lm(mpg ~ wt + poly(hp, 2) + factor(am), data = mtcars),
+    # models that predict from a matrix
+    glmnet = glmnet::glmnet(as.matrix(mtcars[, -1]), mtcars$mpg, nlambda = 20),
+    cvglmnet = glmnet::cv.glmnet(as.matrix(mtcars[, c("mpg", "wt", "hp", "qsec", "drat")]), factor(mtcars$am),
+                                 family = "binomial", foldid = rep(1:4, 8), nlambda = 20),
+    multinet = glmnet::glmnet(as.matrix(iris[, 1:4]), iris$Species, family = "multinomial", nlambda = 10)
   )
+  mx <- mtcars[, -1]
+  cvx <- mtcars[, c("mpg", "wt", "hp", "qsec", "drat")]
+  irx <- ir[, 1:4]
   # name, data, query, R's own prediction, predict_fast's, tolerance vs predict()
   cases <- list(
     list("lm", mt, "", function(f, d) predict(f, d), function(m, d) predict_fast(m, d), 1e-9),
@@ -125,13 +136,34 @@ test_that("the server answers as predict_fast() and predict() for every model pa
          function(m, d) predict_fast(m, d, n.trees = 60), 0),
     # softmax within 1e-12 of predict.gbm, which sums in long double (as test-compile-gbm.R)
     list("gbmmulti", ir, "type=response", function(f, d) predict(f, d, n.trees = 30, type = "response"),
-         function(m, d) predict_fast(m, d, type = "response"), 1e-12)
+         function(m, d) predict_fast(m, d, type = "response"), 1e-12),
+    # the vetiver columns of a list: .pred, .pred_lwr, .pred_upr, .se_fit, .df, .residual_scale
+    list("lmcard", mt, "se_fit=true&interval=prediction&level=0.9",
+         function(f, d) predict(f, d, se.fit = TRUE, interval = "prediction", level = 0.9),
+         function(m, d) predict_fast(m, d, se.fit = TRUE, interval = "prediction", level = 0.9), 1e-9),
+    list("lmcard", mt, "interval=confidence", function(f, d) predict(f, d, interval = "confidence"),
+         function(m, d) predict_fast(m, d, interval = "confidence"), 1e-9),
+    list("lmcard", mt, "type=terms", function(f, d) predict(f, d, type = "terms"),
+         function(m, d) predict_fast(m, d, type = "terms"), 1e-9),
+    list("glm", mt, "type=response&se_fit=true", function(f, d) predict(f, d, type = "response", se.fit = TRUE),
+         function(m, d) predict_fast(m, d, type = "response", se.fit = TRUE), 1e-9),
+    # glmnet predicts to the bit as predict.glmnet() does (test-compile-glmnet.R)
+    list("glmnet", mx, "s=1,0.05", function(f, d) predict(f, as.matrix(d), s = c(1, 0.05)),
+         function(m, d) predict_fast(m, as.matrix(d), s = c(1, 0.05)), 0),
+    list("cvglmnet", cvx, "type=class&s=lambda.min", function(f, d) predict(f, as.matrix(d), s = "lambda.min", type = "class"),
+         function(m, d) predict_fast(m, as.matrix(d), s = "lambda.min", type = "class"), 0),
+    list("cvglmnet", cvx, "type=response", function(f, d) predict(f, as.matrix(d), type = "response"),
+         function(m, d) predict_fast(m, as.matrix(d), type = "response"), 0),
+    list("multinet", irx, "type=response&s=0.01", function(f, d) predict(f, as.matrix(d), s = 0.01, type = "response"),
+         function(m, d) predict_fast(m, as.matrix(d), s = 0.01, type = "response"), 0)
   )
 
   dir <- tempfile("fastpredict-server-models-")
   dir.create(dir)
   on.exit(unlink(dir, recursive = TRUE), add = TRUE)
   models <- lapply(fits, fp_compile)
+  card <- fp_card("mpg", "2.1.0", "Fuel use", training = mtcars, metrics = c(rmse = 2.5))
+  fp_card(models$lmcard) <- card
   for (name in names(models)) fp_save(models[[name]], file.path(dir, paste0(name, if (name == "rf") ".json.gz" else ".json")))
   server <- start_server(bin, dir)
   on.exit(server$process$kill(), add = TRUE)
@@ -152,6 +184,29 @@ test_that("the server answers as predict_fast() and predict() for every model pa
       expect_equal(got, ref, tolerance = case[[6]], info = paste(name, query, "vs predict()"))
     }
   }
+
+  expect_named(post_json(paste0(server$url, "/models/lmcard/predict?se_fit=true&interval=prediction"),
+                         json_columns(mt))$json,
+               c(".pred", ".pred_lwr", ".pred_upr", ".se_fit", ".df", ".residual_scale"))
+
+  # a matrix model also takes rows as arrays (jsonlite's matrices) and one [N, P] tensor, in its inputs' order
+  rows <- paste0("[", paste(apply(as.matrix(mx), 1, function(r) paste0("[", paste(sprintf("%.17g", r), collapse = ","), "]")),
+                            collapse = ","), "]")
+  want <- plain(predict(fits$glmnet, as.matrix(mx), s = c(1, 0.05)))
+  expect_identical(plain(post_json(paste0(server$url, "/models/glmnet/predict?s=1,0.05"), rows)$json), want)
+  body <- sprintf('{"parameters":{"s":[1,0.05]},"inputs":[{"name":"x","datatype":"FP64","shape":[%d,%d],"data":%s}]}',
+                  nrow(mx), ncol(mx), rows)
+  out <- post_json(paste0(server$url, "/v2/models/glmnet/infer"), body)$json$outputs
+  expect_identical(matrix(unlist(out$data), ncol = 2, byrow = TRUE), want)
+
+  # the model card: vetiver's user metadata, and in the OIP model metadata, with the model's content hash
+  meta <- httr::content(httr::GET(paste0(server$url, "/models/lmcard/metadata")), "parsed")
+  expect_identical(meta$user$version, "2.1.0")
+  expect_identical(meta$user$metrics$rmse, 2.5)
+  expect_identical(meta$user$content_hash, fp_content_hash(models$lmcard))
+  oip <- httr::content(httr::GET(paste0(server$url, "/v2/models/lmcard")), "parsed")
+  expect_identical(oip$parameters$card$name, "mpg")
+  expect_identical(oip$parameters$content_hash, fp_content_hash(models$lmcard))
 
   # the column names of a probability matrix, and the same matrix over the Open Inference Protocol
   res <- post_json(paste0(server$url, "/models/rf/predict?type=prob"), json_columns(ir))

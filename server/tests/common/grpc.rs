@@ -33,6 +33,8 @@ fn parameter(v: &Value) -> InferParameter {
             None => ParameterChoice::DoubleParam(n.as_f64().unwrap_or(f64::NAN)),
         },
         Value::String(s) => ParameterChoice::StringParam(s.clone()),
+        // InferParameter has no arrays or null: an array as JSON text, null (glmnet's whole path) as R's NULL
+        Value::Null => ParameterChoice::StringParam("NULL".into()),
         other => ParameterChoice::StringParam(other.to_string()),
     };
     InferParameter { parameter_choice: Some(choice) }

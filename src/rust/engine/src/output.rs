@@ -20,6 +20,16 @@ pub enum ValueKind {
     Real,
     /// A factor: 1-based integer codes into these levels (`i32::MIN` is NA).
     Factor(Vec<String>),
+    /// Text drawn from these labels, written as a factor's codes and given
+    /// to R as a character vector (glmnet's classes).
+    Character(Vec<String>),
+}
+
+impl ValueKind {
+    /// Whether the values are written as integer codes.
+    pub fn is_codes(&self) -> bool {
+        matches!(self, ValueKind::Factor(_) | ValueKind::Character(_))
+    }
 }
 
 /// One array of a prediction: a vector (`dim` = None) or an array whose
@@ -32,11 +42,25 @@ pub struct ArrayShape {
     pub dimnames: Option<Vec<Option<Vec<String>>>>,
     /// A class attribute the source package puts on the result.
     pub class: Option<Vec<String>>,
+    /// Named numbers the source package attaches to the result
+    /// (`predict.lm(type = "terms")`'s "constant").
+    pub attributes: Vec<(String, f64)>,
+    /// The source package returns a single row as a plain vector, named
+    /// by the last dimension's names (as `drop()` does): the values are
+    /// those of the array, without its dimensions.
+    pub drop: bool,
 }
 
 impl ArrayShape {
     pub fn vector() -> ArrayShape {
-        ArrayShape { values: ValueKind::Real, dim: None, dimnames: None, class: None }
+        ArrayShape {
+            values: ValueKind::Real,
+            dim: None,
+            dimnames: None,
+            class: None,
+            attributes: Vec::new(),
+            drop: false,
+        }
     }
 
     pub fn factor(levels: Vec<String>) -> ArrayShape {
@@ -66,21 +90,39 @@ impl ArrayShape {
     }
 }
 
-/// The shape of a whole prediction: one array, or a list of named arrays
+/// The shape of a whole prediction: one array, or a list of named parts
 /// (as `predict.lm(se.fit = TRUE)` returns).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutputShape {
     Array(ArrayShape),
-    List(Vec<(String, ArrayShape)>),
+    List(Vec<(String, Part)>),
+}
+
+/// One part of a list: an array with a value per row, or a number known
+/// before the call runs (`predict.lm`'s `df` and `residual.scale`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Array(ArrayShape),
+    Number(f64),
+    /// Numbers known before the call runs, not one per row (a survival
+    /// forest's `unique.death.times`).
+    Numbers(Vec<f64>),
 }
 
 impl OutputShape {
-    /// The parts in order (one for an array).
+    /// The arrays in order (one for an array): the parts that need buffers.
     pub fn parts(&self) -> Vec<&ArrayShape> {
         match self {
             OutputShape::Array(a) => vec![a],
-            OutputShape::List(l) => l.iter().map(|(_, a)| a).collect(),
+            OutputShape::List(l) => l
+                .iter()
+                .filter_map(|(_, p)| match p {
+                    Part::Array(a) => Some(a),
+                    Part::Number(_) | Part::Numbers(_) => None,
+                })
+                .collect(),
         }
     }
 
@@ -96,7 +138,14 @@ impl OutputShape {
     pub(crate) fn with_rows(self, nrows: usize) -> OutputShape {
         match self {
             OutputShape::Array(a) => OutputShape::Array(a.with_rows(nrows)),
-            OutputShape::List(l) => OutputShape::List(l.into_iter().map(|(n, a)| (n, a.with_rows(nrows))).collect()),
+            OutputShape::List(l) => OutputShape::List(
+                l.into_iter()
+                    .map(|(n, p)| match p {
+                        Part::Array(a) => (n, Part::Array(a.with_rows(nrows))),
+                        number => (n, number),
+                    })
+                    .collect(),
+            ),
         }
     }
 }
@@ -140,9 +189,10 @@ pub enum Values {
 
 impl Values {
     pub(crate) fn alloc(shape: &ArrayShape, nrows: usize) -> Values {
-        match shape.values {
-            ValueKind::Real => Values::Real(vec![0.0; shape.len(nrows)]),
-            ValueKind::Factor(_) => Values::Int(vec![0; shape.len(nrows)]),
+        if shape.values.is_codes() {
+            Values::Int(vec![0; shape.len(nrows)])
+        } else {
+            Values::Real(vec![0.0; shape.len(nrows)])
         }
     }
 
@@ -204,7 +254,7 @@ pub(crate) fn split_rows<'o>(
         return Err(Error::internal(format!("{} output parts for a shape of {}", parts.len(), arrays.len())));
     }
     for (p, a) in parts.iter().zip(&arrays) {
-        let int = matches!(a.values, ValueKind::Factor(_));
+        let int = a.values.is_codes();
         if p.len() != a.len(nrows) || int != matches!(p, OutBuf::Int(_)) {
             return Err(Error::internal("an output buffer does not match the prediction's shape"));
         }

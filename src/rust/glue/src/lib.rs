@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use extendr_api::prelude::*;
-use fastpredict_engine::{io, Error, Model, ModelDoc};
+use fastpredict_engine::io::{self, SourceFormat};
+use fastpredict_engine::{Error, Model, ModelDoc};
 
 mod args;
 mod guard;
@@ -42,8 +43,8 @@ fn rs_model_from_spec(spec: Robj) -> Robj {
 #[extendr]
 fn rs_model_from_json(text: Robj) -> Robj {
     guard(|| {
-        let t = args::string(&text, "json")?;
-        Ok(pointer::wrap_model(Model::from_json(t.as_bytes())?))
+        let t = args::text_bytes(&text, "json")?;
+        Ok(pointer::wrap_model(Model::from_json(t)?))
     })
 }
 
@@ -53,6 +54,35 @@ fn rs_model_load(path: Robj) -> Robj {
     guard(|| {
         let p = args::string(&path, "path")?;
         Ok(pointer::wrap_model(Model::load(Path::new(&p))?))
+    })
+}
+
+/// Import a model file of another library (or any model file, `auto`).
+/// @noRd
+#[extendr]
+fn rs_model_import(path: Robj, format: Robj) -> Robj {
+    guard(|| {
+        let p = args::string(&path, "path")?;
+        let f = SourceFormat::parse(&args::string(&format, "format")?)?;
+        let name = p.clone();
+        let doc = io::import_file(Path::new(&p), f)?;
+        Ok(pointer::wrap_model(Model::from_doc(doc).map_err(|e| e.in_file(&name))?))
+    })
+}
+
+/// Import a model from its bytes (a raw vector) or text (a string), as
+/// the libraries' R packages dump them.
+/// @noRd
+#[extendr]
+fn rs_model_import_bytes(data: Robj, format: Robj) -> Robj {
+    guard(|| {
+        let f = SourceFormat::parse(&args::string(&format, "format")?)?;
+        let doc = if let Some(raw) = data.as_raw_slice() {
+            io::import(raw, f)?
+        } else {
+            io::import(args::string(&data, "the model dump")?.as_bytes(), f)?
+        };
+        Ok(pointer::wrap_model(Model::from_doc(doc).map_err(|e| e.in_file(""))?))
     })
 }
 
@@ -89,7 +119,7 @@ fn rs_model_info(model: Robj) -> Robj {
     })
 }
 
-/// Predict `newdata` (a data.frame or a named list of columns); `options`
+/// Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
 /// holds the extra arguments of the call by their R names.
 /// @noRd
 #[extendr]
@@ -99,15 +129,48 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         let mut opts = args::options(m, &options)?;
         opts.type_ = if type_.is_null() { None } else { Some(args::string(&type_, "type")?) };
         let threads = args::threads(&threads)?;
-        let frame = unsafe { newdata::frame_from_r(newdata.get(), m.inputs().iter().map(|i| i.name.as_str()))? };
-        let job = m.prepare(&frame, &opts)?;
+        let wanted: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
+        // a library that reads a sparse matrix's absent entries as missing
+        // says so in its description
+        let absent = match m.info().facts.get("sparse_absent").and_then(|v| v.as_str()) {
+            Some("missing") => fastpredict_engine::NA_REAL,
+            _ => 0.0,
+        };
+        let data = unsafe { newdata::read(newdata.get(), &wanted, m.info().matrix_input, absent)? };
+        let expanded;
+        let frame = match &data {
+            newdata::NewData::Borrowed(f) => f,
+            newdata::NewData::Owned(buf) => {
+                expanded = buf.frame();
+                &expanded
+            }
+        };
+        let job = m.prepare(frame, &opts)?;
         let shape = job.shape();
         let out = output::alloc(&shape, job.nrows())?;
         let bufs = unsafe { output::buffers(&out, &shape) };
         let mut poll = || interrupt::pending().then_some(Error::Interrupted);
         job.run_watched(bufs, threads, INTERRUPT_POLL, &mut poll)?;
-        Ok(out)
+        output::finish(out, &shape)
     })
+}
+
+/// The same model with a card (a named list of the card's fields).
+/// @noRd
+#[extendr]
+fn rs_model_with_card(model: Robj, card: Robj) -> Robj {
+    guard(|| {
+        let m = pointer::model_ref(&model)?;
+        let card = r_serde::from_r(unsafe { card.get() }).map_err(|e| Error::bad_argument(format!("bad card: {e}")))?;
+        Ok(pointer::wrap_model(m.with_card(card)?))
+    })
+}
+
+/// A hash of what the model predicts ("sha256:...").
+/// @noRd
+#[extendr]
+fn rs_model_content_hash(model: Robj) -> Robj {
+    guard(|| strings(&[pointer::model_ref(&model)?.content_hash()?]))
 }
 
 /// Get (`n = NULL`) or set the default number of threads.
@@ -147,9 +210,13 @@ extendr_module! {
     fn rs_model_from_spec;
     fn rs_model_from_json;
     fn rs_model_load;
+    fn rs_model_import;
+    fn rs_model_import_bytes;
     fn rs_model_save;
     fn rs_model_to_json;
     fn rs_model_info;
+    fn rs_model_with_card;
+    fn rs_model_content_hash;
     fn rs_predict;
     fn rs_threads;
     fn rs_limits;

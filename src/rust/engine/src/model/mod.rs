@@ -2,10 +2,12 @@
 //! second copy of its nodes beside the compiled ones), its inputs, its
 //! compiled family and its description; and the per-call `Job`.
 
+use crate::boosted::BoostedModel;
 use crate::error::Result;
 use crate::format::{InputSpec, ModelDoc, Section};
 use crate::frame::bind::Inputs;
 use crate::frame::Frame;
+use crate::glmnet::GlmnetModel;
 use crate::io;
 use crate::linear::LinearModel;
 use crate::trees::TreeModel;
@@ -16,11 +18,11 @@ mod job;
 mod types;
 
 pub(crate) use family::{Call, Family};
-pub use info::ModelInfo;
 pub(crate) use info::{big_mark, shorten};
+pub use info::{MatrixInput, ModelInfo};
 pub use job::Job;
 pub(crate) use types::PredictTypes;
-pub use types::{PredictOption, PredictOptions, PredictType};
+pub use types::{Numbers, Penalty, PredictOption, PredictOptions, PredictType};
 
 #[derive(Debug)]
 pub struct Model {
@@ -28,6 +30,8 @@ pub struct Model {
     inputs: Inputs,
     family: Box<dyn Family>,
     info: ModelInfo,
+    /// `io::content_hash` of the document, computed on first use.
+    hash: std::sync::OnceLock<String>,
 }
 
 /// The one place that names the families.
@@ -35,6 +39,8 @@ fn compile(doc: &ModelDoc, inputs: &Inputs) -> Result<Box<dyn Family>> {
     Ok(match doc.section()? {
         Section::Linear(s) => Box::new(LinearModel::new(s, inputs)?),
         Section::Trees(s) => Box::new(TreeModel::new(s, inputs)?),
+        Section::Glmnet(s) => Box::new(GlmnetModel::new(s, inputs)?),
+        Section::Boosted(s) => Box::new(BoostedModel::new(s, inputs)?),
     })
 }
 
@@ -50,7 +56,7 @@ impl Model {
         let types = family.types();
         let mut info = ModelInfo::new(&doc, types.offered(), types.default(), family.options());
         family.describe(&mut info);
-        Ok(Model { doc, inputs, family, info })
+        Ok(Model { doc, inputs, family, info, hash: std::sync::OnceLock::new() })
     }
 
     /// Read a document from JSON bytes (gzip or not).
@@ -65,6 +71,23 @@ impl Model {
 
     pub fn doc(&self) -> &ModelDoc {
         &self.doc
+    }
+
+    /// A hash of what the model predicts (see `io::content_hash`).
+    pub fn content_hash(&self) -> Result<&str> {
+        if let Some(h) = self.hash.get() {
+            return Ok(h);
+        }
+        let h = io::content_hash(&self.doc)?;
+        Ok(self.hash.get_or_init(|| h))
+    }
+
+    /// The same model with `card` as its card, its `content_hash` filled in.
+    pub fn with_card(&self, mut card: crate::format::ModelCard) -> Result<Model> {
+        card.content_hash = Some(self.content_hash()?.to_string());
+        let mut doc = self.doc.clone();
+        doc.card = Some(card);
+        Model::from_doc(doc)
     }
 
     pub fn info(&self) -> &ModelInfo {

@@ -1,6 +1,7 @@
 //! Features: what the splits read from the input, and the per-block copy of
 //! those values (row-major, one slot per feature some split can read).
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::error::{Error, Result};
@@ -40,6 +41,25 @@ impl Feature {
     /// levels sorted last.
     pub fn ncodes(&self) -> usize {
         self.levels.as_ref().map_or(0, |l| l.len()) + usize::from(self.unseen == Unseen::Last)
+    }
+}
+
+/// The last position a `positions` feature tells apart: a category set
+/// lists positions below it, and every larger one (or one below 0) reads as
+/// this one, which goes left at every split, as in ranger (whose bitmask, a
+/// double, has no bit this high).
+pub(super) const LAST_POSITION: u32 = 63;
+
+/// ranger's `floor(x) - 1`, with everything outside the positions a split
+/// can name read as `LAST_POSITION`; a missing value stays missing.
+fn position(v: f64) -> f64 {
+    let p = v.floor() - 1.0;
+    if v.is_nan() {
+        v
+    } else if p >= 0.0 && p < f64::from(LAST_POSITION) {
+        p
+    } else {
+        f64::from(LAST_POSITION)
     }
 }
 
@@ -100,19 +120,51 @@ impl LoadPlan {
     }
 }
 
-/// Per-call state: the level codes of the categorical features. With
-/// `missing = "error"` a missing value anywhere is refused first.
+/// What a call does with a categorical feature's level codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Use {
+    /// A split reads them: map them and keep them for the call.
+    Read,
+    /// No split reads them, but R checks every predictor for unseen
+    /// levels: map them, and drop them at once.
+    Check,
+    /// Another feature makes the same check (same input, levels and rule).
+    Skip,
+}
+
+/// How each feature's codes are used, given which features have a slot.
+pub(super) fn uses(features: &[Feature], slots: &[u32]) -> Vec<Use> {
+    let mut checked: HashSet<(usize, &[String], Unseen)> = HashSet::new();
+    features
+        .iter()
+        .zip(slots)
+        .map(|(f, &slot)| match &f.levels {
+            _ if slot != u32::MAX => Use::Read,
+            Some(l) if f.kind != FeatureKind::Numeric && checked.insert((f.input, l.names(), f.unseen)) => Use::Check,
+            _ => Use::Skip,
+        })
+        .collect()
+}
+
+/// Per-call state: the level codes of the categorical features a split
+/// reads. The others are checked, but their codes are not kept: a call's
+/// memory follows what the splits read, not how many features a document
+/// declares. With `missing = "error"` a missing value anywhere is refused
+/// first.
 pub(super) fn codes<'c>(
     features: &[Feature],
+    uses: &[Use],
     bound: &Bound<'_, 'c>,
     missing: MissingRule,
     is_missing: impl Fn(f64) -> bool,
 ) -> Result<Vec<Option<FactorCodes<'c>>>> {
     let codes = features
         .iter()
-        .map(|f| match &f.levels {
-            Some(levels) if f.kind != FeatureKind::Numeric => {
-                FactorCodes::new(bound.column(f.input), &f.column, levels, f.unseen).map(Some)
+        .zip(uses)
+        .map(|(f, &u)| match &f.levels {
+            Some(levels) if f.kind != FeatureKind::Numeric && u != Use::Skip => {
+                let c = FactorCodes::new(bound.column(f.input), &f.column, levels, f.unseen)?;
+                Ok((u == Use::Read).then_some(c))
             }
             _ => Ok(None),
         })
@@ -136,6 +188,7 @@ pub(super) fn codes<'c>(
 
 fn value(f: &Feature, c: &Option<FactorCodes>, bound: &Bound, r: usize) -> f64 {
     match c {
+        None if f.kind == FeatureKind::Positions => position(bound.num(f.input).get(r)),
         None => bound.num(f.input).get(r),
         Some(c) => match c.get(r) {
             NA_CODE => NA_REAL,
@@ -160,13 +213,13 @@ pub(super) fn load_block(
     for &(j, s) in &plan.eager {
         let (f, c) = (&features[j], &codes[j]);
         match c {
-            None => {
+            None if f.kind != FeatureKind::Positions => {
                 let v = bound.num(f.input);
                 for (k, r) in rows.clone().enumerate() {
                     xs[k * w + s] = v.get(r);
                 }
             }
-            Some(_) => {
+            _ => {
                 for (k, r) in rows.clone().enumerate() {
                     xs[k * w + s] = value(f, c, bound, r);
                 }

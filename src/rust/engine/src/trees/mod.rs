@@ -50,6 +50,9 @@ const SINGLE_TREE_TASK: usize = 16384;
 /// randomForest on 100,000 rows took 3.05 s on one thread in tasks of 4,096
 /// rows, 2.63 s with 16,384 and 2.48 s with 32,768.
 const ENSEMBLE_TASK: usize = 32768;
+/// Most feature values a block holds (32 MB): a model with thousands of
+/// features walks fewer rows at a time rather than allocate rows x features.
+const BLOCK_VALUES: usize = 1 << 22;
 /// Work units per tree level of a row (a node load and a comparison, a
 /// few nanoseconds), for `row_cost`.
 const LEVEL_COST: usize = 4;
@@ -60,6 +63,8 @@ pub struct TreeModel {
     options: Vec<PredictOption>,
     features: Vec<Feature>,
     load: LoadPlan,
+    /// Per feature: what a call does with its level codes.
+    uses: Vec<features::Use>,
     rules: Rules,
     missing: MissingRule,
     agg: Agg,
@@ -88,7 +93,7 @@ impl TreeModel {
             probs: per_node(first.and_then(|t| t.probs.as_ref())),
             matrix: per_node(first.and_then(|t| t.matrix.as_ref())),
         };
-        let agg = check::check_section(spec, widths.probs, &lim)?;
+        let agg = check::check_section(spec, widths.probs, widths.matrix, &lim)?;
         let route = spec.missing == MissingRule::Route;
         let build = |(k, t): (usize, &crate::format::TreeSpec)| {
             build_tree(t, &features, route, widths).map_err(|e| e.context(format_args!("tree {}", k + 1)))
@@ -101,13 +106,16 @@ impl TreeModel {
             spec.trees.iter().enumerate().map(build).collect::<Result<Vec<_>>>()?
         };
         let load = LoadPlan::new(&features, &trees, route);
-        relabel_features(&mut trees, &load.slot_of(features.len()));
+        let slots = load.slot_of(features.len());
+        relabel_features(&mut trees, &slots);
+        let uses = features::uses(&features, &slots);
         let avg_depth = (trees.iter().map(|t| t.mean_depth).sum::<usize>() / trees.len().max(1)).max(1);
         Ok(TreeModel {
             algorithm,
             options: agg.options(),
             features,
             load,
+            uses,
             rules: Rules {
                 le: spec.split == SplitRule::Le,
                 nan_missing: spec.nan.unwrap_or(NanRule::Missing) == NanRule::Missing,
@@ -124,7 +132,10 @@ impl TreeModel {
     }
 
     fn n_classes(&self) -> usize {
-        self.classes.as_ref().map_or(0, |c| c.len())
+        match &self.agg {
+            Agg::VoteValues { values } => values.len(),
+            _ => self.classes.as_ref().map_or(0, |c| c.len()),
+        }
     }
 }
 
@@ -158,6 +169,17 @@ impl Family for TreeModel {
         if let Some(c) = &self.classes {
             info.summary.push(format!("classes: {}", shorten(c)));
         }
+        match &self.agg {
+            Agg::VoteValues { values } => {
+                let shown: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                info.summary.push(format!("classes (numbers): {}", shorten(&shown)));
+            }
+            Agg::Survival { times } => {
+                info.fact("n_times", times.len());
+                info.summary.push(format!("survival curves at {} unique death times", big_mark(times.len())));
+            }
+            _ => {}
+        }
     }
 
     fn row_cost(&self) -> usize {
@@ -170,8 +192,8 @@ impl Family for TreeModel {
         ty: PredictType,
         opts: &PredictOptions,
     ) -> Result<Box<dyn Call + 'c>> {
-        let plan = self.plan(ty, opts)?;
-        let codes = features::codes(&self.features, bound, self.missing, |v| self.rules.is_missing(v))?;
+        let plan = self.plan(ty, opts, bound.nrows())?;
+        let codes = features::codes(&self.features, &self.uses, bound, self.missing, |v| self.rules.is_missing(v))?;
         Ok(Box::new(TreeCall { model: self, codes, plan }))
     }
 }
@@ -202,6 +224,7 @@ impl Call for TreeCall<'_> {
         let rows = block.rows();
         // an ensemble takes its whole task in one tree-major pass
         let step = if m.trees.len() == 1 { SINGLE_TREE_BLOCK } else { rows.len().max(1) };
+        let step = step.min(BLOCK_VALUES / m.load.width.max(1)).max(1);
         let n = rows.len().min(step);
         let w = m.load.width;
         let mut xs = vec![0.0; n * w];

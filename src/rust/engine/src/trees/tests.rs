@@ -34,6 +34,7 @@ fn doc(missing: MissingRule) -> ModelDoc {
             },
         ],
         linear: None,
+        glmnet: None,
         trees: Some(TreesSpec {
             algorithm: "gbm".into(),
             features: vec![
@@ -66,6 +67,8 @@ fn doc(missing: MissingRule) -> ModelDoc {
             classes: None,
             trees: vec![tree],
         }),
+        card: None,
+        boosted: None,
         extensions: Default::default(),
     }
 }

@@ -5,9 +5,10 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::cells::{Cells, Scalar};
+use super::options::{self, option_names, Given};
 use super::{Decoder, Failure, Request, WireLimits, MAX_NESTING, SPARE_VALUES};
 use crate::error::Error;
 use crate::format::{InputSpec, InputType};
@@ -62,6 +63,17 @@ impl<'d> Table<'d> {
             return Err(self.fail(Failure::TooLarge(msg)));
         }
         Ok(())
+    }
+
+    /// The most values a tensor may hold: one per row, or a row of values
+    /// per row for a model that reads a matrix (whose rows are counted once
+    /// the tensor's shape is known).
+    fn max_cells(&self) -> usize {
+        if self.dec.matrix {
+            self.max_rows.saturating_mul(self.dec.inputs.len())
+        } else {
+            self.max_rows
+        }
     }
 
     fn too_many_rows<E: serde::de::Error>(&mut self) -> E {
@@ -241,6 +253,35 @@ impl<'de> Visitor<'de> for Record<'_, '_> {
             map.next_value_seed(Value { t: &mut *t, input, row })?;
         }
         Ok(())
+    }
+
+    /// A matrix row (a model that predicts from a matrix): the values of
+    /// the inputs in their order, all of them.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Record { t, row } = self;
+        let p = t.dec.inputs.len();
+        if !t.dec.matrix {
+            let msg = format!("row {} is an array; {VETIVER_SHAPE}", row + 1);
+            return Err(t.fail(Failure::Malformed(msg)));
+        }
+        let mut input = 0;
+        loop {
+            if input == p {
+                if seq.next_element::<IgnoredAny>()?.is_some() {
+                    let msg = format!("row {} has more than {p} values, the model's inputs", row + 1);
+                    return Err(t.fail(Failure::Malformed(msg)));
+                }
+                return Ok(());
+            }
+            let len = t.cols[input].as_ref().map_or(0, Cells::len);
+            t.spend(row.saturating_sub(len) + 1)?;
+            t.cols[input].get_or_insert_with(Cells::default).pad_to(row);
+            if seq.next_element_seed(Value { t: &mut *t, input, row })?.is_none() {
+                let msg = format!("row {} has {input} values; the model reads {p} inputs", row + 1);
+                return Err(t.fail(Failure::Malformed(msg)));
+            }
+            input += 1;
+        }
     }
 }
 
@@ -455,8 +496,8 @@ impl<'de> Visitor<'de> for &mut Infer<'_, '_> {
     }
 }
 
-/// Request `parameters`: the prediction options (`type`, `n_trees`,
-/// `norm_votes`); others, such as MLServer's `content_type`, are ignored.
+/// Request `parameters`: the prediction options (`type` and the engine's
+/// option names); others, such as MLServer's `content_type`, are ignored.
 struct Parameters<'o, 't, 'd> {
     options: &'o mut PredictOptions,
     t: &'t mut Table<'d>,
@@ -477,46 +518,18 @@ impl<'de> Visitor<'de> for Parameters<'_, '_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(field) = map.next_key_seed(Field(&["type", "n_trees", "norm_votes"]))? {
-            match field {
-                Some(0) => self.options.type_ = Some(map.next_value::<String>()?),
-                Some(1) => {
-                    let n = map.next_value::<NTrees>()?;
-                    match super::options::whole_numbers(&n.0) {
-                        Ok(v) => self.options.n_trees = Some(v),
-                        Err(e) => return Err(self.t.fail(Failure::Engine(e))),
-                    }
-                }
-                Some(2) => self.options.norm_votes = Some(map.next_value::<bool>()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+        let names = option_names();
+        while let Some(name) = map.next_key::<String>()? {
+            if !names.contains(&name.as_str()) {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let value = map.next_value::<serde_json::Value>()?;
+            if let Err(e) = options::set(self.options, &name, Given::Json(&value)) {
+                return Err(self.t.fail(Failure::Engine(e)));
             }
         }
         Ok(())
-    }
-}
-
-/// `n_trees`: a number, an array of numbers, or a comma-separated string.
-struct NTrees(Vec<f64>);
-
-impl<'de> serde::Deserialize<'de> for NTrees {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NTrees, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Given {
-            One(f64),
-            Many(Vec<f64>),
-            Text(String),
-        }
-        Ok(NTrees(match Given::deserialize(d)? {
-            Given::One(n) => vec![n],
-            Given::Many(v) => v,
-            Given::Text(s) => s
-                .split(',')
-                .map(|p| p.trim().parse::<f64>().map_err(|_| D::Error::custom("n_trees must hold numbers")))
-                .collect::<Result<_, _>>()?,
-        }))
     }
 }
 
@@ -594,16 +607,17 @@ impl<'de> Visitor<'de> for TensorSeed<'_, '_> {
     }
 }
 
-/// A checked tensor: name, datatype, rows and values.
+/// A checked tensor: name, datatype, columns and values (row-major).
 struct Checked {
     name: String,
     datatype: String,
+    cols: usize,
     data: Cells,
 }
 
 impl Tensor {
-    /// The tensor's own consistency: every field there, shape `[N]` or
-    /// `[N, 1]` matching the data, and data of its datatype.
+    /// The tensor's own consistency: every field there, shape `[N]`,
+    /// `[N, 1]` or `[N, K]` matching the data, and data of its datatype.
     fn check(self) -> Result<Checked, Failure> {
         let bad = |m: String| Failure::Malformed(m);
         let name = self.name.ok_or_else(|| bad("an input tensor has no 'name'".into()))?;
@@ -611,11 +625,12 @@ impl Tensor {
         let shape = self.shape.ok_or_else(|| field("shape"))?;
         let datatype = self.datatype.ok_or_else(|| field("datatype"))?;
         let data = self.data.ok_or_else(|| field("data"))?;
-        let rows = match shape.as_slice() {
-            [n] | [n, 1] => *n,
+        let (rows, cols) = match shape.as_slice() {
+            [n] => (*n, 1),
+            [n, k] => (*n, *k),
             _ => return Err(bad(format!("input '{name}' has shape {shape:?}; give one column: [N] or [N, 1]"))),
         };
-        if rows != data.len() as u64 {
+        if rows.checked_mul(cols) != Some(data.len() as u64) {
             return Err(bad(format!("input '{name}' has shape {shape:?} but {} values", data.len())));
         }
         let fits = match datatype.as_str() {
@@ -628,7 +643,7 @@ impl Tensor {
             let found = data.found();
             return Err(bad(format!("input '{name}' has datatype {datatype} but holds {found}")));
         }
-        Ok(Checked { name, datatype, data })
+        Ok(Checked { name, datatype, cols: cols as usize, data })
     }
 }
 
@@ -662,11 +677,15 @@ fn accepted(kind: InputType) -> &'static str {
         InputType::Logical => "BOOL",
         InputType::Factor | InputType::Ordered | InputType::Character => "BYTES (the levels it was trained on)",
         InputType::Any => "any datatype",
+        InputType::Coded => "FP64 (or another numeric datatype; a factor as its level codes) or BOOL",
     }
 }
 
 /// Put a checked tensor in its column, if the model reads it.
 fn add_tensor(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
+    if tensor.cols != 1 {
+        return add_matrix(t, tensor);
+    }
     let Some(input) = t.dec.input(&tensor.name) else { return Ok(()) };
     if t.cols[input].is_some() {
         return Err(Failure::Malformed(format!("input '{}' is given twice", tensor.name)));
@@ -678,6 +697,7 @@ fn add_tensor(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
         InputType::Logical => tensor.datatype == "BOOL",
         InputType::Factor | InputType::Ordered | InputType::Character => tensor.datatype == "BYTES",
         InputType::Any => true,
+        InputType::Coded => numeric || tensor.datatype == "BOOL",
     };
     if !fits {
         return Err(Failure::Engine(Error::WrongType {
@@ -688,6 +708,42 @@ fn add_tensor(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
     }
     t.rows = t.rows.max(tensor.data.len());
     t.cols[input] = Some(tensor.data);
+    Ok(())
+}
+
+/// A tensor of shape `[N, P]`: the whole input matrix of a model that
+/// predicts from one, whatever its name, its columns in the order of the
+/// model's inputs.
+fn add_matrix(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
+    let (name, p) = (&tensor.name, t.dec.inputs.len());
+    if !t.dec.matrix {
+        let msg = format!("input '{name}' has {} columns; give one column: shape [N] or [N, 1]", tensor.cols);
+        return Err(Failure::Malformed(msg));
+    }
+    if tensor.cols != p {
+        let msg = format!("input '{name}' has {} columns; the model reads a matrix of {p}", tensor.cols);
+        return Err(Failure::Malformed(msg));
+    }
+    let values = match tensor.data.numbers() {
+        Some(v) if NUMERIC_TYPES.contains(&tensor.datatype.as_str()) => v,
+        _ => {
+            let msg = format!("input '{name}' is a matrix of {}; the model reads numbers", tensor.datatype);
+            return Err(Failure::Malformed(msg));
+        }
+    };
+    let rows = values.len() / p;
+    if rows > t.max_rows {
+        let msg = format!("the request has more than {} rows, the most this server accepts per request", t.max_rows);
+        return Err(Failure::TooLarge(msg));
+    }
+    for (j, col) in t.cols.iter_mut().enumerate() {
+        if col.is_some() {
+            let msg = format!("input '{}' is given twice (in the matrix '{name}' too)", t.dec.inputs[j].name);
+            return Err(Failure::Malformed(msg));
+        }
+        *col = Some(Cells::Num((0..rows).map(|i| values[i * p + j]).collect()));
+    }
+    t.rows = t.rows.max(rows);
     Ok(())
 }
 
@@ -709,7 +765,7 @@ impl<'de> DeserializeSeed<'de> for Data<'_, '_, '_> {
 
 impl Data<'_, '_, '_> {
     fn push<E: serde::de::Error>(self, x: Scalar) -> Result<(), E> {
-        if self.cells.len() == self.t.max_rows {
+        if self.cells.len() == self.t.max_cells() {
             return Err(self.t.too_many_rows());
         }
         self.t.spend(1)?;

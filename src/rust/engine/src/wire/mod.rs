@@ -6,13 +6,20 @@
 //! - **vetiver** (`POST /predict`): a JSON array of records, as vetiver's
 //!   clients send it (jsonlite's `"NA"`, `"NaN"`, `"Inf"`, `"-Inf"` strings
 //!   for missing and special values, unknown keys such as `"_row"`
-//!   ignored), or an object of columns (`{"wt": [2.6, 3.1]}`); the answer is
-//!   `{".pred": [...]}`, one `.pred_<column>` per column of a matrix.
+//!   ignored), or an object of columns (`{"wt": [2.6, 3.1]}`); options in
+//!   the query string; the answer is `{".pred": [...]}`, one
+//!   `.pred_<column>` per column of a matrix, and a list's parts as
+//!   `.se_fit`, `.df`, ... (see [`write_vetiver`]).
 //! - **the Open Inference Protocol** (KServe "V2" REST `infer`): one tensor
-//!   per input, shape `[N]` or `[N, 1]`, `null` as a missing value; the
-//!   answer has one output tensor per part of the prediction. Its gRPC
-//!   form carries the same tensors as typed arrays ([`TypedRequest`],
-//!   [`typed_outputs`]), which the server maps to and from protobuf.
+//!   per input, shape `[N]` or `[N, 1]`, `null` as a missing value; options
+//!   in the request's `parameters`; the answer has one output tensor per
+//!   part of the prediction (see [`write_oip`]). Its gRPC form carries the
+//!   same tensors as typed arrays ([`TypedRequest`], [`typed_outputs`]),
+//!   which the server maps to and from protobuf.
+//!
+//! Options are named as the engine names them ([`option_names`]: `type`,
+//! `n_trees`, `se_fit`, `interval`, `level`, ...), whatever the source
+//! package calls them in R.
 //!
 //! Numbers are read correctly rounded and written in their shortest form
 //! that reads back to the same double, so nothing is lost either way.
@@ -27,7 +34,7 @@ use std::collections::HashMap;
 use crate::error::Error;
 use crate::format::InputSpec;
 use crate::frame::FrameBuf;
-use crate::model::PredictOptions;
+use crate::model::{Model, PredictOptions};
 
 mod cells;
 mod decode;
@@ -39,7 +46,7 @@ pub use decode::typed::{Contents, Param, TypedData, TypedInput, TypedRequest};
 pub use encode::typed::{typed_outputs, TypedOutput, TypedValues};
 pub use encode::{write_oip, write_vetiver, OipReply};
 pub use meta::{oip_datatype, oip_model_metadata, vetiver_prototype};
-pub use options::query_options;
+pub use options::{option_names, query_options};
 
 /// Deepest nesting of an OIP tensor's `data` (`[[1], [2]]` is 2).
 pub const MAX_NESTING: usize = 8;
@@ -81,12 +88,24 @@ pub struct Request {
 pub struct Decoder {
     inputs: Vec<InputSpec>,
     index: HashMap<String, usize>,
+    /// The model's package predicts from a matrix (glmnet): a body may
+    /// also give whole rows of values in the order of the inputs.
+    matrix: bool,
 }
 
 impl Decoder {
     pub fn new(inputs: &[InputSpec]) -> Decoder {
         let index = inputs.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
-        Decoder { inputs: inputs.to_vec(), index }
+        Decoder { inputs: inputs.to_vec(), index, matrix: false }
+    }
+
+    /// The decoder of a model: its inputs, and for a model whose package
+    /// predicts from a matrix ([`crate::ModelInfo::matrix_input`]) the
+    /// matrix forms too: vetiver rows as arrays (`[[1.5, 2], ...]`, as
+    /// jsonlite writes a matrix) and one OIP tensor of shape `[N, P]`, both
+    /// with the values in the order of the model's inputs.
+    pub fn for_model(model: &Model) -> Decoder {
+        Decoder { matrix: model.info().matrix_input.is_some(), ..Decoder::new(model.inputs()) }
     }
 
     pub fn inputs(&self) -> &[InputSpec] {

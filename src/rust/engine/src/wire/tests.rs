@@ -338,13 +338,29 @@ fn vetiver_answers_vectors_classes_and_matrices() {
 }
 
 #[test]
+fn character_classes_are_labels_like_factors() {
+    // glmnet's type = "class": codes into labels, which R gets as a character vector
+    let p = Prediction {
+        shape: ArrayShape { values: ValueKind::Character(vec!["no".into(), "yes".into()]), ..ArrayShape::vector() }
+            .into(),
+        nrows: 3,
+        parts: vec![Values::Int(vec![2, NA_INTEGER, 1])],
+    };
+    assert_eq!(json_of(&write_vetiver(&p).unwrap()), json!({".pred": ["yes", null, "no"]}));
+    let reply = OipReply { model_name: "m", model_version: None, id: "x", output: "class" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["datatype"], "BYTES");
+    assert_eq!(out["outputs"][0]["data"], json!(["yes", null, "no"]));
+}
+
+#[test]
 fn oip_answers_are_row_major_with_their_column_names() {
     // a 2 x 2 x 3 array (gbm multinomial at three numbers of trees)
     let shape = ArrayShape {
         values: ValueKind::Real,
         dim: Some(vec![2, 2, 3]),
         dimnames: Some(vec![None, Some(vec!["a".into(), "b".into()]), Some(vec!["1".into(), "5".into(), "9".into()])]),
-        class: None,
+        ..ArrayShape::vector()
     };
     let values: Vec<f64> = (0..12).map(f64::from).collect();
     let p = Prediction { shape: OutputShape::Array(shape), nrows: 2, parts: vec![Values::Real(values)] };
@@ -389,9 +405,200 @@ fn query_strings_set_options() {
     assert_eq!(o.norm_votes, Some(false));
     assert_eq!(o.n_trees, Some(vec![10, 20]));
     assert_eq!(query_options("").unwrap(), crate::PredictOptions::default());
-    for bad in ["ntrees=5", "n_trees=1.5", "n_trees=abc", "norm_votes=maybe", "type=%zz"] {
+    for bad in ["ntrees=5", "n_trees=1.5", "n_trees=abc", "norm_votes=maybe", "type=%zz", "level=0.9,0.95", "se.fit=1"]
+    {
         assert_eq!(query_options(bad).unwrap_err().status, 400, "{bad}");
     }
+}
+
+/// Every option, by its engine name, from OIP parameters and from a query
+/// string alike.
+#[test]
+fn every_option_is_read_from_parameters_and_query_strings() {
+    use crate::{Numbers, Penalty, PredictOptions};
+    let want = PredictOptions {
+        type_: Some("response".into()),
+        n_trees: Some(vec![10, 20]),
+        norm_votes: Some(false),
+        se_fit: Some(true),
+        interval: Some("prediction".into()),
+        level: Some(0.9),
+        dispersion: Some(2.5),
+        pred_var: Some(vec![1.0, crate::NA_REAL, f64::INFINITY]),
+        weights: Some(vec![2.0]),
+        scale: Some(1.5),
+        df: Some(10.0),
+        s: Some(Penalty::Values { values: vec![0.5, 0.1], names: None }),
+        newoffset: Some(Numbers { values: vec![1.0, 2.0], dim: None }),
+        exact: Some(false),
+        iteration_range: Some((0, 5)),
+        ntree_limit: Some(3),
+        dmatrix: Some(true),
+        start_iteration: Some(-1),
+        num_iteration: Some(4),
+    };
+    let query = "type=response&n_trees=10,20&norm_votes=false&se_fit=TRUE&interval=prediction&level=0.9\
+                 &dispersion=2.5&pred_var=1,NA,Inf&weights=2&scale=1.5&df=10&s=0.5,0.1&newoffset=1,2&exact=0\
+                 &iteration_range=0,5&ntree_limit=3&dmatrix=1&start_iteration=-1&num_iteration=4";
+    let from_query = query_options(query).unwrap();
+    let params = r#"{"type":"response","n_trees":[10,20],"norm_votes":false,"se_fit":true,"interval":"prediction",
+        "level":0.9,"dispersion":"2.5","pred_var":[1,null,"Inf"],"weights":2,"scale":1.5,"df":10,"content_type":"pd",
+        "s":[0.5,0.1],"newoffset":[1,2],"exact":false,"iteration_range":[0,5],"ntree_limit":3,"dmatrix":true,
+        "start_iteration":-1,"num_iteration":"4"}"#;
+    let m = fixture("lm-mtcars.json");
+    let body =
+        format!(r#"{{"inputs":[{{"name":"wt","datatype":"FP64","shape":[1],"data":[3]}}],"parameters":{params}}}"#);
+    let from_params = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap().options;
+    for got in [from_query, from_params] {
+        // NA and NaN differ only in their bits
+        assert_eq!(format!("{got:?}"), format!("{want:?}"));
+        assert!(is_r_na(got.pred_var.as_ref().unwrap()[1]));
+    }
+    option_names().iter().for_each(|n| assert!(query.contains(&format!("{n}=")), "{n} is not tested"));
+    // glmnet's s: a rule, or the whole path; a multinomial newoffset as rows
+    let rule = query_options("s=lambda.min").unwrap().s;
+    assert_eq!(rule, Some(Penalty::Rule("lambda.min".into())));
+    assert_eq!(query_options("s=NULL").unwrap().s, Some(Penalty::Path));
+    let body = r#"{"inputs":[],"parameters":{"s":null,"newoffset":[[1,2,3],[4,5,6]]}}"#;
+    let o = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap().options;
+    assert_eq!(o.s, Some(Penalty::Path));
+    assert_eq!(o.newoffset, Some(Numbers { values: vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0], dim: Some([2, 3]) }));
+    // values of the wrong kind name the option
+    for (name, value) in [
+        ("se_fit", "5"),
+        ("level", "[0.9, 0.95]"),
+        ("interval", "1"),
+        ("weights", "{}"),
+        ("s", "true"),
+        ("newoffset", "[[1, 2], [3]]"),
+    ] {
+        let body = format!(r#"{{"inputs":[],"parameters":{{"{name}":{value}}}}}"#);
+        let e = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap_err();
+        assert_eq!((e.status, e.kind), (400, "bad_argument"), "{name}");
+        assert!(e.message.starts_with(name), "{}", e.message);
+    }
+}
+
+/// glmnet: numbers at several s (a matrix named by s), classes as text.
+#[test]
+fn glmnet_answers_at_several_penalties_and_as_classes() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/testthat/fixtures/format-1.4/glmnet-binomial-cv-mtcars.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::new(m.inputs());
+    let body =
+        br#"[{"mpg":21,"wt":2.62,"hp":110,"qsec":16.46,"drat":3.9},{"mpg":30,"wt":1.8,"hp":60,"qsec":19,"drat":4.1}]"#;
+    let mut r = d.vetiver(body, &limits()).unwrap();
+    r.options = query_options("type=class&s=lambda.min").unwrap();
+    let p = predict(&m, &r).unwrap();
+    let Values::Int(codes) = &p.parts[0] else { panic!() };
+    let crate::ValueKind::Character(labels) = &p.shape.array().unwrap().values else { panic!("not text") };
+    let want: Vec<&str> = codes.iter().map(|&c| labels[c as usize - 1].as_str()).collect();
+    let v = json_of(&write_vetiver(&p).unwrap());
+    assert_eq!(v.as_object().unwrap().len(), 1, "{v}");
+    let (_, col) = v.as_object().unwrap().iter().next().unwrap();
+    assert_eq!(col, &json!(want));
+    let reply = OipReply { model_name: "cv", model_version: None, id: "1", output: "class" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["datatype"], "BYTES");
+    assert_eq!(out["outputs"][0]["data"], json!(want));
+
+    r.options = query_options("type=response&s=0.01,0.1").unwrap();
+    let p = predict(&m, &r).unwrap();
+    let Values::Real(v) = &p.parts[0] else { panic!() };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["shape"], json!([2, 2]));
+    assert_eq!(out["outputs"][0]["data"], json!([v[0], v[2], v[1], v[3]]));
+    let names = p.shape.array().unwrap().dimnames.clone().unwrap()[1].clone().unwrap();
+    assert_eq!(out["outputs"][0]["parameters"]["columns"], json!(names));
+    let keys = keys_in_order(&write_vetiver(&p).unwrap());
+    assert_eq!(keys, names.iter().map(|n| format!(".pred_{n}")).collect::<Vec<_>>());
+}
+
+/// A model that predicts from a matrix also takes rows as arrays (jsonlite's
+/// matrices) and one OIP tensor of shape [N, P], in the order of its inputs.
+#[test]
+fn matrix_models_take_rows_as_arrays_and_one_tensor() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/testthat/fixtures/format-1.4/glmnet-cox-mtcars.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::for_model(&m);
+    assert_eq!(m.inputs().iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["V1", "V2", "V3"]);
+    let records = d.vetiver(br#"[{"V1":2.62,"V2":110,"V3":160},{"V1":3.2,"V2":"NA","V3":258}]"#, &limits()).unwrap();
+    let rows = d.vetiver(br#"[[2.62,110,160],[3.2,"NA",258]]"#, &limits()).unwrap();
+    assert_eq!(format!("{:?}", rows.frame), format!("{:?}", records.frame));
+    let tensor =
+        r#"{"inputs":[{"name":"newx","datatype":"FP64","shape":[2,3],"data":[[2.62,110,160],[3.2,null,258]]}]}"#;
+    let oip = d.oip(tensor.as_bytes(), &limits()).unwrap();
+    assert_eq!(format!("{:?}", oip.frame), format!("{:?}", records.frame));
+    // (NaN for the missing value: compared as text)
+    assert_eq!(format!("{:?}", predict(&m, &oip).unwrap()), format!("{:?}", predict(&m, &records).unwrap()));
+    for (body, says) in [
+        (&br#"[[2.62,110]]"#[..], "row 1 has 2 values"),
+        (br#"[[2.62,110,160,1]]"#, "more than 3 values"),
+        (br#"[[2.62,"heavy",160]]"#, "'V2'"),
+    ] {
+        let e = d.vetiver(body, &limits()).unwrap_err();
+        assert!(e.message.contains(says), "{}", e.message);
+    }
+    let e = d.oip(tensor.replace("[2,3]", "[3,2]").as_bytes(), &limits()).unwrap_err();
+    assert!(e.message.contains("2 columns; the model reads a matrix of 3"), "{}", e.message);
+    let e = d.vetiver(br#"[[1,2,3],[4,5,6]]"#, &WireLimits { max_rows: 1 }).unwrap_err();
+    assert_eq!(e.status, 413);
+    let e = d.oip(tensor.as_bytes(), &WireLimits { max_rows: 1 }).unwrap_err();
+    assert_eq!(e.status, 413);
+    // other models refuse both forms
+    let lm = fixture("lm-mtcars.json");
+    let e = Decoder::for_model(&lm).vetiver(b"[[1, 2, 3, 4, 5]]", &limits()).unwrap_err();
+    assert!(e.message.contains("row 1 is an array"), "{}", e.message);
+    let e = Decoder::for_model(&lm).oip(tensor.as_bytes(), &limits()).unwrap_err();
+    assert!(e.message.contains("give one column"), "{}", e.message);
+}
+
+/// predict.lm()'s list (se.fit = TRUE, with an interval): one OIP output
+/// per part, vetiver columns as documented in `write_vetiver`.
+#[test]
+fn list_outputs_have_one_output_per_part() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/testthat/fixtures/format-1.3/lm-card.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::new(m.inputs());
+    let body = br#"{"inputs":[{"name":"wt","datatype":"FP64","shape":[2],"data":[2.5,3.5]},
+        {"name":"hp","datatype":"FP64","shape":[2],"data":[110,"NaN"]}],
+        "parameters":{"se_fit":true,"interval":"confidence","level":0.9}}"#;
+    let r = d.oip(body, &limits()).unwrap();
+    let p = predict(&m, &r).unwrap();
+    let (Values::Real(fit), Values::Real(se)) = (&p.parts[0], &p.parts[1]) else { panic!() };
+    let OutputShape::List(parts) = &p.shape else { panic!("not a list") };
+    let number = |name: &str| match parts.iter().find(|(n, _)| n == name) {
+        Some((_, crate::Part::Number(x))) => *x,
+        _ => panic!("no {name}"),
+    };
+    let reply = OipReply { model_name: "lm", model_version: None, id: "1", output: "response" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    let names: Vec<&str> = out["outputs"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fit", "se.fit", "df", "residual.scale"]);
+    assert_eq!(out["outputs"][0]["shape"], json!([2, 3]));
+    assert_eq!(out["outputs"][0]["parameters"]["columns"], json!(["fit", "lwr", "upr"]));
+    assert_eq!(out["outputs"][0]["data"], json!([fit[0], fit[2], fit[4], fit[1], null, null]));
+    assert_eq!(out["outputs"][1]["data"], json!([se[0], null]));
+    assert_eq!(out["outputs"][2], json!({"name": "df", "datatype": "FP64", "shape": [1], "data": [number("df")]}));
+    assert_eq!(out["outputs"][3]["data"], json!([number("residual.scale")]));
+
+    let v = write_vetiver(&p).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred", ".pred_lwr", ".pred_upr", ".se_fit", ".df", ".residual_scale"]);
+    let v = json_of(&v);
+    assert_eq!(v[".pred_upr"], json!([fit[4], "NaN"]));
+    assert_eq!(v[".df"], json!([number("df"), number("df")]));
+    // an interval alone is a matrix, with the same names
+    let mut r = r;
+    r.options.se_fit = None;
+    let v = write_vetiver(&predict(&m, &r).unwrap()).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred", ".pred_lwr", ".pred_upr"]);
+    // se.fit alone: the prediction is a vector
+    r.options = crate::PredictOptions { se_fit: Some(true), ..Default::default() };
+    let v = write_vetiver(&predict(&m, &r).unwrap()).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred", ".se_fit", ".df", ".residual_scale"]);
 }
 
 #[test]
@@ -405,6 +612,13 @@ fn metadata_describes_inputs_and_outputs() {
     );
     assert_eq!(meta["outputs"], json!([{"name": "prob", "datatype": "FP64", "shape": [-1, 3]}]));
     assert_eq!(meta["parameters"]["classes"], json!(["L", "M", "H"]));
+    assert!(meta["parameters"].get("card").is_none());
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/testthat/fixtures/format-1.3/lm-card.json");
+    let carded = Model::load(&path).unwrap();
+    let meta = oip_model_metadata(&carded, "lm", "v1");
+    assert_eq!(meta["parameters"]["card"], json!(carded.info().card));
+    assert_eq!(meta["parameters"]["card"]["metrics"]["r2"], json!(0.8268));
     let proto = vetiver_prototype(m.inputs());
     assert_eq!(proto["wool"], json!({"type": "factor", "example": "A", "details": {"levels": ["A", "B"]}}));
     assert_eq!(proto["breaks"], json!({"type": "numeric", "example": null, "details": {}}));

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::format::{InputSpec, InputType};
 use crate::frame::{ColumnBuf, NA_INTEGER, NA_REAL};
-use crate::output::{ArrayShape, OutputShape, Prediction, ValueKind, Values};
+use crate::model::{Numbers, Penalty};
+use crate::output::{ArrayShape, OutputShape, Part, Prediction, ValueKind, Values};
 use crate::wire::{
     typed_outputs, write_oip, Contents, Decoder, OipReply, Param, Protocol, TypedData, TypedInput, TypedRequest,
     TypedValues, WireError, WireLimits,
@@ -280,20 +281,61 @@ fn parameters_set_the_options() {
     assert_eq!(with(vec![("n_trees", Param::Uint64(5))]).unwrap().options.n_trees, Some(vec![5]));
     assert_eq!(with(vec![("n_trees", Param::Double(7.0))]).unwrap().options.n_trees, Some(vec![7]));
     assert_eq!(with(vec![("content_type", Param::Str("pd"))]).unwrap().options, Default::default());
-    // a bad number of trees is the engine's bad argument, as in JSON
-    let e = with(vec![("n_trees", Param::Int64(0))]).unwrap_err();
-    assert_eq!(e, json_err(&d, r#"{"inputs":[],"parameters":{"n_trees":0}}"#));
-    for (bad, says) in [
-        (("type", Param::Int64(1)), "the parameter 'type' must be a string, not the number 1"),
-        (("norm_votes", Param::Str("yes")), "must be true or false, not the string \"yes\""),
-        (("n_trees", Param::Bool(true)), "must be a number or a string of numbers"),
-        (("n_trees", Param::Str("5,x")), "n_trees must hold numbers, not '5,x'"),
-        (("type", Param::Empty), "the parameter 'type' must be a string, not no value"),
+    // numbers as a JSON array in a string (InferParameter has no arrays), options of other models too (which
+    // options a model takes is checked when the call is prepared), glmnet's whole path as "NULL"
+    let o = with(vec![
+        ("n_trees", Param::Str("[10, 20]")),
+        ("iteration_range", Param::Str("[0, 2]")),
+        ("s", Param::Str("NULL")),
+        ("level", Param::Double(0.9)),
+    ])
+    .unwrap()
+    .options;
+    assert_eq!(
+        (o.n_trees, o.iteration_range, o.s, o.level),
+        (Some(vec![10, 20]), Some((0, 2)), Some(Penalty::Path), Some(0.9))
+    );
+    let o =
+        with(vec![("s", Param::Str("[0.01, 0.1]")), ("newoffset", Param::Str("[[1, 2], [3, 4]]"))]).unwrap().options;
+    assert_eq!(o.s, Some(Penalty::Values { values: vec![0.01, 0.1], names: None }));
+    assert_eq!(o.newoffset, Some(Numbers { values: vec![1.0, 3.0, 2.0, 4.0], dim: Some([2, 2]) }));
+    // bad values get the JSON body's errors; a double JSON has no number for is read as R writes it
+    for (bad, json) in [
+        (("n_trees", Param::Int64(0)), r#"{"n_trees":0}"#),
+        (("type", Param::Int64(1)), r#"{"type":1}"#),
+        (("norm_votes", Param::Str("yes")), r#"{"norm_votes":"yes"}"#),
+        (("n_trees", Param::Bool(true)), r#"{"n_trees":true}"#),
+        (("n_trees", Param::Str("5,x")), r#"{"n_trees":"5,x"}"#),
+        (("n_trees", Param::Str("[5,")), r#"{"n_trees":"[5,"}"#),
+        (("n_trees", Param::Double(f64::INFINITY)), r#"{"n_trees":"Inf"}"#),
+        (("n_trees", Param::Double(NA_REAL)), r#"{"n_trees":"NA"}"#),
     ] {
         let e = with(vec![bad]).unwrap_err();
         assert_eq!(e.status, 400);
-        assert!(e.message.contains(says), "{}", e.message);
+        assert_eq!(e, json_err(&d, &format!(r#"{{"inputs":[],"parameters":{json}}}"#)), "{bad:?}");
     }
+    let e = with(vec![("type", Param::Empty)]).unwrap_err();
+    assert_eq!((e.status, e.message.as_str()), (400, "the parameter 'type' has no value set"));
+    assert!(with(vec![("content_type", Param::Empty)]).is_ok());
+}
+
+/// A model that reads a matrix takes one typed `[N, P]` tensor, as one JSON tensor.
+#[test]
+fn a_matrix_tensor_decodes_as_in_json() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/testthat/fixtures/format-1.4/glmnet-binomial-cv-mtcars.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::for_model(&m);
+    let rows = [21.0, 2.62, 110.0, 16.46, 3.9, 30.4, 1.6, 52.0, 18.5, 4.9];
+    let typed = d.oip_typed(&request(vec![input("x", "FP64", &[2, 5], fp64(&rows))]), &limits()).unwrap();
+    let body = r#"{"inputs":[{"name":"x","datatype":"FP64","shape":[2,5],"data":[[21,2.62,110,16.46,3.9],[30.4,1.6,52,18.5,4.9]]}]}"#;
+    let json = d.oip(body.as_bytes(), &limits()).unwrap();
+    assert_eq!(format!("{:?}", typed.frame), format!("{:?}", json.frame));
+    // the row limit counts rows, not values
+    let small = WireLimits { max_rows: 2 };
+    assert!(d.oip_typed(&request(vec![input("x", "FP64", &[2, 5], fp64(&rows))]), &small).is_ok());
+    let e = d.oip_typed(&request(vec![input("x", "FP64", &[2, 5], fp64(&rows))]), &WireLimits { max_rows: 1 });
+    assert_eq!(e.unwrap_err().status, 413);
 }
 
 fn json_of(bytes: &[u8]) -> Value {
@@ -356,7 +398,7 @@ fn typed_outputs_are_the_json_answer() {
         values: ValueKind::Real,
         dim: Some(vec![2, 2, 3]),
         dimnames: Some(vec![None, Some(vec!["a".into(), "b".into()]), None]),
-        class: None,
+        ..ArrayShape::vector()
     };
     let p = Prediction {
         shape: OutputShape::Array(shape),
@@ -381,4 +423,27 @@ fn typed_outputs_are_the_json_answer() {
     };
     same_as_json(&p, "class");
     assert_eq!(typed_outputs(&p, "class")[0].values, TypedValues::Bytes(vec![Some("y"), None, Some("x")]));
+    // a list with text classes, a number and numbers of the whole call (lm's df, a survival forest's times)
+    let p = Prediction {
+        shape: OutputShape::List(vec![
+            (
+                "class".into(),
+                Part::Array(ArrayShape {
+                    values: ValueKind::Character(vec!["0".into(), "1".into()]),
+                    ..ArrayShape::vector()
+                }),
+            ),
+            ("df".into(), Part::Number(29.0)),
+            ("unique.death.times".into(), Part::Numbers(vec![1.0, 2.5, 7.0])),
+        ]),
+        nrows: 2,
+        parts: vec![Values::Int(vec![2, 1])],
+    };
+    same_as_json(&p, "class");
+    let typed = typed_outputs(&p, "class");
+    assert_eq!(
+        typed.iter().map(|t| (t.name, t.shape.clone())).collect::<Vec<_>>(),
+        [("class", vec![2]), ("df", vec![1]), ("unique.death.times", vec![3])]
+    );
+    assert_eq!(typed[2].values, TypedValues::Fp64(vec![1.0, 2.5, 7.0]));
 }

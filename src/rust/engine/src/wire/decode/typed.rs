@@ -9,10 +9,13 @@
 //! was decoded from, so unlike JSON records nothing expands: the row limit
 //! is the only bound needed.
 
+use serde_json::Value;
+
 use super::{add_tensor, too_many_rows, unknown_datatype, Failure, Table, Tensor};
+use crate::frame::is_r_na;
 use crate::model::PredictOptions;
-use crate::wire::cells::{describe, Cells, Scalar};
-use crate::wire::options::whole_numbers;
+use crate::wire::cells::{Cells, Scalar};
+use crate::wire::options::{option_names, set, Given};
 use crate::wire::{Decoder, Request, WireLimits};
 
 /// An inference request with typed tensors.
@@ -76,7 +79,7 @@ pub(crate) fn decode(dec: &Decoder, request: &TypedRequest, limits: &WireLimits)
             TypedData::Contents(c) => contents(input.name, input.datatype, &c)?,
             TypedData::Raw(bytes) => raw(input.name, input.datatype, bytes)?,
         };
-        if cells.len() > table.max_rows {
+        if cells.len() > table.max_cells() {
             return Err(too_many_rows(table.max_rows));
         }
         let shape: Option<Vec<u64>> = input.shape.iter().map(|&d| u64::try_from(d).ok()).collect();
@@ -98,54 +101,44 @@ pub(crate) fn decode(dec: &Decoder, request: &TypedRequest, limits: &WireLimits)
     Ok(Request { frame, options, id: request.id.clone() })
 }
 
-/// The prediction options among `parameters`: `type` (a string), `n_trees`
-/// (a number, or numbers separated by commas in a string) and `norm_votes`
-/// (a boolean). Others, such as MLServer's `content_type`, are ignored.
+/// The prediction options among `parameters`, set as a JSON body's are
+/// (the same names, readings and messages). `InferParameter` holds scalars
+/// only, so a string holding a JSON array is read as that array (`s` at
+/// several penalties, glmnet's `newoffset` matrix as rows); another string
+/// is text, as in JSON (`"0,2"`, `"NULL"`). Others, such as MLServer's
+/// `content_type`, are ignored.
 fn options(parameters: &[(&str, Param)]) -> Result<PredictOptions, Failure> {
     let mut options = PredictOptions::default();
-    let wrong = |name: &str, what: &str, given: &Param| {
-        Failure::Malformed(format!("the parameter '{name}' must be {what}, not {}", param_found(given)))
-    };
-    for (name, value) in parameters {
-        match *name {
-            "type" => match value {
-                Param::Str(s) => options.type_ = Some(s.to_string()),
-                other => return Err(wrong(name, "a string", other)),
-            },
-            "n_trees" => {
-                let numbers = match *value {
-                    Param::Int64(n) => vec![n as f64],
-                    Param::Uint64(n) => vec![n as f64],
-                    Param::Double(x) => vec![x],
-                    Param::Str(s) => s
-                        .split(',')
-                        .map(|p| p.trim().parse::<f64>())
-                        .collect::<Result<_, _>>()
-                        .map_err(|_| Failure::Malformed(format!("n_trees must hold numbers, not '{s}'")))?,
-                    Param::Bool(_) | Param::Empty => {
-                        return Err(wrong(name, "a number or a string of numbers separated by commas", value))
-                    }
-                };
-                options.n_trees = Some(whole_numbers(&numbers)?);
-            }
-            "norm_votes" => match value {
-                Param::Bool(b) => options.norm_votes = Some(*b),
-                other => return Err(wrong(name, "true or false", other)),
-            },
-            _ => {}
+    let names = option_names();
+    for &(name, value) in parameters {
+        if !names.contains(&name) {
+            continue;
         }
+        let json = match value {
+            Param::Bool(b) => Value::from(b),
+            Param::Int64(n) => Value::from(n),
+            Param::Uint64(n) => Value::from(n),
+            Param::Double(x) => non_finite(x).map_or_else(|| Value::from(x), Value::from),
+            Param::Str(s) if s.trim_start().starts_with('[') => {
+                serde_json::from_str(s).unwrap_or_else(|_| Value::from(s))
+            }
+            Param::Str(s) => Value::from(s),
+            Param::Empty => return Err(Failure::Malformed(format!("the parameter '{name}' has no value set"))),
+        };
+        set(&mut options, name, Given::Json(&json)).map_err(Failure::Engine)?;
     }
     Ok(options)
 }
 
-fn param_found(p: &Param) -> String {
-    match *p {
-        Param::Bool(b) => describe(Scalar::Bool(b)),
-        Param::Int64(n) => format!("the number {n}"),
-        Param::Uint64(n) => format!("the number {n}"),
-        Param::Double(x) => describe(Scalar::Num(x)),
-        Param::Str(s) => describe(Scalar::Str(s)),
-        Param::Empty => "no value".into(),
+/// A double JSON cannot hold, spelled as jsonlite writes it (which the
+/// options read as text): R's NA, NaN, Inf or -Inf.
+fn non_finite(x: f64) -> Option<&'static str> {
+    match x {
+        _ if is_r_na(x) => Some("NA"),
+        _ if x.is_nan() => Some("NaN"),
+        f64::INFINITY => Some("Inf"),
+        f64::NEG_INFINITY => Some("-Inf"),
+        _ => None,
     }
 }
 
