@@ -44,11 +44,14 @@ write_requests <- function(work, srv, name, data) {
   list(json = json, frame = frame)
 }
 
-# The server's count of ModelInfer calls by status ("200", "400", ...).
+# The server's count of ModelInfer calls by status ("200", "400", ...),
+# summed over the models (a call that failed before naming one has none).
 grpc_counts <- function(srv) {
   lines <- readLines(paste0(srv$base, "metrics"), warn = FALSE)
   lines <- grep('^fastpredict_requests_total\\{route="/inference.GRPCInferenceService/ModelInfer"', lines, value = TRUE)
-  setNames(as.numeric(sub(".* ", "", lines)), sub('.*status="([0-9]+)".*', "\\1", lines))
+  if (!length(lines)) return(numeric())
+  counts <- tapply(as.numeric(sub(".* ", "", lines)), sub('.*status="([0-9]+)".*', "\\1", lines), sum)
+  setNames(as.vector(counts), names(counts))
 }
 
 # One h2load run (one thread) of `kind` ("h1", "h2c" or "grpc") with
@@ -73,10 +76,12 @@ h2load_run <- function(srv, work, name, req, kind, conc, duration) {
   if (kind == "grpc") {
     after <- grpc_counts(srv)
     grew <- vapply(names(after), function(s) after[[s]] - (if (s %in% names(before)) before[[s]] else 0), 0)
-    # 499: the streams h2load resets when its time is up (at most one per concurrent stream)
+    # 499: the streams h2load resets when its time is up (at most one per
+    # concurrent stream); every answer h2load counted must be an OK call
     bad <- grew[!names(grew) %in% c("200", "499") & grew > 0]
     cancelled <- if ("499" %in% names(grew)) grew[["499"]] else 0
-    if (length(bad) || cancelled > conc) {
+    ok <- if ("200" %in% names(grew)) grew[["200"]] else 0
+    if (length(bad) || cancelled > conc || ok < nrow(done)) {
       stop(sprintf("gRPC %s: the server answered %s", name, paste(names(grew), grew, sep = ": ", collapse = ", ")))
     }
   }
