@@ -223,7 +223,8 @@ fn numeric_body(names: &[&str], rows: &[&[f64]], parameters: Value) -> Value {
 
 /// The format's later kinds and options: list outputs with numbers of the whole call (lm's `df`, a survival
 /// forest's death times), glmnet's text classes, penalties and one `[N, P]` matrix tensor, xgboost's and
-/// LightGBM's options, coded inputs; the whole path refused for a cv.glmnet as over REST. Each as REST answers it.
+/// LightGBM's options, coded inputs; the whole path refused for a cv.glmnet as over REST. Each as REST answers it,
+/// and their metadata too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn later_kinds_and_options_equal_rest_bit_for_bit() {
     let dir = TempDir::new();
@@ -271,11 +272,34 @@ async fn later_kinds_and_options_equal_rest_bit_for_bit() {
         same_as_rest(&rest, &c.model_infer(typed.clone()).await.unwrap().into_inner());
         same_as_rest(&rest, &c.model_infer(to_raw(typed)).await.unwrap().into_inner());
     }
+    for model in ["lm", "cv", "surv", "xgb", "lgb", "lgbm"] {
+        let m = c.model_metadata(pb::ModelMetadataRequest { name: model.into(), version: String::new() }).await;
+        same_metadata(&s.get(&format!("/v2/models/{model}")).json(), &m.unwrap().into_inner());
+    }
     // the whole path (REST's null, here R's NULL) is refused for a cv.glmnet model, with REST's message
     let body = numeric_body(&mtcars, cars, json!({ "s": null }));
     let (status, rest) = rest_infer(&s, "cv", &body);
     assert_eq!(status, 400, "{rest}");
     same_error(&c.model_infer(from_rest("cv", &body)).await.unwrap_err(), Code::InvalidArgument, &rest);
+}
+
+/// gRPC's model metadata is REST's: name, platform, versions, tensors, and REST's parameters as properties
+/// (strings as they are, the rest as JSON).
+fn same_metadata(rest: &Value, m: &pb::ModelMetadataResponse) {
+    assert_eq!((rest["name"].as_str(), rest["platform"].as_str()), (Some(&*m.name), Some(&*m.platform)));
+    assert_eq!(rest["versions"], json!(m.versions));
+    let tensors = |v: &[pb::model_metadata_response::TensorMetadata]| -> Value {
+        v.iter().map(|t| json!({ "name": t.name, "datatype": t.datatype, "shape": t.shape })).collect()
+    };
+    assert_eq!(rest["inputs"], tensors(&m.inputs));
+    assert_eq!(rest["outputs"], tensors(&m.outputs));
+    for (k, v) in rest["parameters"].as_object().unwrap() {
+        let p = &m.properties[k];
+        match v {
+            Value::String(s) => assert_eq!(s, p),
+            other => assert_eq!(*other, serde_json::from_str::<Value>(p).unwrap(), "{k}"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -297,21 +321,7 @@ async fn metadata_and_readiness_rpcs_answer_as_rest() {
             .await
             .unwrap()
             .into_inner();
-        assert_eq!((rest["name"].as_str(), rest["platform"].as_str()), (Some(&*m.name), Some(&*m.platform)));
-        assert_eq!(rest["versions"], json!(m.versions));
-        let tensors = |v: &[pb::model_metadata_response::TensorMetadata]| -> Value {
-            v.iter().map(|t| json!({ "name": t.name, "datatype": t.datatype, "shape": t.shape })).collect()
-        };
-        assert_eq!(rest["inputs"], tensors(&m.inputs));
-        assert_eq!(rest["outputs"], tensors(&m.outputs));
-        // REST's parameters as properties: strings as they are, the rest as JSON
-        for (k, v) in rest["parameters"].as_object().unwrap() {
-            let p = &m.properties[k];
-            match v {
-                Value::String(s) => assert_eq!(s, p),
-                other => assert_eq!(*other, serde_json::from_str::<Value>(p).unwrap(), "{k}"),
-            }
-        }
+        same_metadata(&rest, &m);
         let version = m.versions[0].clone();
         let ready = |version: &str| pb::ModelReadyRequest { name: model.into(), version: version.into() };
         assert!(c.model_ready(ready("")).await.unwrap().into_inner().ready);
