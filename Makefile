@@ -10,6 +10,8 @@ R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix g
 # fastpredict-server, the standalone HTTP server (its own crate in server/)
 SERVER = server/target/release/fastpredict-server
 CARGO = PATH="$(PATH):$(HOME)/.cargo/bin" cargo
+# Load generators and compilers the benchmarks run (command, or command:Debian package)
+BENCH_TOOLS = wrk gcc h2load:nghttp2-client
 # where `make serve` writes the demo's models, and its port
 SERVE_MODELS ?= $(CURDIR)/.serve-models
 PORT ?= 8080
@@ -40,17 +42,20 @@ demo: install server
 	FASTPREDICT_SERVER_BIN="$(CURDIR)/$(SERVER)" $(RSCRIPT) demo/serving.R
 
 # bench/server.R loads both servers with wrk and compiles a shim with gcc;
+# bench/grpc.R loads fastpredict-server with h2load (REST and gRPC);
 # bench/boosters.R times Python's xgboost, LightGBM, treelite and lleaves
 # (installed with pip into .venv-boosters/bench) beside fastpredict.
 bench: install server
-	@TOOLS="wrk gcc" tools/deps.sh $(R_DEPS)
+	@TOOLS="$(BENCH_TOOLS)" tools/deps.sh $(R_DEPS)
 	@tools/boosters-venv.sh bench 'xgboost==3.2.0' 'lightgbm==4.7.0' 'treelite==4.8.1' \
 	  'lleaves==1.3.0' 'llvmlite<0.44' 'numpy' >/dev/null
+	cd server && $(CARGO) build --release --example grpc_frame
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
 	$(RSCRIPT) bench/zoo.R
 	$(RSCRIPT) bench/glmnet.R
 	$(RSCRIPT) bench/server.R
+	$(RSCRIPT) bench/grpc.R
 	$(RSCRIPT) bench/boosters.R
 
 server:

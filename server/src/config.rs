@@ -13,11 +13,14 @@ pub const KSERVE_MODEL_DIR: &str = "/mnt/models";
 #[command(
     name = "fastpredict-server",
     version,
-    about = "Serves fastpredict model files over HTTP, with no R: the Open Inference Protocol (KServe V2 REST) and \
-             vetiver's /predict.",
+    about = "Serves fastpredict model files over HTTP, with no R: the Open Inference Protocol (KServe V2 REST, and \
+             its gRPC service inference.GRPCInferenceService with grpc.health.v1 on the same port, over cleartext \
+             HTTP/2) and vetiver's /predict.",
     after_help = "API keys: set FASTPREDICT_API_KEY (one key, or several separated by commas) or give \
                   --api-key-file; clients send `Authorization: Bearer <key>`, `Authorization: Key <key>` or \
-                  `X-API-Key: <key>`. Health probes (/v2/health/*, /ping, /v2/models/*/ready) stay open.\n\
+                  `X-API-Key: <key>` (gRPC: the `authorization` or `x-api-key` metadata). Health probes \
+                  (/v2/health/*, /ping, /v2/models/*/ready, and over gRPC grpc.health.v1, ServerLive, ServerReady, \
+                  ModelReady) stay open.\n\
                   Signals: SIGHUP reloads the model directory; SIGTERM and SIGINT stop accepting, finish the \
                   requests in flight and exit 0.",
     args_conflicts_with_subcommands = true

@@ -47,6 +47,19 @@ impl ApiError {
         self.model = Some(Arc::clone(model));
         self
     }
+
+    /// What the error says (status, kind, message), for another protocol to tell.
+    pub fn wire(&self) -> &WireError {
+        &self.error
+    }
+
+    pub fn model(&self) -> Option<&Arc<str>> {
+        self.model.as_ref()
+    }
+
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        self.retry_after
+    }
 }
 
 impl From<WireError> for ApiError {

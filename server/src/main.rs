@@ -8,6 +8,7 @@ use clap::Parser;
 mod auth;
 mod config;
 mod errors;
+mod grpc;
 mod health;
 mod limits;
 mod log;

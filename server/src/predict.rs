@@ -11,7 +11,7 @@ use crate::repository::Served;
 
 /// Bodies larger than this are parsed off the HTTP threads too (64 KiB is about 600 records of 10 columns,
 /// a few hundred microseconds to parse).
-const INLINE_BODY: usize = 64 << 10;
+pub const INLINE_BODY: usize = 64 << 10;
 
 /// How often a large prediction checks its deadline.
 const POLL: Duration = Duration::from_millis(10);
@@ -60,7 +60,7 @@ fn encode(served: &Served, request: &Request, p: &Prediction, ask: &Ask) -> Resu
 }
 
 /// Run `job` on the pool while this thread watches the deadline.
-fn run_watched(job: &Job, ask: &Ask) -> Result<Prediction, Error> {
+pub fn run_watched(job: &Job, ask: &Ask) -> Result<Prediction, Error> {
     let limit = ask.deadline;
     let mut poll = || (Instant::now() > limit).then_some(Error::Timeout { seconds: ask.timeout });
     job.predict_watched(ask.threads, POLL, &mut poll)

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::auth::Keys;
 use crate::config::ServeArgs;
+use crate::grpc;
 use crate::limits::{Concurrency, RateLimiter};
 use crate::metrics::Metrics;
 use crate::repository::{Report, Repository};
@@ -166,8 +167,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     let address = listener.local_addr().map_or_else(|_| String::new(), |a| a.to_string());
     tracing::info!(address = %address, models = app.repo.current().models.len(), keys = app.keys.is_some(), "listening");
-    let service = routes::router(Arc::clone(&app)).into_make_service_with_connect_info::<SocketAddr>();
     let (stopping, mut stop) = tokio::sync::watch::channel(false);
+    let service = grpc::alongside(routes::router(Arc::clone(&app)), &app, stop.clone())
+        .into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(
         listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);

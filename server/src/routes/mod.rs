@@ -1,7 +1,7 @@
 //! The router: the routes of each protocol, the per-request middleware (request id, log line, metrics, auth,
 //! rate limit) and the shared prediction handler.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,7 +68,7 @@ impl RequestIds {
         RequestIds { prefix: format!("{:08x}", h.finish() as u32), next: AtomicU64::new(1) }
     }
 
-    fn next(&self) -> String {
+    pub fn next(&self) -> String {
         format!("{}-{:x}", self.prefix, self.next.fetch_add(1, Ordering::Relaxed))
     }
 }
@@ -144,7 +144,7 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 /// A request id from the client, if it is a sensible one.
-fn client_request_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn client_request_id(headers: &HeaderMap) -> Option<String> {
     let v = headers.get("x-request-id")?.to_str().ok()?;
     (!v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic())).then(|| v.to_string())
 }
@@ -199,8 +199,14 @@ async fn guard(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    admit_client(&app, req.headers(), peer.ip())?;
+    Ok(next.run(req).await)
+}
+
+/// The API key a request presents, then its client's rate limit (REST and gRPC).
+pub(crate) fn admit_client(app: &App, headers: &HeaderMap, peer: IpAddr) -> Result<(), ApiError> {
     let client = match &app.keys {
-        Some(keys) => match keys.check(req.headers()) {
+        Some(keys) => match keys.check(headers) {
             Ok(i) => Client::Key(i),
             Err(Refused::Missing) => {
                 return Err(ApiError::unauthorized(
@@ -210,7 +216,7 @@ async fn guard(
             }
             Err(Refused::Wrong) => return Err(ApiError::unauthorized("the API key is not valid")),
         },
-        None => Client::Ip(peer.ip()),
+        None => Client::Ip(peer),
     };
     if let Some(limiter) = &app.limiter {
         if let Err(wait) = limiter.take(client, Instant::now()) {
@@ -223,11 +229,11 @@ async fn guard(
             .retry_after(secs.ceil().max(1.0) as u64));
         }
     }
-    Ok(next.run(req).await)
+    Ok(())
 }
 
 /// The model `name` (at `version`, if given), or a 404 naming what is loaded.
-fn find(app: &App, name: &str, version: Option<&str>) -> Result<Arc<Served>, ApiError> {
+pub(crate) fn find(app: &App, name: &str, version: Option<&str>) -> Result<Arc<Served>, ApiError> {
     let models = app.repo.current();
     let Some(served) = models.get(name) else {
         return Err(ApiError::new(

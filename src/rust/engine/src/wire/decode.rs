@@ -65,9 +65,20 @@ impl<'d> Table<'d> {
         Ok(())
     }
 
+    /// The most values a tensor may hold: one per row, or a row of values
+    /// per row for a model that reads a matrix (whose rows are counted once
+    /// the tensor's shape is known).
+    fn max_cells(&self) -> usize {
+        if self.dec.matrix {
+            self.max_rows.saturating_mul(self.dec.inputs.len())
+        } else {
+            self.max_rows
+        }
+    }
+
     fn too_many_rows<E: serde::de::Error>(&mut self) -> E {
-        let msg = format!("the request has more than {} rows, the most this server accepts per request", self.max_rows);
-        self.fail(Failure::TooLarge(msg))
+        let f = too_many_rows(self.max_rows);
+        self.fail(f)
     }
 
     fn push<E: serde::de::Error>(&mut self, input: usize, row: usize, x: Scalar) -> Result<(), E> {
@@ -92,6 +103,10 @@ impl<'d> Table<'d> {
         frame.set_nrows(self.rows);
         Ok(frame)
     }
+}
+
+fn too_many_rows(max_rows: usize) -> Failure {
+    Failure::TooLarge(format!("the request has more than {max_rows} rows, the most this server accepts per request"))
 }
 
 /// Parse `body` with `seed`; a syntax error becomes a message with its
@@ -397,6 +412,8 @@ impl<'de> Visitor<'de> for Column<'_, '_> {
 
 // ---- the Open Inference Protocol ----
 
+pub(super) mod typed;
+
 /// OIP datatypes that carry numbers.
 const NUMERIC_TYPES: &[&str] =
     &["FP64", "FP32", "FP16", "INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8"];
@@ -620,11 +637,7 @@ impl Tensor {
             "BOOL" => data.is_logical(),
             "BYTES" => data.is_text(),
             t if NUMERIC_TYPES.contains(&t) => data.is_numeric() && integral(t, &data),
-            other => {
-                return Err(bad(format!(
-                    "input '{name}' has datatype '{other}'; use FP64 (or FP32, INT32, INT64), BOOL or BYTES"
-                )))
-            }
+            other => return Err(unknown_datatype(&name, other)),
         };
         if !fits {
             let found = data.found();
@@ -632,6 +645,12 @@ impl Tensor {
         }
         Ok(Checked { name, datatype, cols: cols as usize, data })
     }
+}
+
+fn unknown_datatype(name: &str, datatype: &str) -> Failure {
+    Failure::Malformed(format!(
+        "input '{name}' has datatype '{datatype}'; use FP64 (or FP32, INT32, INT64), BOOL or BYTES"
+    ))
 }
 
 /// Whether the values of an integer datatype are whole numbers in its range.
@@ -746,11 +765,7 @@ impl<'de> DeserializeSeed<'de> for Data<'_, '_, '_> {
 
 impl Data<'_, '_, '_> {
     fn push<E: serde::de::Error>(self, x: Scalar) -> Result<(), E> {
-        // (a matrix tensor holds a row of values per row; its rows are
-        // counted once its shape is known)
-        let most =
-            if self.t.dec.matrix { self.t.max_rows.saturating_mul(self.t.dec.inputs.len()) } else { self.t.max_rows };
-        if self.cells.len() == most {
+        if self.cells.len() == self.t.max_cells() {
             return Err(self.t.too_many_rows());
         }
         self.t.spend(1)?;

@@ -14,6 +14,8 @@ fn internal(e: std::io::Error) -> WireError {
     WireError::new(500, "internal", format!("cannot write the answer: {e}"))
 }
 
+pub(super) mod typed;
+
 /// One part of a prediction as the wire writes it.
 enum Item<'p> {
     /// An array with a value per row; its name if it is a list's part.
@@ -293,30 +295,21 @@ fn row_major(a: &ArrayShape) -> Vec<usize> {
         .collect()
 }
 
+/// An array's names beyond its rows, for its output's `parameters`:
+/// `columns` for a matrix, `dimnames` (a list or null per dimension) beyond
+/// two dimensions; `None` when it has none.
+fn dimnames_parameter(a: &ArrayShape) -> Option<(&'static str, serde_json::Value)> {
+    let dimnames = a.dimnames.as_ref().filter(|d| d.iter().skip(1).any(Option::is_some))?;
+    Some(match &dimnames[1..] {
+        [names] => ("columns", serde_json::json!(names)),
+        trailing => ("dimnames", serde_json::json!(trailing)),
+    })
+}
+
 fn write_dimnames(out: &mut Vec<u8>, a: &ArrayShape) -> Written {
-    let Some(dimnames) = a.dimnames.as_ref().filter(|d| d.iter().skip(1).any(Option::is_some)) else {
-        return Ok(());
-    };
-    let trailing = &dimnames[1..];
-    let list = |out: &mut Vec<u8>, names: &Option<Vec<String>>| -> Written {
-        match names {
-            None => out.write_all(b"null"),
-            Some(names) => serde_json::to_writer(out, names).map_err(std::io::Error::other),
-        }
-    };
-    if let [names] = trailing {
-        out.extend_from_slice(b",\"parameters\":{\"columns\":");
-        list(out, names)?;
-    } else {
-        out.extend_from_slice(b",\"parameters\":{\"dimnames\":[");
-        for (k, names) in trailing.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            list(out, names)?;
-        }
-        out.push(b']');
-    }
+    let Some((key, names)) = dimnames_parameter(a) else { return Ok(()) };
+    write!(out, ",\"parameters\":{{\"{key}\":")?;
+    serde_json::to_writer(&mut *out, &names).map_err(std::io::Error::other)?;
     out.push(b'}');
     Ok(())
 }

@@ -13,7 +13,9 @@
 //! - **the Open Inference Protocol** (KServe "V2" REST `infer`): one tensor
 //!   per input, shape `[N]` or `[N, 1]`, `null` as a missing value; options
 //!   in the request's `parameters`; the answer has one output tensor per
-//!   part of the prediction (see [`write_oip`]).
+//!   part of the prediction (see [`write_oip`]). Its gRPC form carries the
+//!   same tensors as typed arrays ([`TypedRequest`], [`typed_outputs`]),
+//!   which the server maps to and from protobuf.
 //!
 //! Options are named as the engine names them ([`option_names`]: `type`,
 //! `n_trees`, `se_fit`, `interval`, `level`, ...), whatever the source
@@ -40,6 +42,8 @@ mod encode;
 mod meta;
 mod options;
 
+pub use decode::typed::{Contents, Param, TypedData, TypedInput, TypedRequest};
+pub use encode::typed::{typed_outputs, TypedOutput, TypedValues};
 pub use encode::{write_oip, write_vetiver, OipReply};
 pub use meta::{oip_datatype, oip_model_metadata, vetiver_prototype};
 pub use options::{option_names, query_options};
@@ -121,6 +125,12 @@ impl Decoder {
     /// An OIP inference request, options from its `parameters`.
     pub fn oip(&self, body: &[u8], limits: &WireLimits) -> Result<Request, WireError> {
         decode::oip(self, body, limits).map_err(|e| e.into_wire(Protocol::Oip))
+    }
+
+    /// An OIP inference request whose tensors come as typed arrays (the
+    /// gRPC protocol), checked as a JSON body's tensors are.
+    pub fn oip_typed(&self, request: &TypedRequest, limits: &WireLimits) -> Result<Request, WireError> {
+        decode::typed::decode(self, request, limits).map_err(|e| e.into_wire(Protocol::Oip))
     }
 }
 
@@ -204,3 +214,5 @@ impl From<Error> for Failure {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod typed_tests;
