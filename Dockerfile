@@ -33,6 +33,6 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
     CMD ["/usr/local/bin/fastpredict-server", "health"]
 LABEL org.opencontainers.image.title="fastpredict-server" \
-      org.opencontainers.image.description="Serves fastpredict model files over HTTP (Open Inference Protocol and vetiver), with no R" \
+      org.opencontainers.image.description="Serves fastpredict model files over REST and gRPC on one port (Open Inference Protocol, vetiver), with no R" \
       org.opencontainers.image.licenses="MIT"
 ENTRYPOINT ["/usr/local/bin/fastpredict-server"]

@@ -5,7 +5,8 @@ It runs the image as Kubernetes would (non-root, read-only root filesystem,
 no capabilities, models from a read-only volume at /mnt/models), waits until
 the image's own HEALTHCHECK (the binary's `health` subcommand) passes, asks
 for predictions and compares them with the same binary run outside the
-container, then stops it with the image's STOPSIGNAL and checks that it
+container, asks gRPC's health and model-ready calls on the same port (cleartext
+HTTP/2), then stops it with the image's STOPSIGNAL and checks that it
 exited 0 by itself, before podman's SIGKILL.
 
 Where this machine cannot run containers it says so and skips (exit 0);
@@ -18,6 +19,7 @@ import os
 import resource
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -80,6 +82,60 @@ def http(port, method, path, body=None):
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
+
+
+def h2_frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def hpack_literal(name, value):
+    """A header as HPACK's literal without indexing, new name, no Huffman (lengths under 127)."""
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def grpc_unary(port, path, message=b""):
+    """One unary gRPC call over cleartext HTTP/2 (prior knowledge, as gRPC clients and KServe's h2c port do):
+    the answer's message bytes, or b"" when the call failed (an error status comes in trailers, with no message).
+    The trailers are HPACK-compressed; the message alone tells what these calls answer."""
+    headers = b"".join(hpack_literal(k, v) for k, v in [
+        (b":method", b"POST"), (b":scheme", b"http"), (b":path", path.encode()),
+        (b":authority", b"127.0.0.1:%d" % port), (b"content-type", b"application/grpc"), (b"te", b"trailers")])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        # The preface, empty SETTINGS, HEADERS (END_HEADERS) and one length-prefixed message (END_STREAM) on stream 1.
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0) + h2_frame(1, 4, 1, headers)
+                  + h2_frame(0, 1, 1, b"\x00" + struct.pack(">I", len(message)) + message))
+        buf, data = b"", b""
+        while True:
+            while len(buf) < 9 or len(buf) < 9 + int.from_bytes(buf[:3], "big"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise Fail("gRPC %s: the connection closed before the answer ended" % path)
+                buf += chunk
+            n = int.from_bytes(buf[:3], "big")
+            kind, flags, stream = buf[3], buf[4], int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+            payload, buf = buf[9:9 + n], buf[9 + n:]
+            if kind == 4 and not flags & 1:
+                s.sendall(h2_frame(4, 1, 0))  # acknowledge the server's SETTINGS
+            elif kind == 7 or (stream == 1 and kind == 3):
+                raise Fail("gRPC %s: the server ended the %s" % (path, "connection" if kind == 7 else "stream"))
+            elif stream == 1 and kind == 0:
+                data += payload
+            if stream == 1 and kind in (0, 1) and flags & 1:
+                return data[5:] if data[:1] == b"\x00" and len(data) >= 5 else data
+
+
+def check_grpc(port):
+    """grpc.health.v1 reports SERVING, and inference.GRPCInferenceService says every model is ready: both answer
+    the protobuf message {field 1: true/SERVING} (0x08 0x01). Returns the number of calls."""
+    calls = [("/grpc.health.v1.Health/Check", b"")]
+    # ModelReadyRequest: its name (field 1, length-delimited).
+    calls += [("/inference.GRPCInferenceService/ModelReady", b"\x0a" + bytes([len(n)]) + n)
+              for n in (f.split(".")[0].encode() for f in MODELS)]
+    for path, message in calls:
+        got = grpc_unary(port, path, message)
+        if got != b"\x08\x01":
+            raise Fail("gRPC %s %r answered %r, not SERVING/ready (0x08 0x01)" % (path, message, got))
+    return len(calls)
 
 
 def check_config(image):
@@ -207,6 +263,8 @@ def main():
         if got != want:
             raise Fail("the container's answers differ from the native binary's:\n%s\n%s" % (got, want))
 
+        grpc_calls = check_grpc(port)
+
         stop = podman("stop", "--time", str(GRACE), name, check=False)
         state = json.loads(podman("inspect", "--format", "{{json .State}}", name).stdout)
         logs = podman("logs", name).stdout
@@ -217,8 +275,8 @@ def main():
             raise Fail("the server did not log its graceful stop:\n%s" % logs[-2000:])
         size = podman("image", "inspect", "--format", "{{.Size}}", image).stdout.strip()
         print("image-test: passed: %s (%s bytes) ran as 65532 with a read-only root and no capabilities, was healthy "
-              "after %d health-check runs, answered %d requests as the native binary does, and exited 0 on SIGTERM"
-              % (image, size, polls[0], len(reqs)))
+              "after %d health-check runs, answered %d requests as the native binary does and %d gRPC calls on the same "
+              "port, and exited 0 on SIGTERM" % (image, size, polls[0], len(reqs), grpc_calls))
     finally:
         podman("rm", "--force", "--ignore", name, check=False)
         shutil.rmtree(models, ignore_errors=True)
