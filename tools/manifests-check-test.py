@@ -79,6 +79,10 @@ CASES = [
      .update(selector={"app.kubernetes.io/name": "other"}), "does not select the pods"),
     ("a Service port to nowhere", lambda rs: find(rs, "service.yaml", "Service")["spec"]["ports"][0]
      .update(targetPort="web"), "targetPort 'web' is not a container port"),
+    ("a Service port without h2c", lambda rs: find(rs, "service.yaml", "Service")["spec"]["ports"][0]
+     .pop("appProtocol"), "has appProtocol None, not kubernetes.io/h2c"),
+    ("the runtime's port named http", lambda rs: runtime(rs)["spec"]["containers"][0]["ports"][0]
+     .update(name="http"), "its one container port is not named h2c"),
     ("an HPA on another Deployment", lambda rs: find(rs, "hpa.yaml", "HorizontalPodAutoscaler")["spec"]
      ["scaleTargetRef"].update(name="other"), "scales Deployment/other"),
     ("a PDB that selects no pod", lambda rs: find(rs, "pdb.yaml", "PodDisruptionBudget")["spec"]["selector"]

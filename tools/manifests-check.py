@@ -11,7 +11,9 @@
 - What a schema cannot see: the two Deployment variants differ only in the
   models volume; Service, HPA and PDB find the Deployment's pods; probes,
   security context, preStop sleep and grace period fit together; the
-  InferenceService finds its runtime, model format and protocol; the image's
+  Service and the KServe runtime mark the port as cleartext HTTP/2 (h2c),
+  which gRPC needs; the InferenceService finds its runtime, model format and
+  protocol; the image's
   user, port and volume are the ones the manifests assume; and, given the
   server binary, every flag the manifests pass is one it takes.
 
@@ -45,6 +47,10 @@ KSERVE_PROTOCOLS = {"v1", "v2", "grpc-v1", "grpc-v2"}
 KSERVE_MODES = {"RawDeployment", "Standard", "Serverless", "Knative", "ModelMesh"}
 KSERVE_AUTOSCALERS = {"hpa", "external", "keda", "none"}
 MODELS_DIR = "/mnt/models"
+# The server's one port speaks HTTP/1.1 and cleartext HTTP/2, which gRPC needs: a Service says so with this
+# appProtocol, and KServe (and Knative) speak HTTP/2 to a container port named h2c.
+H2C_APP_PROTOCOL = "kubernetes.io/h2c"
+H2C_PORT_NAME = "h2c"
 SERVER_CONTAINER = "fastpredict"
 # KServe merges the InferenceService's predictor into the runtime's container of this name.
 KSERVE_CONTAINER = "kserve-container"
@@ -283,6 +289,9 @@ def deployment_checks(report, resources):
                         t = port.get("targetPort")
                         if t not in ports and t not in ports.values():
                             problems.append("%s targetPort %r is not a container port" % (p, t))
+                        if port.get("appProtocol") != H2C_APP_PROTOCOL:
+                            problems.append("%s port %r has appProtocol %r, not %s (gRPC needs HTTP/2)"
+                                            % (p, port.get("name"), port.get("appProtocol"), H2C_APP_PROTOCOL))
             report.check("%s %s: its %s finds its pods" % (path, name(d), kind), problems)
         problems = [] if hpas else ["there is no HorizontalPodAutoscaler"]
         for p, h in hpas:
@@ -327,6 +336,8 @@ def kserve_checks(report, resources):
             problems.append("--model_dir is not %s" % MODELS_DIR)
         if not any(f.get("name") == "fastpredict" for f in spec.get("supportedModelFormats", [])):
             problems.append("the model format fastpredict is not supported")
+        if [p.get("name") for p in c.get("ports", [])] != [H2C_PORT_NAME]:
+            problems.append("its one container port is not named %s (gRPC needs HTTP/2)" % H2C_PORT_NAME)
         report.check("%s ClusterServingRuntime/%s: format, protocols, container" % (path, name_), problems)
     for path, isvc in of_kind(resources, "InferenceService"):
         notes = isvc["metadata"].get("annotations", {})
