@@ -292,7 +292,8 @@ def deployment_checks(report, resources):
                         if port.get("appProtocol") != H2C_APP_PROTOCOL:
                             problems.append("%s port %r has appProtocol %r, not %s (gRPC needs HTTP/2)"
                                             % (p, port.get("name"), port.get("appProtocol"), H2C_APP_PROTOCOL))
-            report.check("%s %s: its %s finds its pods" % (path, name(d), kind), problems)
+            h2c = ", its port h2c" if kind == "Service" else ""
+            report.check("%s %s: its %s finds its pods%s" % (path, name(d), kind, h2c), problems)
         problems = [] if hpas else ["there is no HorizontalPodAutoscaler"]
         for p, h in hpas:
             ref = h["spec"]["scaleTargetRef"]
@@ -338,7 +339,7 @@ def kserve_checks(report, resources):
             problems.append("the model format fastpredict is not supported")
         if [p.get("name") for p in c.get("ports", [])] != [H2C_PORT_NAME]:
             problems.append("its one container port is not named %s (gRPC needs HTTP/2)" % H2C_PORT_NAME)
-        report.check("%s ClusterServingRuntime/%s: format, protocols, container" % (path, name_), problems)
+        report.check("%s ClusterServingRuntime/%s: format, protocols, container, its port h2c" % (path, name_), problems)
     for path, isvc in of_kind(resources, "InferenceService"):
         notes = isvc["metadata"].get("annotations", {})
         pred = isvc["spec"]["predictor"]
