@@ -119,6 +119,11 @@ impl<'a> Frame<'a> {
         self.nrows
     }
 
+    /// The columns with their names, in the order pushed.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &Column<'a>)> + '_ {
+        self.names.iter().copied().zip(&self.columns)
+    }
+
     pub fn get(&self, name: &str) -> Option<&Column<'a>> {
         let i = match &self.index {
             Some(index) => index.get(name).copied(),

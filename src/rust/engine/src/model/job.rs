@@ -56,10 +56,24 @@ impl Job<'_> {
 
     /// Predict into buffers of the job's own.
     pub fn predict(&self, threads: usize) -> Result<Prediction> {
+        self.predict_with(threads, None)
+    }
+
+    /// As `predict`, watched as `run_watched` is.
+    pub fn predict_watched(
+        &self,
+        threads: usize,
+        every: Duration,
+        poll: &mut dyn FnMut() -> Option<crate::Error>,
+    ) -> Result<Prediction> {
+        self.predict_with(threads, self.is_large().then_some(Watch { every, poll }))
+    }
+
+    fn predict_with(&self, threads: usize, watch: Option<Watch>) -> Result<Prediction> {
         let shape = self.shape();
         let nrows = self.nrows();
         let mut parts: Vec<Values> = shape.parts().into_iter().map(|a| Values::alloc(a, nrows)).collect();
-        self.run(parts.iter_mut().map(Values::buf).collect(), threads)?;
+        self.run_with(parts.iter_mut().map(Values::buf).collect(), threads, watch)?;
         Ok(Prediction { shape, nrows, parts })
     }
 

@@ -1,6 +1,8 @@
 //! Answers: a prediction as vetiver's `{".pred": [...]}` or as an OIP
 //! inference response. Doubles are written in their shortest form that
-//! reads back to the same value (serde_json's).
+//! reads back to the same value (serde_json's); the values JSON has no
+//! number for as jsonlite writes them (`null` for NA, `"NaN"`, `"Inf"`,
+//! `"-Inf"`), which the decoder reads back.
 
 use std::io::Write;
 
@@ -48,10 +50,11 @@ fn json_str(out: &mut Vec<u8>, s: &str) -> Written {
     serde_json::to_writer(out, s).map_err(std::io::Error::other)
 }
 
-/// A double; `null` if it is not finite (OIP), or as jsonlite writes and
-/// reads it back (vetiver: `null` for NA, `"NaN"`, `"Inf"`, `"-Inf"`).
-fn json_num(out: &mut Vec<u8>, v: f64, jsonlite: bool) -> Written {
-    if !v.is_finite() && jsonlite && !is_r_na(v) {
+/// A double; the non-finite ones as jsonlite writes them. (OIP has no
+/// spelling of its own for them: `null` for all of them would turn an
+/// infinite prediction into a missing one.)
+fn json_num(out: &mut Vec<u8>, v: f64) -> Written {
+    if !v.is_finite() && !is_r_na(v) {
         let s = if v.is_nan() {
             "\"NaN\""
         } else if v > 0.0 {
@@ -65,9 +68,9 @@ fn json_num(out: &mut Vec<u8>, v: f64, jsonlite: bool) -> Written {
 }
 
 /// Value `i` of a part: a double, or a class label (`null` if missing).
-fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize, jsonlite: bool) -> Written {
+fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize) -> Written {
     match (values, &a.values) {
-        (Values::Real(v), _) => json_num(out, v[i], jsonlite),
+        (Values::Real(v), _) => json_num(out, v[i]),
         (Values::Int(v), ValueKind::Factor(levels)) => {
             let code = v[i];
             match usize::try_from(code).ok().and_then(|c| c.checked_sub(1)).and_then(|c| levels.get(c)) {
@@ -75,7 +78,7 @@ fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize, json
                 _ => out.write_all(b"null"),
             }
         }
-        (Values::Int(v), ValueKind::Real) => json_num(out, f64::from(v[i]), jsonlite),
+        (Values::Int(v), ValueKind::Real) => json_num(out, f64::from(v[i])),
     }
 }
 
@@ -105,7 +108,7 @@ pub fn write_vetiver(p: &Prediction) -> Result<Vec<u8>, WireError> {
                     if i > 0 {
                         out.push(b',');
                     }
-                    json_value(&mut out, a, values, c * n + i, true)?;
+                    json_value(&mut out, a, values, c * n + i)?;
                 }
                 out.push(b']');
             }
@@ -129,9 +132,12 @@ pub struct OipReply<'a> {
 }
 
 /// An OIP inference response: one output per part, FP64 (doubles) or
-/// BYTES (classes), shape `[N]` or `[N, ...]` with the data row-major; an
-/// array's column names go in its output's `parameters` (`columns`, or
-/// `dimnames` beyond two dimensions).
+/// BYTES (classes), shape `[N]` or `[N, ...]` with the data row-major. An
+/// output's `parameters` carry what R needs to rebuild the object
+/// `predict_fast()` returns ([`read_oip`](super::read_oip) does): the
+/// column names (`columns`, or `dimnames` beyond two dimensions), a
+/// factor's `levels` (all of them, in order, not only those predicted) and
+/// an R `class` the package puts on its result.
 pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError> {
     let n = p.nrows;
     let mut out = Vec::with_capacity(128 + 24 * n);
@@ -160,7 +166,7 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
                 write!(out, ",{d}")?;
             }
             out.push(b']');
-            write_dimnames(&mut out, a)?;
+            write_parameters(&mut out, a)?;
             out.extend_from_slice(b",\"data\":[");
             let order = row_major(a);
             let mut first = true;
@@ -170,7 +176,7 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
                         out.push(b',');
                     }
                     first = false;
-                    json_value(&mut out, a, values, c * n + i, false)?;
+                    json_value(&mut out, a, values, c * n + i)?;
                 }
             }
             out.extend_from_slice(b"]}");
@@ -184,7 +190,7 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
 
 /// The storage column of each value of a row, in row-major order (the
 /// last dimension fastest).
-fn row_major(a: &ArrayShape) -> Vec<usize> {
+pub(crate) fn row_major(a: &ArrayShape) -> Vec<usize> {
     let Some(dim) = &a.dim else { return vec![0] };
     let trailing = &dim[1..];
     (0..a.ncols())
@@ -201,29 +207,32 @@ fn row_major(a: &ArrayShape) -> Vec<usize> {
         .collect()
 }
 
-fn write_dimnames(out: &mut Vec<u8>, a: &ArrayShape) -> Written {
-    let Some(dimnames) = a.dimnames.as_ref().filter(|d| d.iter().skip(1).any(Option::is_some)) else {
+/// An output's `parameters` (nothing when it has none).
+fn write_parameters(out: &mut Vec<u8>, a: &ArrayShape) -> Written {
+    let mut fields: Vec<(&str, serde_json::Value)> = Vec::new();
+    if let Some(dimnames) = a.dimnames.as_ref().filter(|d| d.iter().skip(1).any(Option::is_some)) {
+        let trailing = &dimnames[1..];
+        match trailing {
+            [names] => fields.push(("columns", serde_json::json!(names))),
+            _ => fields.push(("dimnames", serde_json::json!(trailing))),
+        }
+    }
+    if let ValueKind::Factor(levels) = &a.values {
+        fields.push(("levels", serde_json::json!(levels)));
+    }
+    if let Some(class) = &a.class {
+        fields.push(("class", serde_json::json!(class)));
+    }
+    if fields.is_empty() {
         return Ok(());
-    };
-    let trailing = &dimnames[1..];
-    let list = |out: &mut Vec<u8>, names: &Option<Vec<String>>| -> Written {
-        match names {
-            None => out.write_all(b"null"),
-            Some(names) => serde_json::to_writer(out, names).map_err(std::io::Error::other),
+    }
+    out.extend_from_slice(b",\"parameters\":{");
+    for (k, (name, value)) in fields.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
         }
-    };
-    if let [names] = trailing {
-        out.extend_from_slice(b",\"parameters\":{\"columns\":");
-        list(out, names)?;
-    } else {
-        out.extend_from_slice(b",\"parameters\":{\"dimnames\":[");
-        for (k, names) in trailing.iter().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            list(out, names)?;
-        }
-        out.push(b']');
+        write!(out, "\"{name}\":")?;
+        serde_json::to_writer(&mut *out, value).map_err(std::io::Error::other)?;
     }
     out.push(b'}');
     Ok(())

@@ -12,6 +12,9 @@
 //!   per input, shape `[N]` or `[N, 1]`, `null` as a missing value; the
 //!   answer has one output tensor per part of the prediction.
 //!
+//! The client's side of OIP ([`write_oip_request`], [`read_oip`]) is here
+//! too, so that the R package's client is the exact inverse of the server.
+//!
 //! Numbers are read correctly rounded and written in their shortest form
 //! that reads back to the same double, so nothing is lost either way.
 //! Hostile bodies are bounded: nesting (serde_json's depth limit, and
@@ -28,11 +31,13 @@ use crate::frame::FrameBuf;
 use crate::model::PredictOptions;
 
 mod cells;
+mod client;
 mod decode;
 mod encode;
 mod meta;
 mod options;
 
+pub use client::{read_oip, write_oip_request};
 pub use encode::{write_oip, write_vetiver, OipReply};
 pub use meta::{oip_datatype, oip_model_metadata, vetiver_prototype};
 pub use options::query_options;
@@ -91,6 +96,19 @@ impl Decoder {
 
     fn input(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
+    }
+
+    /// Which protocol a body speaks, for callers that take both on one
+    /// route: an object with an `"inputs"` key is an OIP request, unless
+    /// the model has an input of that name; anything else is vetiver's
+    /// (whose decoder then reports what is wrong with it).
+    pub fn sniff(&self, body: &[u8]) -> Protocol {
+        let starts_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if starts_object && self.input("inputs").is_none() && decode::has_top_level_key(body, "inputs") {
+            Protocol::Oip
+        } else {
+            Protocol::Vetiver
+        }
     }
 
     /// A vetiver body: records or columns. Options come from elsewhere

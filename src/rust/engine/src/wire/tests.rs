@@ -3,8 +3,8 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::format::InputType;
-use crate::frame::{is_r_na, ColumnBuf, NA_INTEGER};
+use crate::format::{InputSpec, InputType};
+use crate::frame::{is_r_na, ColumnBuf, FrameBuf, NA_INTEGER};
 use crate::output::{ArrayShape, OutputShape, Prediction, ValueKind, Values};
 use crate::Model;
 
@@ -409,4 +409,256 @@ fn metadata_describes_inputs_and_outputs() {
     assert_eq!(proto["wool"], json!({"type": "factor", "example": "A", "details": {"levels": ["A", "B"]}}));
     assert_eq!(proto["breaks"], json!({"type": "numeric", "example": null, "details": {}}));
     assert_eq!(oip_datatype(InputType::Logical), "BOOL");
+}
+
+#[test]
+fn sniff_tells_oip_requests_from_vetiver_bodies() {
+    let d = Decoder::new(fixture("gbm-iris.json").inputs());
+    assert_eq!(d.sniff(OIP_BODY.as_bytes()), Protocol::Oip);
+    assert_eq!(d.sniff(br#" {"id": "1", "parameters": {"inputs": 1}, "inputs": []}"#), Protocol::Oip);
+    assert_eq!(d.sniff(VETIVER_BODY.as_bytes()), Protocol::Vetiver);
+    assert_eq!(d.sniff(br#"{"Sepal.Width": [1, 2], "parameters": {"inputs": []}}"#), Protocol::Vetiver);
+    for broken in [&b""[..], b"{", b"{\"inputs\"", b"[{\"inputs\": []}]", b"\"inputs\""] {
+        assert_eq!(d.sniff(broken), if broken == b"{\"inputs\"" { Protocol::Oip } else { Protocol::Vetiver });
+    }
+    // a model with an input called "inputs" reads such objects as columns
+    let spec = InputSpec { name: "inputs".into(), kind: InputType::Numeric, levels: None };
+    assert_eq!(Decoder::new(&[spec]).sniff(br#"{"inputs": [1, 2]}"#), Protocol::Vetiver);
+}
+
+/// The same doubles, bit for bit, or both a NaN that is not R's NA (R
+/// tells NA from NaN, not one NaN payload from another).
+fn same_double(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan() && !is_r_na(a) && !is_r_na(b))
+}
+
+/// A shape as R sees it: dimnames that name nothing are no dimnames.
+fn as_r(shape: &OutputShape) -> OutputShape {
+    let plain = |a: &ArrayShape| ArrayShape {
+        dimnames: a.dimnames.clone().filter(|d| d.iter().any(Option::is_some)),
+        ..a.clone()
+    };
+    match shape {
+        OutputShape::Array(a) => OutputShape::Array(plain(a)),
+        OutputShape::List(l) => OutputShape::List(l.iter().map(|(n, a)| (n.clone(), plain(a))).collect()),
+    }
+}
+
+fn same_prediction(a: &Prediction, b: &Prediction) -> bool {
+    as_r(&a.shape) == as_r(&b.shape)
+        && a.nrows == b.nrows
+        && a.parts.len() == b.parts.len()
+        && a.parts.iter().zip(&b.parts).all(|(x, y)| match (x, y) {
+            (Values::Real(x), Values::Real(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_double(*a, *b))
+            }
+            (x, y) => x == y,
+        })
+}
+
+#[test]
+fn oip_answers_name_levels_and_class_and_keep_special_values() {
+    let p = Prediction {
+        shape: ArrayShape::factor(vec!["a".into(), "b".into(), "c".into()]).into(),
+        nrows: 2,
+        parts: vec![Values::Int(vec![2, NA_INTEGER])],
+    };
+    let reply = OipReply { model_name: "m", model_version: None, id: "x", output: "class" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["data"], json!(["b", null]));
+    assert_eq!(out["outputs"][0]["parameters"], json!({"levels": ["a", "b", "c"]}));
+    let votes = ArrayShape {
+        class: Some(vec!["matrix".into(), "array".into(), "votes".into()]),
+        ..ArrayShape::matrix(2, Some(vec!["a".into(), "b".into()]))
+    };
+    let p = Prediction {
+        shape: OutputShape::Array(votes).with_rows(2),
+        nrows: 2,
+        parts: vec![Values::Real(vec![crate::NA_REAL, f64::NAN, f64::INFINITY, f64::NEG_INFINITY])],
+    };
+    let text = String::from_utf8(write_oip(&p, &reply).unwrap()).unwrap();
+    assert!(text.contains(r#""data":[null,"Inf","NaN","-Inf"]"#), "{text}");
+    let out = json_of(text.as_bytes());
+    assert_eq!(out["outputs"][0]["parameters"]["class"], json!(["matrix", "array", "votes"]));
+    let back = read_oip(text.as_bytes()).unwrap();
+    assert!(same_prediction(&back, &p), "{back:?}");
+}
+
+/// xorshift64: a small deterministic generator for the round trips.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// Doubles of every kind: any finite bits, small numbers, zeros of both
+    /// signs, NA, NaN and the infinities.
+    fn double(&mut self) -> f64 {
+        match self.below(10) {
+            0 => crate::NA_REAL,
+            1 => [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, f64::MIN_POSITIVE / 3.0][self.below(6)],
+            2..=4 => (self.next() % 2000) as f64 / 7.0 - 100.0,
+            _ => {
+                let v = f64::from_bits(self.next());
+                if v.is_finite() {
+                    v
+                } else {
+                    1.5
+                }
+            }
+        }
+    }
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}\"{i}é")).collect()
+}
+
+/// A prediction of a random shape: a vector, a factor, a matrix with or
+/// without column names and a class, a 3-d array, or a list of them.
+fn random_prediction(rng: &mut Rng) -> Prediction {
+    let nrows = rng.below(6);
+    let array = |rng: &mut Rng| -> ArrayShape {
+        match rng.below(5) {
+            0 => ArrayShape::vector(),
+            1 => ArrayShape::factor(names("level", 1 + rng.below(4))),
+            2 => {
+                let k = 1 + rng.below(4);
+                let class = (rng.below(2) == 0).then(|| vec!["matrix".into(), "array".into(), "votes".into()]);
+                ArrayShape { class, ..ArrayShape::matrix(k, (rng.below(2) == 0).then(|| names("c", k))) }
+            }
+            3 => ArrayShape::matrix(1 + rng.below(3), None),
+            _ => {
+                let (a, b) = (1 + rng.below(3), 1 + rng.below(3));
+                ArrayShape {
+                    dim: Some(vec![0, a, b]),
+                    dimnames: Some(vec![None, Some(names("k", a)), (rng.below(2) == 0).then(|| names("t", b))]),
+                    ..ArrayShape::vector()
+                }
+            }
+        }
+    };
+    let shape = if rng.below(4) == 0 {
+        OutputShape::List((0..2 + rng.below(2)).map(|i| (format!("part{i}"), array(rng))).collect())
+    } else {
+        OutputShape::Array(array(rng))
+    };
+    let shape = shape.with_rows(nrows);
+    let parts = shape
+        .parts()
+        .into_iter()
+        .map(|a| match &a.values {
+            ValueKind::Real => Values::Real((0..a.len(nrows)).map(|_| rng.double()).collect()),
+            ValueKind::Factor(l) => Values::Int(
+                (0..a.len(nrows))
+                    .map(|_| match rng.below(l.len() + 1) {
+                        0 => NA_INTEGER,
+                        c => c as i32,
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    Prediction { shape, nrows, parts }
+}
+
+#[test]
+fn reading_an_oip_answer_gives_back_the_prediction() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let reply = OipReply { model_name: "m", model_version: Some("1"), id: "x", output: "response" };
+    for case in 0..2000 {
+        let p = random_prediction(&mut rng);
+        let text = write_oip(&p, &reply).unwrap();
+        let back = read_oip(&text).unwrap_or_else(|e| panic!("case {case}: {}", e.message));
+        assert!(same_prediction(&back, &p), "case {case}: {p:?}\n{}", String::from_utf8_lossy(&text));
+    }
+}
+
+#[test]
+fn answers_that_cannot_be_read_are_refused() {
+    for (bad, says) in [
+        (&br#"not json"#[..], "not JSON"),
+        (br#"{"error": "x"}"#, "no 'outputs'"),
+        (br#"{"outputs": []}"#, "no outputs"),
+        (br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [2], "data": [1]}]}"#, "but 1 values"),
+        (br#"{"outputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}"#, "levels"),
+        (
+            br#"{"outputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"], "parameters": {"levels": ["y"]}}]}"#,
+            "not a level",
+        ),
+        (br#"{"outputs": [{"name": "a", "datatype": "INT8", "shape": [1], "data": [1]}]}"#, "datatype"),
+        (br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [1], "data": ["big"]}]}"#, "not a number"),
+        (
+            br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [1, 2], "data": [1, 2], "parameters": {"columns": ["x"]}}]}"#,
+            "do not match",
+        ),
+        (
+            br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [1], "data": [1]}, {"name": "b", "datatype": "FP64", "shape": [2], "data": [1, 2]}]}"#,
+            "different numbers of rows",
+        ),
+    ] {
+        let e = read_oip(bad).unwrap_err();
+        assert_eq!((e.status, e.kind), (502, "bad_answer"));
+        assert!(e.message.contains(says), "{}: {}", String::from_utf8_lossy(bad), e.message);
+    }
+}
+
+#[test]
+fn a_written_request_decodes_to_the_frame_it_was_written_from() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for case in 0..300 {
+        let n = rng.below(40);
+        let reals: Vec<f64> = (0..n).map(|_| rng.double()).collect();
+        let ints: Vec<i32> = (0..n).map(|_| if rng.below(8) == 0 { NA_INTEGER } else { rng.next() as i32 }).collect();
+        let logicals: Vec<i32> = (0..n).map(|_| [0, 1, NA_INTEGER][rng.below(3)]).collect();
+        let levels = vec!["a b".to_string(), "\u{e9}\"\\".to_string(), "NA_not".to_string()];
+        let codes: Vec<i32> = (0..n).map(|_| [1, 2, 3, NA_INTEGER][rng.below(4)]).collect();
+        let strs: Vec<Option<String>> = (0..n).map(|i| (i % 3 != 0).then(|| format!("s{i}\n"))).collect();
+        let mut frame = FrameBuf::new();
+        frame.push("real", ColumnBuf::Real(reals.clone()));
+        frame.push("int", ColumnBuf::Int(ints.clone()));
+        frame.push("flag", ColumnBuf::Logical(logicals.clone()));
+        frame.push("fac", ColumnBuf::Factor { codes: codes.clone(), levels: levels.clone() });
+        frame.push("chr", ColumnBuf::Str(strs.clone()));
+        let spec = |name: &str, kind| InputSpec { name: name.into(), kind, levels: None };
+        let inputs = [
+            spec("real", InputType::Numeric),
+            spec("int", InputType::Numeric),
+            spec("flag", InputType::Logical),
+            spec("fac", InputType::Factor),
+            spec("chr", InputType::Character),
+        ];
+        let options =
+            crate::PredictOptions { type_: Some("prob".into()), n_trees: Some(vec![5, 10]), norm_votes: Some(false) };
+        let body = write_oip_request(&frame.frame(), &options).unwrap();
+        let r = Decoder::new(&inputs).oip(&body, &WireLimits::default()).unwrap();
+        assert_eq!(r.options, options);
+        assert_eq!(r.frame.nrows(), n, "case {case}");
+        let ColumnBuf::Real(x) = column(&r, "real") else { panic!() };
+        assert!(x.iter().zip(&reals).all(|(a, b)| same_double(*a, *b)), "case {case}");
+        let ColumnBuf::Real(x) = column(&r, "int") else { panic!() };
+        let want: Vec<f64> =
+            ints.iter().map(|&i| if i == NA_INTEGER { crate::NA_REAL } else { f64::from(i) }).collect();
+        assert!(x.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "case {case}");
+        assert_eq!(column(&r, "flag"), &ColumnBuf::Logical(logicals), "case {case}");
+        // factors and strings arrive as the labels of their rows
+        let labels = |c: &ColumnBuf| -> Vec<Option<String>> {
+            match c {
+                ColumnBuf::Factor { codes, levels } => {
+                    codes.iter().map(|&k| (k != NA_INTEGER).then(|| levels[k as usize - 1].clone())).collect()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        let want: Vec<Option<String>> =
+            codes.iter().map(|&k| (k != NA_INTEGER).then(|| levels[k as usize - 1].clone())).collect();
+        assert_eq!(labels(column(&r, "fac")), want, "case {case}");
+        assert_eq!(labels(column(&r, "chr")), strs, "case {case}");
+    }
 }
