@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival httr processx plumber
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival httr processx plumber httpuv
 
 # fastpredict-server, the standalone HTTP server (its own crate in server/)
 SERVER = server/target/release/fastpredict-server
