@@ -36,6 +36,7 @@ bench: install server
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
 	$(RSCRIPT) bench/server.R
+	$(RSCRIPT) bench/plumber.R
 
 server:
 	cd server && $(CARGO) build --release
