@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival httr processx plumber httpuv
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix httr processx plumber httpuv
 
 # fastpredict-server, the standalone HTTP server (its own crate in server/)
 SERVER = server/target/release/fastpredict-server
@@ -14,7 +14,7 @@ CARGO = PATH="$(PATH):$(HOME)/.cargo/bin" cargo
 SERVE_MODELS ?= $(CURDIR)/.serve-models
 PORT ?= 8080
 
-.PHONY: all deps install test demo bench check docs lint clean server serve
+.PHONY: all deps install test demo bench check docs lint pipeline clean server serve
 
 all: install
 
@@ -55,6 +55,12 @@ check: deps
 	  status=$$?; \
 	  if grep -q "^Status:.*\(ERROR\|WARNING\)" fastpredict.Rcheck/00check.log; then status=1; fi; \
 	  exit $$status
+
+# The model pipeline short of deploying: train, then the gate (see
+# inst/pipeline/ and .github/workflows/model.yml).
+pipeline: install
+	$(RSCRIPT) inst/pipeline/train.R --out pipeline-out
+	$(RSCRIPT) inst/pipeline/gate.R --candidate pipeline-out --max-rmse 1
 
 # Rust style and lints on every crate (the package's and the server's), and
 # the MSRV written once (in DESCRIPTION; the server has its own, in its Cargo.toml).

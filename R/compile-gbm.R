@@ -146,7 +146,7 @@ fp_gbm_default_n_trees <- function(model) {
 # predict.gbm() uses all fitted iterations for an n.trees above them, with
 # a warning, and the default for an empty n.trees.
 #' @export
-fp_predict_args.fp_model_gbm <- function(model, args) {
+fp_predict_args.fp_model_gbm <- function(model, args, newdata) {
   n <- args[["n.trees"]]
   if (is.null(n)) return(args)
   if (length(n) == 0L) {
@@ -161,4 +161,10 @@ fp_predict_args.fp_model_gbm <- function(model, args) {
     args[["n.trees"]] <- n
   }
   args
+}
+
+# predict.gbm() without n.trees picks the best iteration, with a message.
+#' @export
+fp_native_predict.fp_model_gbm <- function(model, fit, data, type) {
+  suppressMessages(suppressWarnings(stats::predict(fit, data, type = type)))
 }

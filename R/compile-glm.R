@@ -17,5 +17,6 @@ fp_compile.glm <- function(model, ...) {
   }
   lin <- fp_linear_section(model, family = fam$family, link = fam$link,
                            types = c("link", "response"), default_type = "link")
+  lin$section$inference <- fp_linear_inference(model, "glm")
   fp_from_spec(fp_document(model, "stats", "linear", lin$inputs, lin$section))
 }

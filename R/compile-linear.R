@@ -165,6 +165,40 @@ fp_check_rank <- function(fit, beta) {
   invisible()
 }
 
+# What predict.lm() reads for se.fit, intervals and type = "terms" (see
+# src/rust/engine/src/linear/inference.rs), or NULL where the fit lacks it
+# (no QR; a saturated fit, whose residual variance is not a number).
+fp_linear_inference <- function(fit, method) {
+  qr <- fit$qr
+  p <- fit$rank
+  if (is.null(qr) || is.null(p) || is.null(fit$df.residual)) return(NULL)
+  p1 <- seq_len(p)
+  piv <- qr$pivot[p1]
+  rinv <- if (p) qr.solve(qr.R(qr)[p1, p1, drop = FALSE]) else numeric()
+  out <- list(method = method, pivot = I(piv - 1L), r_inverse = I(as.vector(rinv)),
+              df_residual = as.double(fit$df.residual))
+  if (method == "lm") {
+    r <- fit$residuals
+    w <- fit$weights
+    rss <- sum(if (is.null(w)) r^2 else r^2 * w)
+    out$residual_variance <- rss / fit$df.residual
+    out$weighted <- !is.null(w)
+    scale <- out$residual_variance
+  } else {
+    out$dispersion <- summary(fit)$dispersion
+    scale <- out$dispersion
+  }
+  if (!all(is.finite(c(scale, rinv)))) return(NULL)
+  mm <- tryCatch(stats::model.matrix(fit), error = function(e) NULL)
+  if (!is.null(mm) && ncol(mm) == length(stats::coef(fit))) {
+    avx <- colMeans(mm)
+    out$column_means <- I(unname(avx))
+    beta <- stats::coef(fit)
+    if (attr(stats::terms(fit), "intercept") > 0L) out$terms_constant <- sum(avx[piv] * beta[piv])
+  }
+  out
+}
+
 # One model-frame variable: its engine spec, and what naming its design
 # columns needs.
 fp_linear_variable <- function(label, expr, cls, ctx) {

@@ -240,3 +240,13 @@ fp_rf_category_sets <- function(var, mask, ncat) {
   list(index = as.double(index),
        sets = .mapply(function(l, r) list(left = l, right = r), list(lefts, rights), NULL))
 }
+
+# A class vote tied at the top (after the cutoff), which randomForest breaks
+# at random.
+#' @export
+fp_verify_ties.fp_model_randomForest <- function(model, fit, data, type) {
+  if (!identical(type, "response")) return(NULL)
+  votes <- unclass(stats::predict(fit, data, type = "vote", norm.votes = FALSE))
+  score <- sweep(votes / fit$forest$ntree, 2L, fit$forest$cutoff, "/")
+  rowSums(score == apply(score, 1L, max)) > 1L
+}

@@ -18,11 +18,13 @@
 #' @rdname fp_compile
 #' @param data For `ranger` models: the training data (a data.frame holding
 #'   the predictors), from which the levels of factor and character
-#'   predictors are read. ranger records them only with
-#'   `respect.unordered.factors = "order"`; otherwise `data` is required for
-#'   unordered factors split by "partition", and without it every other
-#'   predictor is taken as numeric (a factor column is then refused at
-#'   prediction rather than read by position).
+#'   predictors are read, so that they are matched by name. ranger records
+#'   them only with `respect.unordered.factors = "order"`. Without `data`,
+#'   the compiled model reads columns as `predict.ranger()` does: numbers,
+#'   logicals as 0/1, and factors by their level position in the new data
+#'   (with a warning at compile time where the forest has "partition"
+#'   splits); a character column is then refused, since ranger would code it
+#'   by the values present in the new data.
 #' @section ranger: Regression, classification and probability forests
 #'   (type `"response"`, what `$predictions` holds, and `num.trees` at
 #'   prediction), compiled from the saved forest. Columns are found by name,
@@ -31,7 +33,8 @@
 #'   two agree when the new data has the training levels in training order.
 #'   ranger records those levels only with `respect.unordered.factors =
 #'   "order"` (where an unseen level sorts after the known ones, as in
-#'   ranger); otherwise pass the training data as `data`. Missing values are
+#'   ranger); otherwise pass the training data as `data`, or factors are
+#'   read by level position as ranger reads them. Missing values are
 #'   an error, as in ranger 0.14; forests of newer ranger versions that store
 #'   a default child for missing values route them to it. Survival forests
 #'   are refused. Classification ties, which ranger breaks at random, go to
@@ -89,17 +92,19 @@ fp_compile.ranger <- function(model, ..., data = NULL) {
 }
 
 # Per predictor: input type, feature kind ("numeric", "codes": level
-# position compared as a number, "categorical": partition sets), levels and
-# the rule for an unseen level.
+# position compared as a number, "categorical": partition sets by level
+# name, "positions": partition sets by position, without the levels),
+# levels and the rule for an unseen level.
 fp_ranger_columns <- function(forest, vars, data) {
   saved <- forest$covariate.levels
   unordered <- !as.logical(forest$is.ordered)
   if (is.null(data)) {
-    if (any(unordered)) {
-      fp_abort("bad_argument", sprintf(paste0(
-        "ranger does not record the levels of the unordered factor predictor(s) %s, and reads them by ",
-        "position; give the training data so that fastpredict can match them by name: ",
-        "fp_compile(model, data = <training data>)"), paste0("'", vars[unordered], "'", collapse = ", ")))
+    if (any(unordered & !vars %in% names(saved))) {
+      warning(sprintf(paste0(
+        "ranger does not record the levels of the unordered factor predictor(s) %s: like predict.ranger(), ",
+        "the compiled model reads them by level position in the new data. Compile with ",
+        "fp_compile(model, data = <training data>) to match levels by name"),
+        paste0("'", vars[unordered], "'", collapse = ", ")), call. = FALSE)
     }
   } else {
     if (!is.list(data)) fp_abort("bad_argument", "data must be the training data frame")
@@ -126,6 +131,12 @@ fp_ranger_columns <- function(forest, vars, data) {
       }
       return(list(type = type %||% "factor", kind = "codes", levels = lv, unseen = "last"))
     }
+    if (is.null(data)) {
+      # as data.matrix() in predict.ranger(): numbers, logicals and factor
+      # codes by position (text is refused: its codes depend on the data)
+      return(list(type = "coded", kind = if (unordered[[j]]) "positions" else "numeric",
+                  levels = NULL, unseen = NULL))
+    }
     if (unordered[[j]]) {
       if (!type %in% c("factor", "character")) mismatch(v, "is not an unordered factor")
       return(list(type = type, kind = "categorical", levels = data_lv, unseen = "error"))
@@ -133,17 +144,18 @@ fp_ranger_columns <- function(forest, vars, data) {
     if (!is.null(data_lv)) {
       return(list(type = type, kind = "codes", levels = data_lv, unseen = "error"))
     }
-    list(type = type %||% "numeric", kind = "numeric", levels = NULL, unseen = NULL)
+    list(type = type, kind = "numeric", levels = NULL, unseen = NULL)
   })
   kind <- vapply(res, `[[`, "", "kind")
   list(
     type = vapply(res, `[[`, "", "type"),
     kind = kind,
-    kind_id = match(kind, c("numeric", "codes", "categorical")),
+    kind_id = match(kind, c("numeric", "codes", "categorical", "positions")),
     any_levels = any(kind != "numeric"),
     levels = lapply(res, `[[`, "levels"),
     unseen = lapply(res, `[[`, "unseen"),
-    nlevels = vapply(res, function(r) length(r$levels), 0L),
+    # a positions feature has no levels: the split masks name up to 53
+    nlevels = vapply(res, function(r) if (r$kind == "positions") 53L else length(r$levels), 0L),
     names = vars
   )
 }
@@ -224,7 +236,7 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
         "data does not match the model: predictor '%s' is split at level position %g of %d",
         cols$names[[j]], sv[bad[1L]], cols$nlevels[[j]]))
     }
-    part <- which(kind == 3L)
+    part <- which(kind >= 3L)
   } else {
     part <- integer()
   }
@@ -271,14 +283,30 @@ fp_ranger_partitions <- function(mask, nlev, k) {
   unname(split(sides, pair))
 }
 
-# A numeric column where a factor was expected: ranger keeps no record of
-# factor predictors without `data =`.
+# Text where a number or a factor was expected, in a forest compiled
+# without its training data: say why, and what to do.
 #' @export
 fp_explain_error.fp_model_ranger <- function(model, err) {
-  if (identical(err$kind, "wrong_type") && grepl("must be numeric", err$message, fixed = TRUE)) {
-    err$message <- paste0(err$message, ". ranger keeps no record of factor predictors: if this ",
-                          "column was a factor when the forest was fitted, compile with ",
-                          "fp_compile(fit, data = <the training data>)")
+  if (identical(err$kind, "wrong_type") && grepl("read by its level codes", err$message, fixed = TRUE)) {
+    err$message <- paste0(err$message, ". predict.ranger() turns text into a factor of the values present ",
+                          "in newdata, which fastpredict does not reproduce; compile with ",
+                          "fp_compile(fit, data = <the training data>) to match levels by name")
   }
   err
+}
+
+#' @export
+fp_native_predict.fp_model_ranger <- function(model, fit, data, type) {
+  stats::predict(fit, data)$predictions
+}
+
+# A class vote tied at the top, which ranger breaks at random.
+#' @export
+fp_verify_ties.fp_model_ranger <- function(model, fit, data, type) {
+  if (!identical(fit$treetype, "Classification")) return(NULL)
+  per_tree <- stats::predict(fit, data, predict.all = TRUE)$predictions
+  k <- length(fit$forest$levels)
+  counts <- vapply(seq_len(k), function(c) rowSums(per_tree == c), numeric(nrow(per_tree)))
+  if (is.null(dim(counts))) counts <- matrix(counts, nrow = nrow(per_tree))
+  rowSums(counts == apply(counts, 1L, max)) > 1L
 }

@@ -13,6 +13,7 @@
 #' @param model A fitted model.
 #' @param ... Further arguments of a family's method (see `data` for
 #'   ranger); unused otherwise.
+#' @param card A model card from [fp_card()] to attach.
 #' @return An object of class `fp_model` (with a first class naming the
 #'   algorithm, such as `fp_model_gbm`).
 #' @seealso [predict_fast()], [fp_save()], [fp_to_json()], [fp_limits()]
@@ -22,7 +23,14 @@
 #' m <- fp_compile(fit)
 #' m
 #' all.equal(predict_fast(m, mtcars), unname(predict(fit, mtcars)))
-fp_compile <- function(model, ...) UseMethod("fp_compile")
+fp_compile <- function(model, ..., card = NULL) {
+  if (!is.null(card)) {
+    m <- fp_compile(model, ...)
+    fp_card(m) <- card
+    return(m)
+  }
+  UseMethod("fp_compile")
+}
 
 #' @export
 fp_compile.default <- function(model, ...) {

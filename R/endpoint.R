@@ -63,11 +63,12 @@ fp_endpoint <- function(url, api_key = NULL, model = NULL, timeout = 60) {
 #' @param newdata A data.frame, or a named list of columns, as for
 #'   [predict_fast()]; only the model's inputs are sent.
 #' @param type,... The prediction type and further arguments by their names
-#'   in the model's `predict()` (`n.trees`, `num.trees`, `norm.votes`), as
-#'   for [predict_fast()].
+#'   in the model's `predict()` (`n.trees`, `num.trees`, `norm.votes`,
+#'   `se.fit`, `interval`, `level`, ...), as for [predict_fast()]; sent as
+#'   the engine names them.
 #' @return What [predict_fast()] returns for the model on the service: a
-#'   numeric vector, a factor, or a matrix or array with its column names
-#'   and class.
+#'   numeric vector, a factor, a matrix or array with its column names,
+#'   class and attributes, or `predict.lm()`'s list.
 #' @section Errors: An error answer becomes the classed condition that
 #'   [predict_fast()] raises for the same input
 #'   (`fastpredict_error_missing_column`, `_unseen_level`, ...), with the

@@ -27,6 +27,14 @@ rs_model_to_json <- function(model, pretty) .Call(wrap__rs_model_to_json, model,
 #' @noRd
 rs_model_info <- function(model) .Call(wrap__rs_model_info, model)
 
+#' The same model with a card (a named list of the card's fields).
+#' @noRd
+rs_model_with_card <- function(model, card) .Call(wrap__rs_model_with_card, model, card)
+
+#' A hash of what the model predicts ("sha256:...").
+#' @noRd
+rs_model_content_hash <- function(model) .Call(wrap__rs_model_content_hash, model)
+
 #' Predict `newdata` (a data.frame or a named list of columns); `options`
 #' holds the extra arguments of the call by their R names.
 #' @noRd

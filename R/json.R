@@ -15,9 +15,11 @@
 #'   one `.pred_<column>` per column of a matrix.
 #' - **Open Inference Protocol** (KServe V2 `infer`):
 #'   `{"inputs": [{"name": "wt", "datatype": "FP64", "shape": [2], "data": [2.6, 3.1]}]}`,
-#'   with options in `parameters` (`type`, `n_trees`, `norm_votes`); the
+#'   with options in `parameters` (`type` and the engine's option names:
+#'   `n_trees`, `norm_votes`, `se_fit`, `interval`, `level`, ...); the
 #'   answer has one output per part of the prediction, with its column
-#'   names, a factor's levels and the R class in the output's `parameters`.
+#'   names, a factor's levels, the R class and attributes in the output's
+#'   `parameters`.
 #'
 #' Numbers are read correctly rounded and written in the shortest form that
 #' reads back to the same double, so an answer parsed back equals
@@ -32,7 +34,8 @@
 #'   override.
 #' @param query A URL query string that sets options on a vetiver request,
 #'   as fastpredict-server's `/predict` takes them
-#'   (`"type=prob&n_trees=100"`); Plumber's `req$QUERY_STRING`.
+#'   (`"type=prob&n_trees=100"`, `"se_fit=true&interval=confidence"`);
+#'   Plumber's `req$QUERY_STRING`.
 #' @param protocol `"auto"` (the default: an object with an `"inputs"`
 #'   key is an OIP request, unless the model has an input of that name),
 #'   `"vetiver"` or `"oip"`.
@@ -79,14 +82,26 @@
 fp_predict_json <- function(model, body, type = NULL, ..., query = NULL, protocol = "auto", request_options = TRUE,
                             max_rows = 100000L, name = "model", res = NULL, threads = NULL) {
   if (!inherits(model, "fp_model")) fp_abort("bad_argument", "model must be an fp_model (from fp_compile() or fp_load())")
-  out <- .Call(wrap__rs_predict_json, model$ptr, body, protocol, type,
-               if (...length()) fp_predict_args(model, list(...)), query, request_options, max_rows, name, threads)
+  args <- if (...length()) fp_json_args(model, list(...))
+  out <- .Call(wrap__rs_predict_json, model$ptr, body, protocol, type, args, query, request_options, max_rows, name,
+               threads)
   if (is.character(out)) return(out)
   if (!is.null(res)) {
     res$status <- out$status
     return(out$body)
   }
   fp_check(out)
+}
+
+# The extra arguments of a call on a JSON body: a formula would refer to
+# newdata's columns, which only the body holds.
+fp_json_args <- function(model, args) {
+  formulas <- names(args)[vapply(args, inherits, NA, "formula")]
+  if (length(formulas)) {
+    fp_abort("bad_argument", sprintf("'%s' is a formula over newdata's columns, which a JSON body holds: give its values",
+                                     formulas[[1]]))
+  }
+  fp_predict_args(model, args, NULL)
 }
 
 # A JSON error body as the wire codec writes them: {"error", "message", "kind"}.

@@ -38,7 +38,7 @@
 #' @param type The prediction type: `NULL` (each model's default), one type
 #'   for every model, or a named character vector with a type per model.
 #' @param request_options Whether a request may choose the type and
-#'   options (`type`, `n_trees`, `norm_votes`). vetiver's API cannot; with
+#'   options (`type`, `n_trees`, `norm_votes`, `se_fit`, `interval`, ...). vetiver's API cannot; with
 #'   `FALSE` a request that names one is refused (400) rather than
 #'   answered with another type than it asked for.
 #' @param api_key `NULL` (no key needed), or the accepted keys. Clients

@@ -10,19 +10,29 @@
 #' @param newdata A data.frame, or a named list of columns of equal length.
 #'   Columns the model does not use are ignored; order does not matter. A
 #'   one-column matrix counts as a column. A list of length-1 vectors is the
-#'   fast path for single rows.
+#'   fast path for single rows. A numeric or logical matrix, or a sparse
+#'   `dgCMatrix` (package Matrix), is read by column name, or without column
+#'   names by position (one column per input, in the model's order; see the
+#'   inputs in `print(model)`); of a sparse matrix, only the columns the
+#'   model reads are expanded.
 #' @param type Prediction type, as in the model's `predict()`, with the same
 #'   default; `print(model)` lists a model's types, and the sections of
 #'   [fp_compile()] describe them for each package.
 #' @param ... Further arguments of the model's own `predict()` that
-#'   fastpredict reproduces, under their names there (`n.trees` for gbm,
-#'   `num.trees` for ranger, `norm.votes` for randomForest). Any other
-#'   argument is refused with an error naming it, rather than ignored.
+#'   fastpredict reproduces, under their names there: `se.fit`, `interval`,
+#'   `level`, `pred.var`, `weights`, `scale` and `df` for lm; `se.fit` and
+#'   `dispersion` for glm; `n.trees` for gbm; `num.trees` for ranger;
+#'   `norm.votes` for randomForest. Any other argument is refused with an
+#'   error naming it, rather than ignored.
 #' @param threads Number of threads; default [fp_threads()]. Results do not
 #'   depend on it.
 #' @return What the model's own `predict()` returns for `type`, without row
 #'   names: a numeric vector with one value per row, a factor of classes, or
-#'   a matrix (or array) with one column per class or per number of trees.
+#'   a matrix (or array) with one column per class or per number of trees;
+#'   for lm and glm with `se.fit = TRUE` the list `predict.lm()` /
+#'   `predict.glm()` return, with `interval` the matrix `fit`, `lwr`, `upr`,
+#'   and with `type = "terms"` the matrix of term contributions with its
+#'   "constant" attribute.
 #'   A row with a missing value gives `NA` where the model's `predict()`
 #'   does; tree models otherwise route missing values as their package does.
 #'   Where randomForest and ranger break a tie between classes at random,
@@ -49,10 +59,10 @@ predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   if (!inherits(model, "fp_model")) model <- fp_compile(model)
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   # The per-row hot path: straight to the registered routine (see
-  # test-wrappers.R), and errors come back as a list (predictions never
-  # are one). A family's generic is called only when there are extra
-  # arguments, or an error.
-  res <- .Call(wrap__rs_predict, model$ptr, newdata, type, threads, if (...length()) fp_predict_args(model, list(...)))
+  # test-wrappers.R); .subset2() skips the `$` method lookup over the class
+  # vector. Errors come back as a classed list. A family's generic is
+  # called only when there are extra arguments, or an error.
+  res <- .Call(wrap__rs_predict, .subset2(model, "ptr"), newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
   if (is.list(res) && inherits(res, "fastpredict_rust_error")) fp_check(fp_explain_error(model, res)) else res
 }
 
@@ -67,10 +77,10 @@ predict.fp_model <- function(object, newdata, type = NULL, ..., threads = NULL) 
 # A family's hooks. fp_predict_args() adjusts the extra arguments where the
 # model's own predict() adjusts them; fp_explain_error() adds a hint to an
 # error where a known trap explains it.
-fp_predict_args <- function(model, args) UseMethod("fp_predict_args")
+fp_predict_args <- function(model, args, newdata) UseMethod("fp_predict_args")
 
 #' @export
-fp_predict_args.fp_model <- function(model, args) args
+fp_predict_args.fp_model <- function(model, args, newdata) args
 
 fp_explain_error <- function(model, err) UseMethod("fp_explain_error")
 

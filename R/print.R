@@ -29,6 +29,7 @@ format.fp_model <- function(x, ...) {
     head,
     sprintf("  types:  %s", paste(types, collapse = ", ")),
     if (length(i$summary)) paste0("  ", unlist(i$summary)),
+    if (!is.null(i$card)) fp_card_line(i$card),
     sprintf("  inputs (%d):", length(i$inputs))
   )
   if (length(i$inputs)) {
@@ -49,4 +50,18 @@ format.fp_model <- function(x, ...) {
 fp_shorten <- function(x) {
   shown <- if (length(x) > 8) c(utils::head(x, 8), sprintf("... (%d levels)", length(x))) else x
   paste(shown, collapse = ", ")
+}
+
+fp_card_line <- function(card) {
+  what <- paste(c(card$name, card$version), collapse = " ")
+  metrics <- if (length(card$metrics)) {
+    paste0("; ", paste(sprintf("%s = %.4g", names(card$metrics), unlist(card$metrics)), collapse = ", "))
+  }
+  sprintf("  card: %s%s", if (nzchar(what)) what else "(unnamed)", metrics %||% "")
+}
+
+#' @export
+print.fp_card <- function(x, ...) {
+  cat(fp_card_line(x), "\n", sep = "")
+  invisible(x)
 }

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use fastpredict_engine::Limits;
 
 /// Where KServe's storage initializer puts a model.
 pub const KSERVE_MODEL_DIR: &str = "/mnt/models";
@@ -110,6 +111,71 @@ pub struct ServeArgs {
     /// Log level or filter (error, warn, info, debug; info logs one line per request)
     #[arg(long, env = "FASTPREDICT_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+    #[command(flatten)]
+    pub load_limits: LoadLimitArgs,
+}
+
+/// The engine's load limits, one flag each; the defaults are the engine's (and R's `fp_limits()`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Load limits (a model file that declares more is refused, naming the limit)")]
+pub struct LoadLimitArgs {
+    /// Bytes of a model file as stored, compressed or not (k, M, G, KiB, MiB, GiB suffixes)
+    #[arg(long = "limit-file-bytes", env = "FASTPREDICT_LIMIT_FILE_BYTES", value_name = "BYTES",
+          default_value_t = Limits::default().file_bytes, value_parser = bytes_u64)]
+    pub file_bytes: u64,
+    /// Bytes of a model's JSON text once decompressed (suffixes as above)
+    #[arg(long = "limit-json-bytes", env = "FASTPREDICT_LIMIT_JSON_BYTES", value_name = "BYTES",
+          default_value_t = Limits::default().json_bytes, value_parser = bytes_u64)]
+    pub json_bytes: u64,
+    /// Input columns of a model
+    #[arg(long = "limit-inputs", env = "FASTPREDICT_LIMIT_INPUTS", value_name = "N",
+          default_value_t = Limits::default().inputs)]
+    pub inputs: usize,
+    /// Levels of one factor
+    #[arg(long = "limit-levels", env = "FASTPREDICT_LIMIT_LEVELS", value_name = "N",
+          default_value_t = Limits::default().levels)]
+    pub levels: usize,
+    /// Features of a tree model
+    #[arg(long = "limit-features", env = "FASTPREDICT_LIMIT_FEATURES", value_name = "N",
+          default_value_t = Limits::default().features)]
+    pub features: usize,
+    /// Trees of an ensemble
+    #[arg(long = "limit-trees", env = "FASTPREDICT_LIMIT_TREES", value_name = "N",
+          default_value_t = Limits::default().trees)]
+    pub trees: usize,
+    /// Nodes of all the trees of a model together
+    #[arg(long = "limit-nodes", env = "FASTPREDICT_LIMIT_NODES", value_name = "N",
+          default_value_t = Limits::default().nodes)]
+    pub nodes: usize,
+    /// Terms of a linear model
+    #[arg(long = "limit-terms", env = "FASTPREDICT_LIMIT_TERMS", value_name = "N",
+          default_value_t = Limits::default().terms)]
+    pub terms: usize,
+    /// Entries of a linear model's design (coefficients and the lookup tables of its terms)
+    #[arg(long = "limit-design", env = "FASTPREDICT_LIMIT_DESIGN", value_name = "N",
+          default_value_t = Limits::default().design)]
+    pub design: usize,
+    /// Degree of a polynomial, and columns of a spline basis
+    #[arg(long = "limit-basis", env = "FASTPREDICT_LIMIT_BASIS", value_name = "N",
+          default_value_t = Limits::default().basis)]
+    pub basis: usize,
+}
+
+impl LoadLimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            file_bytes: self.file_bytes,
+            json_bytes: self.json_bytes,
+            inputs: self.inputs,
+            levels: self.levels,
+            features: self.features,
+            trees: self.trees,
+            nodes: self.nodes,
+            terms: self.terms,
+            design: self.design,
+            basis: self.basis,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -161,6 +227,10 @@ fn bytes(s: &str) -> Result<usize, String> {
     }
 }
 
+fn bytes_u64(s: &str) -> Result<u64, String> {
+    bytes(s).map(|b| b as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +260,13 @@ mod tests {
         assert_eq!(cli.serve.models, Some(PathBuf::from("/m")));
         assert_eq!(cli.serve.port, 9000);
         assert_eq!(cli.serve.model_name.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn load_limits_default_to_the_engines() {
+        let cli = Cli::try_parse_from(["fastpredict-server", "--limit-trees", "10", "--limit-file-bytes", "2MiB"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let want = Limits { trees: 10, file_bytes: 2 << 20, ..Limits::default() };
+        assert_eq!(cli.serve.load_limits.limits(), want);
     }
 }

@@ -130,15 +130,17 @@ impl Metrics {
             &mut out,
             "fastpredict_model_info",
             "gauge",
-            "A model being served: its file, format version and content hash.",
+            "A model being served: its file, format version, content hash (of what it predicts) and file hash.",
         );
         for (name, s) in &models.models {
             let _ = writeln!(
                 out,
-                "fastpredict_model_info{{model=\"{}\",file=\"{}\",format_version=\"{}\",sha256=\"{}\",version=\"{}\"}} 1",
+                "fastpredict_model_info{{model=\"{}\",file=\"{}\",format_version=\"{}\",content_hash=\"{}\",sha256=\"{}\",\
+                 version=\"{}\"}} 1",
                 esc(name),
                 esc(&s.file.display().to_string()),
                 esc(&s.model.info().format_version),
+                esc(&s.content_hash),
                 s.sha256,
                 s.version
             );

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use fastpredict_engine::wire::{self, OipReply, Protocol, Request, WireError};
-use fastpredict_engine::{Error, Job, OutBuf, PredictOptions, Prediction, ValueKind, Values};
+use fastpredict_engine::{Error, Job, PredictOptions, Prediction};
 
 use crate::repository::Served;
 
@@ -61,27 +61,9 @@ fn encode(served: &Served, request: &Request, p: &Prediction, ask: &Ask) -> Resu
 
 /// Run `job` on the pool while this thread watches the deadline.
 fn run_watched(job: &Job, ask: &Ask) -> Result<Prediction, Error> {
-    let shape = job.shape();
-    let nrows = job.nrows();
-    let mut parts: Vec<Values> = shape
-        .parts()
-        .into_iter()
-        .map(|a| match a.values {
-            ValueKind::Real => Values::Real(vec![0.0; a.len(nrows)]),
-            ValueKind::Factor(_) => Values::Int(vec![0; a.len(nrows)]),
-        })
-        .collect();
-    let bufs = parts
-        .iter_mut()
-        .map(|v| match v {
-            Values::Real(x) => OutBuf::Real(x),
-            Values::Int(x) => OutBuf::Int(x),
-        })
-        .collect();
     let limit = ask.deadline;
     let mut poll = || (Instant::now() > limit).then_some(Error::Timeout { seconds: ask.timeout });
-    job.run_watched(bufs, ask.threads, POLL, &mut poll)?;
-    Ok(Prediction { shape, nrows, parts })
+    job.predict_watched(ask.threads, POLL, &mut poll)
 }
 
 /// Predict a decoded request (on the pool under the deadline if it is large) and write the answer.

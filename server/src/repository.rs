@@ -19,6 +19,8 @@ pub struct Served {
     pub decoder: Decoder,
     /// SHA-256 of the file's bytes, in hex.
     pub sha256: String,
+    /// The engine's hash of what the model predicts (R's `fp_content_hash()`; a card records it).
+    pub content_hash: String,
     /// The version clients see: the hash's first 12 digits, so a changed file is a new version.
     pub version: String,
     /// `GET /v2/models/{name}` and `GET /prototype`, written once.
@@ -104,6 +106,7 @@ fn read_model_file(path: &Path) -> Result<Vec<u8>, String> {
 fn load(name: &str, path: &Path, bytes: &[u8], sha256: String) -> Result<Served, String> {
     let file = path.display().to_string();
     let model = Model::from_json(bytes).map_err(|e| e.in_file(&file).to_string())?;
+    let content_hash = model.content_hash().map_err(|e| e.in_file(&file).to_string())?.to_string();
     let version = sha256[..12].to_string();
     let oip_metadata = wire::oip_model_metadata(&model, name, &version).to_string().into_bytes();
     let prototype = wire::vetiver_prototype(model.inputs()).to_string().into_bytes();
@@ -114,6 +117,7 @@ fn load(name: &str, path: &Path, bytes: &[u8], sha256: String) -> Result<Served,
         model,
         decoder,
         sha256,
+        content_hash,
         version,
         oip_metadata,
         prototype,

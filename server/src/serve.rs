@@ -87,6 +87,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     if let Some(t) = args.threads {
         fastpredict_engine::set_default_threads(t);
     }
+    fastpredict_engine::set_limits(args.load_limits.limits());
     let keys = match Keys::load(std::env::var("FASTPREDICT_API_KEY").ok(), args.api_key_file.as_deref()) {
         Ok(k) => k,
         Err(e) => {

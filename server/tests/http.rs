@@ -207,6 +207,69 @@ fn mlserver_pandas_requests() {
     assert!(same_bits(&numbers(&out["data"]), &want));
 }
 
+/// lm's standard errors and intervals through both protocols (a list output: one OIP output per part; vetiver
+/// columns `.pred`, `.pred_lwr`, `.pred_upr`, `.se_fit`, `.df`, `.residual_scale`), and the model card in both
+/// metadata routes.
+#[test]
+fn prediction_options_list_outputs_and_the_model_card() {
+    let dir = TempDir::new();
+    dir.add_in("1.3", "lm-card.json", "lm.json");
+    let s = Server::start(dir.path(), &[], &[]);
+    let m = Model::load(&common::fixture_in("1.3", "lm-card.json")).unwrap();
+    let cols = r#"{"wt":[2.62,3.5,"NA"],"hp":[110,200,90]}"#;
+    let mut r = Decoder::new(m.inputs()).vetiver(cols.as_bytes(), &WireLimits::default()).unwrap();
+    r.options = PredictOptions {
+        se_fit: Some(true),
+        interval: Some("prediction".into()),
+        level: Some(0.9),
+        ..PredictOptions::default()
+    };
+    let frame = r.frame.frame();
+    let want = m.prepare(&frame, &r.options).unwrap().predict(1).unwrap();
+    let (Values::Real(fit), Values::Real(se)) = (&want.parts[0], &want.parts[1]) else { panic!() };
+
+    let got = s.post("/predict?se_fit=true&interval=prediction&level=0.9", cols);
+    assert_eq!(got.status, 200, "{}", got.text());
+    let got = got.json();
+    let keys: Vec<&String> = got.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 6, "{got}");
+    assert!(same_bits(&numbers(&got[".pred"]), &fit[0..3]));
+    assert!(same_bits(&numbers(&got[".pred_lwr"]), &fit[3..6]));
+    assert!(same_bits(&numbers(&got[".pred_upr"]), &fit[6..9]));
+    assert!(same_bits(&numbers(&got[".se_fit"]), se));
+    assert_eq!(numbers(&got[".df"]).len(), 3);
+
+    let body = r#"{"inputs": [{"name": "wt", "datatype": "FP64", "shape": [3], "data": [2.62, 3.5, null]},
+        {"name": "hp", "datatype": "INT32", "shape": [3], "data": [110, 200, 90]}],
+        "parameters": {"se_fit": true, "interval": "prediction", "level": 0.9}}"#;
+    let got = s.post("/v2/models/lm/infer", body);
+    assert_eq!(got.status, 200, "{}", got.text());
+    let outputs = got.json()["outputs"].clone();
+    let names: Vec<&str> = outputs.as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fit", "se.fit", "df", "residual.scale"]);
+    assert_eq!(outputs[0]["shape"], json!([3, 3]));
+    assert!(same_bits(&numbers(&outputs[1]["data"]), se));
+    assert_eq!(outputs[2]["shape"], json!([1]));
+
+    // an option the model does not take, or a bad value, is a 400 naming it
+    let r = s.post("/predict?n_trees=5", cols);
+    assert_eq!(r.status, 400);
+    assert!(error_of(&r).contains("'n_trees'"));
+    let r = s.post("/v2/models/lm/infer", &body.replace("0.9", "\"high\""));
+    assert_eq!(r.status, 400);
+    assert!(error_of(&r).contains("level"));
+
+    // the card: vetiver's user metadata, and in the OIP model metadata's parameters
+    let card = serde_json::to_value(&m.info().card).unwrap();
+    assert_eq!(card["metrics"]["r2"], json!(0.8268));
+    assert_eq!(s.get("/metadata").json()["user"], card);
+    assert_eq!(s.get("/metadata").json()["fastpredict"]["model"]["card"], card);
+    assert_eq!(s.get("/v2/models/lm").json()["parameters"]["card"], card);
+    // the card was written for this very model
+    assert_eq!(s.get("/v2/models/lm").json()["parameters"]["content_hash"], card["content_hash"]);
+    assert_eq!(s.get("/metadata").json()["fastpredict"]["content_hash"], card["content_hash"]);
+}
+
 /// The JSON error body every client can read: `error` (OIP) and `message` (vetiver).
 fn error_of(r: &common::Reply) -> String {
     let v = r.json();
@@ -378,7 +441,7 @@ fn metrics_and_request_logs() {
         "fastpredict_rows_predicted_total{model=\"rf\"} 2",
         "fastpredict_models_loaded 4",
         "fastpredict_requests_in_flight 1",
-        "format_version=\"1.0\",sha256=\"",
+        "format_version=\"1.0\",content_hash=\"sha256:",
     ] {
         assert!(text.contains(needle), "{needle} not in\n{text}");
     }
@@ -405,7 +468,26 @@ fn help_names_each_flags_variable_and_default() {
         "[default: 16MiB]",
         "FASTPREDICT_API_KEY",
         "/mnt/models",
+        "--limit-file-bytes",
+        "FASTPREDICT_LIMIT_TREES",
+        "[default: 1000000]",
     ] {
         assert!(help.contains(needle), "{needle} not in --help:\n{help}");
+    }
+}
+
+/// The engine's load limits, by flag or environment variable: a file above one is reported and not served.
+#[test]
+fn load_limits_refuse_a_model_by_flag_or_environment() {
+    let dir = models();
+    let by_flag = Server::start(dir.path(), &["--limit-trees", "10"], &[]);
+    let by_env = Server::start(dir.path(), &[], &[("FASTPREDICT_LIMIT_TREES", "10")]);
+    for s in [by_flag, by_env] {
+        let metrics = s.get("/metrics").text();
+        assert!(metrics.contains("fastpredict_models_loaded 3"), "{metrics}");
+        let failed = metrics.lines().find(|l| l.starts_with("fastpredict_model_load_failed{file=\"rf.json.gz\""));
+        assert!(failed.is_some_and(|l| l.contains("load limit 'trees' of 10")), "{metrics}");
+        assert_eq!(s.get("/v2/models/rf").status, 404);
+        assert_eq!(s.get("/v2/models/lm").status, 200);
     }
 }

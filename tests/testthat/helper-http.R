@@ -117,22 +117,33 @@ vetiver_plain <- function(text) {
   plain(if (length(cols) == 1) cols[[1]] else do.call(cbind, cols))
 }
 
-# An OIP answer read with jsonlite: its first output as plain values
-# (row-major data back to a column-major matrix).
+# An OIP answer read with jsonlite, as plain values: each output (its
+# row-major data back to a column-major matrix; a list's numbers repeated
+# on every row, as a vetiver answer has them) side by side.
 oip_plain <- function(text) {
-  out <- jsonlite::fromJSON(text, simplifyVector = FALSE)$outputs[[1]]
-  data <- json_column(out$data)
-  shape <- unlist(out$shape)
-  if (length(shape) == 1) return(data)
-  plain(matrix(data, nrow = shape[[1]], byrow = TRUE))
+  outputs <- jsonlite::fromJSON(text, simplifyVector = FALSE)$outputs
+  rows <- NULL
+  values <- lapply(outputs, function(out) {
+    data <- json_column(out$data)
+    if (isTRUE(out$parameters$scalar)) return(data)
+    shape <- unlist(out$shape)
+    rows <<- shape[[1]]
+    if (length(shape) == 1) data else matrix(data, nrow = shape[[1]], byrow = TRUE)
+  })
+  values <- lapply(values, function(v) if (is.null(dim(v)) && length(v) == 1 && !identical(rows, 1L)) rep(v, rows) else v)
+  plain(if (length(values) == 1) values[[1]] else do.call(cbind, values))
 }
 
-# A case's type and arguments as an OIP request's parameters.
+# A case's type and arguments as an OIP request's parameters, by their
+# wire names (the engine's: n_trees, norm_votes, se_fit, ...).
 oip_parameters <- function(case) {
-  p <- c(if (!is.null(case$type)) sprintf('"type":"%s"', case$type),
-         if (!is.null(case$args$n.trees)) sprintf('"n_trees":%d', as.integer(case$args$n.trees)),
-         if (!is.null(case$args$norm.votes)) sprintf('"norm_votes":%s', tolower(case$args$norm.votes)))
-  if (length(p)) paste0("{", paste(p, collapse = ","), "}") else ""
+  args <- c(if (!is.null(case$type)) list(type = case$type), case$args)
+  if (!length(args)) return("")
+  wire <- sub("^(n|num)_trees$", "n_trees", gsub(".", "_", names(args), fixed = TRUE))
+  values <- vapply(args, function(v) {
+    if (is.character(v)) sprintf('"%s"', v) else if (is.logical(v)) tolower(v) else sprintf("%.17g", v)
+  }, "")
+  paste0("{", paste(sprintf('"%s":%s', wire, values), collapse = ","), "}")
 }
 
 # The models of every package the package compiles, and what to ask each:
@@ -161,6 +172,11 @@ http_cases <- function() {
   }
   cases <- list(
     case("lm", mt, "", function(f, d) predict(f, d), tol = 1e-9),
+    # predict.lm()'s list (a matrix, a vector and two numbers), and its terms (a matrix with an attribute)
+    case("lm", mt, "se_fit=true&interval=confidence&level=0.9",
+         function(f, d) predict(f, d, se.fit = TRUE, interval = "confidence", level = 0.9),
+         args = list(se.fit = TRUE, interval = "confidence", level = 0.9), tol = 1e-9),
+    case("lm", mt, "type=terms", function(f, d) predict(f, d, type = "terms"), "terms", tol = 1e-9),
     case("glm", mt, "type=response", function(f, d) predict(f, d, type = "response"), "response", tol = 1e-9),
     case("glm", mt, "", function(f, d) predict(f, d), tol = 1e-9),
     case("rpart", ir, "", function(f, d) predict(f, d)),

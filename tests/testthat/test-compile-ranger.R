@@ -255,21 +255,46 @@ test_that("unseen levels, missing columns and wrong types are refused", {
   bad <- nd
   bad$flag <- as.numeric(bad$flag)
   expect_error(predict_fast(m, bad), class = "fastpredict_error_wrong_type", regexp = "'flag'")
-  # without the training data a factor predictor is declared numeric: a
-  # factor column is refused rather than read by position
-  fit <- fit_ranger(y ~ x1 + f)
+})
+
+test_that("without the training data, columns are read as predict.ranger() reads them", {
+  # factors by level position in the new data, numbers and logicals as they are
+  fit <- fit_ranger(y ~ x1 + f + flag + o)
   m <- fp_compile(fit)
-  expect_error(predict_fast(m, nd), class = "fastpredict_error_wrong_type", regexp = "'f'")
-  expect_error(predict_fast(m, nd), class = "fastpredict_error_wrong_type", regexp = "data = <the training data>",
-               fixed = TRUE)
+  expect_ranger_regression(predict_fast(m, nd), fit, nd)
   coded <- nd
   coded$f <- as.integer(coded$f)
   expect_ranger_regression(predict_fast(m, coded), fit, nd)
+  # a factor with its levels in another order: read by position, as ranger does
+  relevelled <- nd
+  relevelled$f <- factor(as.character(nd$f), levels = rev(levels(nd$f)))
+  expect_ranger_regression(predict_fast(m, relevelled), fit, relevelled)
+  # text would be coded by the values present: refused, with the way out
+  texted <- nd
+  texted$f <- as.character(texted$f)
+  expect_error(predict_fast(m, texted), class = "fastpredict_error_wrong_type", regexp = "'f'")
+  expect_error(predict_fast(m, texted), class = "fastpredict_error_wrong_type",
+               regexp = "data = <the training data>", fixed = TRUE)
+  # partition splits read level positions too, with a warning at compile time
+  for (tt in c("regression", "classification")) {
+    fit <- if (tt == "regression") {
+      fit_ranger(y ~ x1 + f + ch, respect.unordered.factors = "partition")
+    } else {
+      fit_ranger(cls ~ x1 + f + ch, respect.unordered.factors = "partition")
+    }
+    expect_warning(m <- fp_compile(fit), "level position")
+    byfactor <- nd
+    byfactor$ch <- factor(byfactor$ch)
+    if (tt == "regression") {
+      expect_ranger_regression(predict_fast(m, byfactor), fit, byfactor)
+    } else {
+      expect_ranger_classes(predict_fast(m, byfactor), fit, byfactor)
+    }
+  }
 })
 
-test_that("the training data is required for partition factors and checked", {
+test_that("the training data is checked against the forest", {
   fit <- fit_ranger(y ~ x1 + f + ch, respect.unordered.factors = "partition")
-  expect_error(fp_compile(fit), class = "fastpredict_error_bad_argument", regexp = "'f', 'ch'.*data =")
   expect_error(fp_compile(fit, data = tr["x1"]), class = "fastpredict_error_bad_argument", regexp = "lacks.*'f'")
   expect_error(fp_compile(fit, data = as.matrix(tr)), class = "fastpredict_error_bad_argument")
   wrong <- tr

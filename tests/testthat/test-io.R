@@ -32,7 +32,7 @@ test_that("JSON text round trip", {
   expect_identical(predict_fast(fp_from_json(pretty), nd), predict_fast(m, nd))
   doc <- jsonlite::fromJSON(txt, simplifyVector = FALSE)
   expect_identical(doc$format, "fastpredict-model")
-  expect_identical(doc$format_version, "1.0")
+  expect_identical(doc$format_version, "1.3")
   expect_identical(doc$producer$source_class, list("glm", "lm"))
 })
 
@@ -58,7 +58,7 @@ test_that("corrupt, truncated, empty and foreign files are refused, naming the f
     blank = "  \n",
     not_json = "this is not json",
     other_format = sub("fastpredict-model", "something-else", txt, fixed = TRUE),
-    no_version = sub("\"format_version\":\"1.0\",", "", txt, fixed = TRUE),
+    no_version = sub("\"format_version\":\"1\\.[0-9]+\",", "", txt),
     broken_model = sub("\"coefficients\":[", "\"coefficients\":[1,", txt, fixed = TRUE)
   )
   for (nm in names(cases)) {
@@ -78,12 +78,13 @@ test_that("corrupt, truncated, empty and foreign files are refused, naming the f
 test_that("a newer major format version is refused, a newer minor one read", {
   txt <- fp_to_json(m)
   newer <- tempfile(fileext = ".json")
-  writeBin(charToRaw(sub("\"format_version\":\"1.0\"", "\"format_version\":\"2.0\"", txt, fixed = TRUE)), newer)
+  writeBin(charToRaw(sub("\"format_version\":\"1\\.[0-9]+\"", "\"format_version\":\"2.0\"", txt)), newer)
   expect_error(fp_load(newer), class = "fastpredict_error_newer_format", regexp = "2\\.0")
   # even when the rest no longer parses
   writeBin(charToRaw("{\"format\":\"fastpredict-model\",\"format_version\":\"3.1\",\"trees\":1}"), newer)
   expect_error(fp_load(newer), class = "fastpredict_error_newer_format", regexp = basename(newer))
-  minor <- sub("\"format_version\":\"1.0\"", "\"format_version\":\"1.7\"", txt, fixed = TRUE)
+  minor <- sub("\"format_version\":\"1\\.[0-9]+\"", "\"format_version\":\"1.99\"", txt)
+  expect_match(minor, "1.99", fixed = TRUE)
   minor <- sub("{", "{\"a_future_field\":[1,2,3],", minor, fixed = TRUE)
   expect_identical(predict_fast(fp_from_json(minor), nd), predict_fast(m, nd))
 })

@@ -49,3 +49,39 @@ test_that("ALTREP and compact sequences are read correctly", {
   expect_parity(fit2, nd, model = m2)
   expect_parity(fit2, data.frame(k = as.double(1:100)), model = m2)
 })
+
+test_that("a numeric matrix is newdata: columns by name, or by position without names", {
+  set.seed(5)
+  d <- data.frame(x1 = rnorm(50), x2 = runif(50), x3 = rnorm(50))
+  d$y <- d$x1 - 2 * d$x2 + d$x3 + rnorm(50)
+  fit <- lm(y ~ x1 + log(x2) + x3, data = d)
+  m <- fp_compile(fit)
+  ref <- unname(predict(fit, d))
+  x <- as.matrix(d[c("x3", "x1", "x2", "y")])
+  expect_equal(predict_fast(m, x), ref, tolerance = 1e-12)
+  # without names: one column per input, in the model's order
+  bare <- unname(as.matrix(d[c("x1", "x2", "x3")]))
+  expect_equal(predict_fast(m, bare), ref, tolerance = 1e-12)
+  expect_error(predict_fast(m, bare[, 1:2]), class = "fastpredict_error_bad_argument", regexp = "2 columns")
+  expect_error(predict_fast(m, x[, c("x1", "x2")]), class = "fastpredict_error_missing_column", regexp = "'x3'")
+  storage.mode(bare) <- "integer"
+  expect_equal(predict_fast(m, bare), unname(predict(fit, as.data.frame(`colnames<-`(bare, c("x1", "x2", "x3"))))),
+               tolerance = 1e-12)
+})
+
+test_that("a sparse dgCMatrix gives what its dense form gives", {
+  skip_if_not_installed("Matrix")
+  set.seed(6)
+  n <- 200
+  d <- data.frame(a = rbinom(n, 3, 0.3) * runif(n), b = rbinom(n, 1, 0.2) * rnorm(n), c = rnorm(n))
+  d$y <- d$a + d$b - d$c + rnorm(n)
+  m <- fp_compile(lm(y ~ a + b + c, data = d))
+  dense <- as.matrix(d[c("a", "b", "c")])
+  sp <- Matrix::Matrix(dense, sparse = TRUE)
+  expect_s4_class(sp, "dgCMatrix")
+  expect_identical(predict_fast(m, sp), predict_fast(m, dense))
+  expect_identical(predict_fast(m, suppressMessages(unname(sp))), predict_fast(m, dense))
+  broken <- sp
+  broken@i[1] <- 10000L
+  expect_error(predict_fast(m, broken), class = "fastpredict_error_bad_argument", regexp = "dgCMatrix")
+})

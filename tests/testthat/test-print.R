@@ -6,7 +6,7 @@ test_that("print() shows kind, family, link, types, inputs and format", {
   expect_match(out, "\"link\" \\(default\\), \"response\"", all = FALSE)
   expect_match(out, "mpg +numeric", all = FALSE)
   expect_match(out, "am +any", all = FALSE)
-  expect_match(out, "format: fastpredict-model 1.0", all = FALSE)
+  expect_match(out, "format: fastpredict-model 1\\.[0-9]+", all = FALSE)
   expect_identical(withVisible(print(m))$visible, FALSE)
   d <- data.frame(y = rnorm(30), f = factor(rep(letters[1:10], 3)), x = rnorm(30), x2 = 0)
   d$x2 <- d$x

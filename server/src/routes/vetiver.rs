@@ -59,10 +59,12 @@ pub async fn ping() -> Response {
 }
 
 /// vetiver's four fields (`user`, `version`, `url`, `required_pkgs`), and the model's description under
-/// `fastpredict`.
+/// `fastpredict`. The model card, if any, is the `user` metadata: what the modeller recorded about the model,
+/// as `vetiver_model(metadata =)` holds it.
 fn metadata_of(served: &Served) -> Response {
+    let info = served.model.info();
     let body = json!({
-        "user": {},
+        "user": info.card.as_ref().map_or_else(|| json!({}), |c| json!(c)),
         "version": served.version,
         "url": null,
         "required_pkgs": [],
@@ -70,7 +72,8 @@ fn metadata_of(served: &Served) -> Response {
             "name": &*served.name,
             "file": served.file.display().to_string(),
             "sha256": served.sha256,
-            "model": served.model.info(),
+            "content_hash": served.content_hash,
+            "model": info,
         },
     });
     let mut res = json_response(StatusCode::OK, body.to_string().into_bytes());

@@ -16,7 +16,15 @@ use serde_json::Value;
 
 /// The R package's format fixtures (models the package wrote).
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/testthat/fixtures/format-1.0").join(name)
+    fixture_in("1.0", name)
+}
+
+/// A fixture of format `version` (a model with a card, or with standard errors, needs 1.3).
+pub fn fixture_in(version: &str, name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/testthat/fixtures")
+        .join(format!("format-{version}"))
+        .join(name)
 }
 
 /// A fresh directory, removed on drop.
@@ -37,8 +45,13 @@ impl TempDir {
 
     /// Copy a fixture in under `name`.
     pub fn add(&self, fixture_name: &str, name: &str) -> PathBuf {
+        self.add_in("1.0", fixture_name, name)
+    }
+
+    /// Copy a fixture of format `version` in under `name`.
+    pub fn add_in(&self, version: &str, fixture_name: &str, name: &str) -> PathBuf {
         let to = self.0.join(name);
-        std::fs::copy(fixture(fixture_name), &to).unwrap();
+        std::fs::copy(fixture_in(version, fixture_name), &to).unwrap();
         to
     }
 

@@ -33,7 +33,7 @@ pub use format::ModelDoc;
 pub use frame::{is_r_na, Column, ColumnBuf, Frame, FrameBuf, NA_INTEGER, NA_REAL};
 pub use limits::{limits, set_limits, Limits};
 pub use model::{Job, Model, ModelInfo, PredictOption, PredictOptions, PredictType};
-pub use output::{ArrayShape, OutBuf, OutputShape, Prediction, ValueKind, Values};
+pub use output::{ArrayShape, OutBuf, OutputShape, Part, Prediction, ValueKind, Values};
 pub use runtime::{default_threads, set_default_threads, MAX_THREADS};
 
 /// R's arithmetic as the linear family evaluates it (`x ^ y`, the

@@ -32,11 +32,14 @@ pub struct ArrayShape {
     pub dimnames: Option<Vec<Option<Vec<String>>>>,
     /// A class attribute the source package puts on the result.
     pub class: Option<Vec<String>>,
+    /// Named numbers the source package attaches to the result
+    /// (`predict.lm(type = "terms")`'s "constant").
+    pub attributes: Vec<(String, f64)>,
 }
 
 impl ArrayShape {
     pub fn vector() -> ArrayShape {
-        ArrayShape { values: ValueKind::Real, dim: None, dimnames: None, class: None }
+        ArrayShape { values: ValueKind::Real, dim: None, dimnames: None, class: None, attributes: Vec::new() }
     }
 
     pub fn factor(levels: Vec<String>) -> ArrayShape {
@@ -66,21 +69,36 @@ impl ArrayShape {
     }
 }
 
-/// The shape of a whole prediction: one array, or a list of named arrays
+/// The shape of a whole prediction: one array, or a list of named parts
 /// (as `predict.lm(se.fit = TRUE)` returns).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutputShape {
     Array(ArrayShape),
-    List(Vec<(String, ArrayShape)>),
+    List(Vec<(String, Part)>),
+}
+
+/// One part of a list: an array with a value per row, or a number known
+/// before the call runs (`predict.lm`'s `df` and `residual.scale`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Array(ArrayShape),
+    Number(f64),
 }
 
 impl OutputShape {
-    /// The parts in order (one for an array).
+    /// The arrays in order (one for an array): the parts that need buffers.
     pub fn parts(&self) -> Vec<&ArrayShape> {
         match self {
             OutputShape::Array(a) => vec![a],
-            OutputShape::List(l) => l.iter().map(|(_, a)| a).collect(),
+            OutputShape::List(l) => l
+                .iter()
+                .filter_map(|(_, p)| match p {
+                    Part::Array(a) => Some(a),
+                    Part::Number(_) => None,
+                })
+                .collect(),
         }
     }
 
@@ -96,7 +114,14 @@ impl OutputShape {
     pub(crate) fn with_rows(self, nrows: usize) -> OutputShape {
         match self {
             OutputShape::Array(a) => OutputShape::Array(a.with_rows(nrows)),
-            OutputShape::List(l) => OutputShape::List(l.into_iter().map(|(n, a)| (n, a.with_rows(nrows))).collect()),
+            OutputShape::List(l) => OutputShape::List(
+                l.into_iter()
+                    .map(|(n, p)| match p {
+                        Part::Array(a) => (n, Part::Array(a.with_rows(nrows))),
+                        number => (n, number),
+                    })
+                    .collect(),
+            ),
         }
     }
 }

@@ -75,6 +75,11 @@ where
     F: Fn(B, &AtomicBool) + Sync,
 {
     let cancel = AtomicBool::new(false);
+    if blocks.len() == 1 && watch.is_none() {
+        // a small call (one row, say): no queue
+        blocks.into_iter().for_each(|b| f(b, &cancel));
+        return Ok(());
+    }
     let workers = threads.clamp(1, blocks.len().max(1));
     let queue = Mutex::new(blocks.into_iter());
     let work = || loop {

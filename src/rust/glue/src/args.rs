@@ -8,11 +8,20 @@
 use extendr_api::prelude::*;
 use fastpredict_engine::{Error, Limits, Model, PredictOption, PredictOptions, Result, MAX_THREADS};
 
-/// R argument names: (name, option, the package whose predict() takes it).
+/// R argument names: (name, option, the algorithm whose predict() takes it).
 const R_NAMES: &[(&str, PredictOption, &str)] = &[
     ("n.trees", PredictOption::NTrees, "gbm"),
     ("num.trees", PredictOption::NTrees, "ranger"),
     ("norm.votes", PredictOption::NormVotes, "randomForest"),
+    ("se.fit", PredictOption::SeFit, "lm"),
+    ("interval", PredictOption::Interval, "lm"),
+    ("level", PredictOption::Level, "lm"),
+    ("pred.var", PredictOption::PredVar, "lm"),
+    ("weights", PredictOption::Weights, "lm"),
+    ("scale", PredictOption::Scale, "lm"),
+    ("df", PredictOption::Df, "lm"),
+    ("se.fit", PredictOption::SeFit, "glm"),
+    ("dispersion", PredictOption::Dispersion, "glm"),
 ];
 
 pub fn string(x: &Robj, what: &str) -> Result<String> {
@@ -28,6 +37,25 @@ pub fn threads(x: &Robj) -> Result<usize> {
     match v {
         Some(v) if v >= 1.0 && v.fract() == 0.0 && v <= MAX_THREADS as f64 => Ok(v as usize),
         _ => Err(Error::bad_argument(format!("threads must be a whole number between 1 and {MAX_THREADS}"))),
+    }
+}
+
+/// A numeric vector (NA allowed: R would compute with it).
+fn numbers(x: &Robj, name: &str) -> Result<Vec<f64>> {
+    if let Some(v) = x.as_real_slice() {
+        Ok(v.to_vec())
+    } else if let Some(v) = x.as_integer_slice() {
+        Ok(v.iter().map(|&i| if i == i32::MIN { fastpredict_engine::NA_REAL } else { i as f64 }).collect())
+    } else {
+        Err(Error::bad_argument(format!("{name} must be numeric")))
+    }
+}
+
+/// A single number.
+fn number(x: &Robj, name: &str) -> Result<f64> {
+    match numbers(x, name)?.as_slice() {
+        [v] => Ok(*v),
+        _ => Err(Error::bad_argument(format!("{name} must be a single number"))),
     }
 }
 
@@ -77,12 +105,18 @@ pub fn options_for(algorithm: &str, options: &Robj) -> Result<PredictOptions> {
                 "the argument '{name}' for this model (fastpredict accepts: {allowed})"
             )));
         };
+        let flag = || value.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")));
         match option {
             PredictOption::NTrees => opts.n_trees = Some(whole_numbers(&value, name)?),
-            PredictOption::NormVotes => {
-                opts.norm_votes =
-                    Some(value.as_bool().ok_or_else(|| Error::bad_argument(format!("{name} must be TRUE or FALSE")))?)
-            }
+            PredictOption::NormVotes => opts.norm_votes = Some(flag()?),
+            PredictOption::SeFit => opts.se_fit = Some(flag()?),
+            PredictOption::Interval => opts.interval = Some(string(&value, name)?),
+            PredictOption::Level => opts.level = Some(number(&value, name)?),
+            PredictOption::Dispersion => opts.dispersion = Some(number(&value, name)?),
+            PredictOption::Scale => opts.scale = Some(number(&value, name)?),
+            PredictOption::Df => opts.df = Some(number(&value, name)?),
+            PredictOption::PredVar => opts.pred_var = Some(numbers(&value, name)?),
+            PredictOption::Weights => opts.weights = Some(numbers(&value, name)?),
         }
     }
     Ok(opts)

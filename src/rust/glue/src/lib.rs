@@ -101,8 +101,17 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         let mut opts = args::options(m, &options)?;
         opts.type_ = if type_.is_null() { None } else { Some(args::string(&type_, "type")?) };
         let threads = args::threads(&threads)?;
-        let frame = unsafe { newdata::frame_from_r(newdata.get(), m.inputs().iter().map(|i| i.name.as_str()))? };
-        let job = m.prepare(&frame, &opts)?;
+        let wanted: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
+        let data = unsafe { newdata::read(newdata.get(), &wanted)? };
+        let expanded;
+        let frame = match &data {
+            newdata::NewData::Borrowed(f) => f,
+            newdata::NewData::Owned(buf) => {
+                expanded = buf.frame();
+                &expanded
+            }
+        };
+        let job = m.prepare(frame, &opts)?;
         let shape = job.shape();
         let out = output::alloc(&shape, job.nrows())?;
         let bufs = unsafe { output::buffers(&out, &shape) };
@@ -238,6 +247,24 @@ fn rs_key_matches(presented: Robj, keys: Robj) -> Robj {
     })
 }
 
+/// The same model with a card (a named list of the card's fields).
+/// @noRd
+#[extendr]
+fn rs_model_with_card(model: Robj, card: Robj) -> Robj {
+    guard(|| {
+        let m = pointer::model_ref(&model)?;
+        let card = r_serde::from_r(unsafe { card.get() }).map_err(|e| Error::bad_argument(format!("bad card: {e}")))?;
+        Ok(pointer::wrap_model(m.with_card(card)?))
+    })
+}
+
+/// A hash of what the model predicts ("sha256:...").
+/// @noRd
+#[extendr]
+fn rs_model_content_hash(model: Robj) -> Robj {
+    guard(|| strings(&[pointer::model_ref(&model)?.content_hash()?]))
+}
+
 /// Get (`n = NULL`) or set the default number of threads.
 /// @noRd
 #[extendr]
@@ -278,6 +305,8 @@ extendr_module! {
     fn rs_model_save;
     fn rs_model_to_json;
     fn rs_model_info;
+    fn rs_model_with_card;
+    fn rs_model_content_hash;
     fn rs_predict;
     fn rs_predict_json;
     fn rs_wire_meta;

@@ -2,7 +2,7 @@
 
 use extendr_api::prelude::*;
 use extendr_ffi::{Rf_xlength, INTEGER, REAL, SEXPTYPE, VECTOR_ELT};
-use fastpredict_engine::{ArrayShape, OutBuf, OutputShape, Result, ValueKind};
+use fastpredict_engine::{ArrayShape, OutBuf, OutputShape, Part, Result, ValueKind};
 
 use super::sexp::{alloc_vector, strings};
 
@@ -37,6 +37,9 @@ fn alloc_array(a: &ArrayShape, nrows: usize) -> Result<Robj> {
     if let Some(cl) = &a.class {
         let _ = r.set_attrib("class", strings(cl)?);
     }
+    for (name, value) in &a.attributes {
+        let _ = r.set_attrib(name.as_str(), Robj::from(*value));
+    }
     Ok(r)
 }
 
@@ -46,7 +49,13 @@ pub fn alloc(shape: &OutputShape, nrows: usize) -> Result<Robj> {
     match shape {
         OutputShape::Array(a) => alloc_array(a, nrows),
         OutputShape::List(parts) => {
-            let values = parts.iter().map(|(_, a)| alloc_array(a, nrows)).collect::<Result<Vec<_>>>()?;
+            let values = parts
+                .iter()
+                .map(|(_, p)| match p {
+                    Part::Array(a) => alloc_array(a, nrows),
+                    Part::Number(v) => Ok(Robj::from(*v)),
+                })
+                .collect::<Result<Vec<_>>>()?;
             let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();
             let mut l: Robj = List::from_values(values).into();
             let _ = l.set_attrib("names", strings(&names)?);
@@ -72,9 +81,14 @@ pub unsafe fn buffers<'o>(out: &'o Robj, shape: &OutputShape) -> Vec<OutBuf<'o>>
     };
     match shape {
         OutputShape::Array(a) => vec![part(out.get(), a)],
-        OutputShape::List(parts) => {
-            parts.iter().enumerate().map(|(i, (_, a))| part(VECTOR_ELT(out.get(), i as _), a)).collect()
-        }
+        OutputShape::List(parts) => parts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, p))| match p {
+                Part::Array(a) => Some(part(VECTOR_ELT(out.get(), i as _), a)),
+                Part::Number(_) => None,
+            })
+            .collect(),
     }
 }
 

@@ -74,9 +74,17 @@ pub unsafe fn first_class(x: SEXP) -> Option<&'static str> {
     char_str(STRING_ELT(cl, 0)).ok()
 }
 
+/// Vectors up to this length are allocated directly: catching R's error
+/// costs about as much as a whole single-row prediction, and R cannot fail
+/// to allocate so little short of being out of memory altogether.
+const PLAIN_ALLOC: usize = 1 << 16;
+
 /// A new R vector, or an error if R cannot allocate it (an output of
 /// millions of rows times many columns).
 pub fn alloc_vector(kind: SEXPTYPE, n: usize) -> Result<Robj> {
+    if n <= PLAIN_ALLOC {
+        return Ok(unsafe { Robj::from_sexp(Rf_allocVector(kind, n as R_xlen_t)) });
+    }
     let too_large = || Error::bad_argument(format!("R cannot allocate a vector of {n} values for the prediction"));
     let n = R_xlen_t::try_from(n).map_err(|_| too_large())?;
     let mut req = AllocRequest { kind, n };

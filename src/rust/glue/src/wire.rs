@@ -49,28 +49,17 @@ fn max_rows(x: &Robj) -> Result<usize, WireError> {
 /// the type and options unless the caller fixed them, and then naming one
 /// is refused rather than ignored.
 fn merge(defaults: PredictOptions, given: PredictOptions, allowed: bool) -> Result<PredictOptions, WireError> {
-    if given == PredictOptions::default() {
+    let named = wire::set_names(&given);
+    if named.is_empty() {
         return Ok(defaults);
     }
     if !allowed {
-        let named: Vec<&str> = [
-            given.type_.is_some().then_some("type"),
-            given.n_trees.is_some().then_some("n_trees"),
-            given.norm_votes.is_some().then_some("norm_votes"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
         return Err(WireError::bad_request(format!(
             "this API fixes the prediction type and options; the request may not set {}",
             named.join(", ")
         )));
     }
-    Ok(PredictOptions {
-        type_: given.type_.or(defaults.type_),
-        n_trees: given.n_trees.or(defaults.n_trees),
-        norm_votes: given.norm_votes.or(defaults.norm_votes),
-    })
+    wire::overlay(&defaults, &given)
 }
 
 /// An OIP answer's `id` when the request gives none: unique in this R
@@ -179,7 +168,7 @@ pub fn prediction_to_r(p: &fastpredict_engine::Prediction) -> fastpredict_engine
 }
 
 /// The OIP request for `newdata`'s columns named in `inputs`, read as
-/// `predict_fast()` reads them.
+/// `predict_fast()` reads them (a data frame, a list, a matrix).
 pub fn oip_request(
     newdata: &Robj,
     inputs: &Robj,
@@ -190,8 +179,12 @@ pub fn oip_request(
     let names: Vec<&str> = inputs.as_str_iter().ok_or_else(|| Error::bad_argument("inputs must be strings"))?.collect();
     let mut opts = args::options_for(algorithm.as_str().unwrap_or(""), options)?;
     opts.type_ = if type_.is_null() { None } else { Some(args::string(type_, "type")?) };
-    let frame = unsafe { newdata::frame_from_r(newdata.get(), names.iter().copied())? };
-    let body = wire::write_oip_request(&frame, &opts).map_err(|e| Error::internal(e.message))?;
+    let data = unsafe { newdata::read(newdata.get(), &names)? };
+    let body = match &data {
+        newdata::NewData::Borrowed(frame) => wire::write_oip_request(frame, &opts),
+        newdata::NewData::Owned(buf) => wire::write_oip_request(&buf.frame(), &opts),
+    };
+    let body = body.map_err(|e| Error::internal(e.message))?;
     raw_vector(&body)
 }
 

@@ -20,6 +20,11 @@ pub enum InputType {
     /// Any atomic type: the model converts it itself, as R's inline
     /// `factor(x)` or `as.numeric(x)` do.
     Any,
+    /// A number, a logical (0/1) or a factor read by its level code, as
+    /// `data.matrix()` reads them (ranger without its training levels).
+    /// Text is refused: its codes would depend on the data and the locale.
+    /// Since format 1.1.
+    Coded,
 }
 
 impl InputType {
@@ -31,6 +36,7 @@ impl InputType {
             InputType::Ordered => "ordered",
             InputType::Character => "character",
             InputType::Any => "any",
+            InputType::Coded => "coded",
         }
     }
 

@@ -27,6 +27,41 @@ pub struct LinearSpec {
     /// Offset expressions, summed and added to the linear predictor.
     #[serde(default)]
     pub offsets: Vec<Expr>,
+    /// What standard errors, intervals and per-term predictions need.
+    /// Optional; since format 1.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<InferenceSpec>,
+}
+
+/// The parts of a fitted lm or glm that `predict.lm()` reads for `se.fit`,
+/// `interval` and `type = "terms"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferenceSpec {
+    /// Whose conventions: "lm" (`predict.lm`: intervals, `scale`, `df`,
+    /// `pred.var`, `weights`) or "glm" (`predict.glm`: `dispersion`).
+    pub method: String,
+    /// The design columns of the fit's rank, in pivot order (0-based:
+    /// `qr$pivot[seq_len(rank)] - 1`).
+    pub pivot: Vec<usize>,
+    /// `qr.solve(qr.R(qr)[p1, p1])`, rank x rank, column-major.
+    pub r_inverse: Vec<f64>,
+    /// lm: the residual variance `rss / df.residual` (weighted by the fit's
+    /// weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residual_variance: Option<f64>,
+    /// glm: `summary(fit)$dispersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispersion: Option<f64>,
+    pub df_residual: f64,
+    /// Whether the fit had weights.
+    #[serde(default)]
+    pub weighted: bool,
+    /// For `type = "terms"`: the means of the training model matrix's
+    /// columns (one per design column), and `sum(means[piv] * beta[piv])`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_means: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_constant: Option<f64>,
 }
 
 /// One model-frame variable: a numeric expression, a numeric basis with
@@ -77,6 +112,9 @@ impl LinearSpec {
         }
         for e in &self.offsets {
             e.strings(out);
+        }
+        if let Some(i) = &self.inference {
+            out.push(&i.method);
         }
     }
 }

@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod card;
 mod compact;
 mod inputs;
 mod linear;
 mod trees;
 
+pub use card::{ModelCard, TrainingSummary};
 pub use compact::MAX_EXACT_INT;
 pub use inputs::*;
 pub use linear::*;
@@ -25,7 +27,7 @@ pub const FORMAT_NAME: &str = "fastpredict-model";
 /// Major version this engine reads and writes. A file with a larger major
 /// version is refused; a larger minor version is read.
 pub const FORMAT_MAJOR: u32 = 1;
-pub const FORMAT_MINOR: u32 = 0;
+pub const FORMAT_MINOR: u32 = 3;
 
 pub fn format_version() -> String {
     format!("{FORMAT_MAJOR}.{FORMAT_MINOR}")
@@ -43,6 +45,9 @@ pub struct ModelDoc {
     pub linear: Option<LinearSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trees: Option<TreesSpec>,
+    /// Optional; since 1.3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<ModelCard>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
@@ -109,6 +114,7 @@ impl ModelDoc {
             inputs: self.inputs.clone(),
             linear: self.linear.clone(),
             trees: self.trees.as_ref().map(TreesSpec::shell),
+            card: self.card.clone(),
             extensions: self.extensions.clone(),
         }
     }
@@ -134,6 +140,9 @@ impl ModelDoc {
         }
         if let Some(t) = &self.trees {
             t.strings(&mut strings);
+        }
+        if let Some(c) = &self.card {
+            c.strings(&mut strings);
         }
         match strings.iter().find(|s| s.contains('\0')) {
             Some(s) => Err(Error::corrupt(format!("the string '{}' holds a NUL character", s.replace('\0', "\\0")))),

@@ -92,6 +92,11 @@ pub enum FeatureKind {
     Codes,
     /// A factor's level code, tested against category sets.
     Categorical,
+    /// A level position as ranger reads it without the training levels: the
+    /// input's number (a factor's code), `p = floor(x) - 1`. A category set
+    /// lists in `right` the positions (below 63) that go right; every other
+    /// position goes left. No `levels`. Since format 1.1.
+    Positions,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

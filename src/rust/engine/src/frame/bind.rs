@@ -18,6 +18,12 @@ pub(crate) struct Inputs {
 
 impl Inputs {
     pub fn new(specs: Vec<InputSpec>) -> Result<Inputs> {
+        let lim = crate::limits::limits();
+        crate::limits::check("a model's inputs", specs.len() as u64, lim.inputs as u64, "inputs")?;
+        for s in &specs {
+            let n = s.levels.as_ref().map_or(0, Vec::len);
+            crate::limits::check(&format!("input '{}': levels", s.name), n as u64, lim.levels as u64, "levels")?;
+        }
         let mut by_name = HashMap::with_capacity(specs.len());
         for (i, s) in specs.iter().enumerate() {
             if by_name.insert(s.name.clone(), i).is_some() {
@@ -71,6 +77,9 @@ fn check_type(spec: &InputSpec, col: &Column) -> Result<()> {
             (matches!(col, Column::Factor { .. } | Column::Str(_)), "a factor or character vector")
         }
         InputType::Any => (true, ""),
+        InputType::Coded => {
+            (!matches!(col, Column::Str(_)), "a number, a logical or a factor (read by its level codes)")
+        }
     };
     if ok {
         return Ok(());

@@ -37,6 +37,8 @@ pub struct Levels {
 
 impl Levels {
     pub fn new(names: &[String]) -> Result<Levels> {
+        let lim = crate::limits::limits().levels;
+        crate::limits::check("a factor's levels", names.len() as u64, lim as u64, "levels")?;
         let mut by_name = HashMap::with_capacity(names.len());
         for (i, n) in names.iter().enumerate() {
             if by_name.insert(n.clone(), i as u32).is_some() {

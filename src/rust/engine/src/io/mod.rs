@@ -17,6 +17,41 @@ use crate::runtime;
 
 mod gzip;
 
+/// A hash of what a document predicts: SHA-256 of the compact JSON of its
+/// kind, inputs, section and extensions (not its producer, version or
+/// card), as "sha256:<hex>".
+pub fn content_hash(doc: &ModelDoc) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    #[derive(serde::Serialize)]
+    struct Content<'d> {
+        kind: crate::format::ModelKind,
+        inputs: &'d [crate::format::InputSpec],
+        linear: &'d Option<crate::format::LinearSpec>,
+        trees: &'d Option<crate::format::TreesSpec>,
+        extensions: &'d serde_json::Map<String, serde_json::Value>,
+    }
+    struct Hasher(Sha256);
+    impl Write for Hasher {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.update(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let content = Content {
+        kind: doc.kind,
+        inputs: &doc.inputs,
+        linear: &doc.linear,
+        trees: &doc.trees,
+        extensions: &doc.extensions,
+    };
+    let mut h = Hasher(Sha256::new());
+    serde_json::to_writer(&mut h, &content).map_err(|e| Error::internal(format!("cannot hash the model: {e}")))?;
+    Ok(format!("sha256:{}", h.0.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
 /// Uncompressed text per gzip member when a document is split.
 const MEMBER_TEXT: usize = 4 << 20;
 

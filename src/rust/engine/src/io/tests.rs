@@ -43,6 +43,7 @@ fn forest(ntrees: usize) -> ModelDoc {
             classes: None,
             trees: (0..ntrees).map(tree).collect(),
         }),
+        card: None,
         extensions: Default::default(),
     }
 }

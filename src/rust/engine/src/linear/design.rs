@@ -141,6 +141,7 @@ impl Term {
 }
 
 /// How one variable of a term spans the term's design columns.
+#[derive(Debug, Clone)]
 struct Part {
     var: usize,
     ncols: usize,
@@ -148,6 +149,7 @@ struct Part {
 }
 
 /// A factor's coding: level x column weights.
+#[derive(Debug, Clone)]
 enum FactorCoding {
     /// One indicator column per level.
     Indicators(usize),
@@ -427,4 +429,43 @@ fn numeric_combo(parts: &[Part], k: usize) -> usize {
         }
     }
     nk
+}
+
+/// One term's design columns, for the rows of the model matrix that
+/// standard errors and per-term predictions need (the table of `Term`
+/// folds them away).
+#[derive(Debug, Clone)]
+pub(super) struct DesignTerm {
+    parts: Vec<Part>,
+    /// (index within the term, design column) of the estimated columns.
+    pub live: Vec<(usize, usize)>,
+}
+
+impl DesignTerm {
+    pub fn new(t: &TermSpec, specs: &[VariableSpec], vars: &[Var], beta: &[Option<f64>]) -> Result<DesignTerm> {
+        let parts = term_parts(t, specs, vars)?;
+        let live = t.columns.iter().enumerate().filter(|(_, &c)| beta[c].is_some()).map(|(k, &c)| (k, c)).collect();
+        Ok(DesignTerm { parts, live })
+    }
+
+    /// The value of the term's column `k` for a row whose factors (by
+    /// variable) have the given level codes and whose numeric columns
+    /// `num(variable, column)` reads: the product over the term's variables.
+    #[inline]
+    pub fn value(&self, k: usize, level: &dyn Fn(usize) -> Option<usize>, num: &dyn Fn(usize, usize) -> f64) -> f64 {
+        let mut rest = k;
+        let mut x = 1.0;
+        for p in &self.parts {
+            let idx = rest % p.ncols;
+            rest /= p.ncols;
+            x *= match &p.coding {
+                Some(c) => match level(p.var) {
+                    Some(l) => c.weight(l, idx, p.ncols),
+                    None => return NA_REAL,
+                },
+                None => num(p.var, idx),
+            };
+        }
+        x
+    }
 }

@@ -67,6 +67,42 @@ impl Link {
     }
 }
 
+impl Link {
+    /// `make.link(link)$mu.eta`: d mu / d eta, with R's clamping, for the
+    /// standard error of a response-scale prediction.
+    #[inline]
+    pub fn mu_eta(&self, eta: f64) -> f64 {
+        match self {
+            Link::Identity => 1.0,
+            Link::Logit => {
+                // R's C_logit_mu_eta
+                let opexp = 1.0 + eta.exp();
+                if !(-30.0..=30.0).contains(&eta) {
+                    DBL_EPSILON
+                } else {
+                    eta.exp() / (opexp * opexp)
+                }
+            }
+            Link::Probit => dnorm(eta).max(DBL_EPSILON),
+            Link::Cauchit => (1.0 / (std::f64::consts::PI * (1.0 + eta * eta))).max(DBL_EPSILON),
+            Link::Cloglog => {
+                let eta = eta.min(700.0);
+                (eta.exp() * (-eta.exp()).exp()).max(DBL_EPSILON)
+            }
+            Link::Log => eta.exp().max(DBL_EPSILON),
+            Link::Inverse => -1.0 / (eta * eta),
+            Link::InverseSquare => -1.0 / (2.0 * eta.powf(1.5)),
+            Link::Sqrt => 2.0 * eta,
+        }
+    }
+}
+
+/// Standard normal density.
+fn dnorm(x: f64) -> f64 {
+    const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+    INV_SQRT_2PI * (-0.5 * x * x).exp()
+}
+
 /// Standard normal distribution function, accurate to a few ulps across
 /// the range the probit link uses.
 pub fn pnorm(x: f64) -> f64 {

@@ -11,18 +11,34 @@ use crate::model::{big_mark, Call, Family, ModelInfo, PredictOption, PredictOpti
 
 mod design;
 pub(crate) mod expr;
+mod inference;
 pub(crate) mod link;
 mod predict;
+mod quantile;
 mod spline;
 
-use design::{build_term, compile_var, Term, Var};
+use design::{build_term, compile_var, DesignTerm, Term, Var};
 use expr::CExpr;
+use inference::{Extra, Inference, Method};
 use link::Link;
 
 pub(crate) use expr::NumericSource;
 
+/// The call options of each method, as its `predict()` takes them.
+const LM_OPTIONS: &[PredictOption] = &[
+    PredictOption::SeFit,
+    PredictOption::Interval,
+    PredictOption::Level,
+    PredictOption::PredVar,
+    PredictOption::Weights,
+    PredictOption::Scale,
+    PredictOption::Df,
+];
+const GLM_OPTIONS: &[PredictOption] = &[PredictOption::SeFit, PredictOption::Dispersion];
+
 #[derive(Debug, Clone)]
 pub struct LinearModel {
+    method: Method,
     family: String,
     link_name: String,
     link: Link,
@@ -36,13 +52,22 @@ pub struct LinearModel {
     n_coefficients: usize,
     n_aliased: usize,
     row_cost: usize,
+    /// Standard errors, intervals and per-term predictions, when the
+    /// document has what they need.
+    inference: Option<Inference>,
+    /// Every term's design columns (with `inference` only).
+    design: Vec<DesignTerm>,
+    term_labels: Vec<String>,
+    has_intercept: bool,
+    beta: Vec<Option<f64>>,
 }
 
 impl LinearModel {
     pub fn new(spec: &LinearSpec, inputs: &Inputs) -> Result<LinearModel> {
         let lim = limits();
         let link = Link::from_name(&spec.link)?;
-        let types = PredictTypes::from_spec(&spec.types, &spec.default_type)?;
+        let method = Method::of(spec)?;
+        let mut types = PredictTypes::from_spec(&spec.types, &spec.default_type)?;
         if let Some(t) = types.offered().iter().find(|t| !matches!(t, PredictType::Link | PredictType::Response)) {
             return Err(Error::invalid(format!("prediction type '{}' for a linear model", t.as_str())));
         }
@@ -97,7 +122,21 @@ impl LinearModel {
             }
         }
         let row_cost = 1 + terms.iter().map(|t| t.combos.len().max(1)).sum::<usize>();
+        let inference =
+            spec.inference.as_ref().map(|i| Inference::new(i, method, ncoef, &spec.coefficients, &lim)).transpose()?;
+        let design = match &inference {
+            Some(_) => spec
+                .terms
+                .iter()
+                .map(|t| DesignTerm::new(t, &spec.variables, &vars, &spec.coefficients))
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+        if inference.as_ref().is_some_and(|i| i.column_means.is_some()) {
+            types.offer(PredictType::Terms);
+        }
         Ok(LinearModel {
+            method,
             family: spec.family.clone(),
             link_name: spec.link.clone(),
             link,
@@ -110,6 +149,11 @@ impl LinearModel {
             n_coefficients: ncoef,
             n_aliased: spec.coefficients.iter().filter(|c| c.is_none()).count(),
             row_cost,
+            inference,
+            design,
+            term_labels: spec.terms.iter().map(|t| t.label.clone()).collect(),
+            has_intercept: spec.intercept,
+            beta: spec.coefficients.clone(),
         })
     }
 
@@ -133,11 +177,19 @@ impl Family for LinearModel {
     }
 
     fn options(&self) -> &[PredictOption] {
-        &[]
+        match self.method {
+            Method::Lm => LM_OPTIONS,
+            Method::Glm => GLM_OPTIONS,
+        }
     }
 
     fn describe(&self, info: &mut ModelInfo) {
+        info.algorithm = Some(self.method.as_str().to_string());
         info.fact("family", self.family.as_str());
+        info.fact("se_fit", self.inference.is_some());
+        if let Some(i) = &self.inference {
+            info.fact("weighted", i.weighted);
+        }
         info.fact("link", self.link_name.as_str());
         info.fact("n_coefficients", self.n_coefficients);
         info.fact("n_aliased", self.n_aliased);
@@ -153,9 +205,15 @@ impl Family for LinearModel {
         self.row_cost
     }
 
-    fn prepare<'c>(&'c self, bound: &Bound<'_, 'c>, ty: PredictType, _: &PredictOptions) -> Result<Box<dyn Call + 'c>> {
+    fn prepare<'c>(
+        &'c self,
+        bound: &Bound<'_, 'c>,
+        ty: PredictType,
+        opts: &PredictOptions,
+    ) -> Result<Box<dyn Call + 'c>> {
+        let extra = Extra::plan(self.inference.as_ref(), self.method, ty, opts, bound.nrows())?;
         let codes = self.codes(bound)?;
-        Ok(Box::new(predict::LinearCall { model: self, codes, response: ty == PredictType::Response }))
+        Ok(Box::new(predict::LinearCall { model: self, codes, response: ty == PredictType::Response, extra }))
     }
 }
 

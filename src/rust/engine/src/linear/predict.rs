@@ -9,12 +9,15 @@ use crate::frame::bind::{Bound, NumView};
 use crate::frame::levels::{FactorCodes, NA_CODE};
 use crate::linear::design::{Term, Var};
 use crate::linear::expr::r_pow;
+use crate::linear::inference::{Extra, Inference, Interval};
 use crate::linear::LinearModel;
 use crate::model::Call;
 use crate::output::{ArrayShape, OutputShape, RowBlock};
 
 /// Rows evaluated together; small enough for the block to stay in L1.
 const BLOCK: usize = 512;
+/// Most design values a block of the inference path holds (8 MB).
+const DESIGN_VALUES: usize = 1 << 20;
 /// Work (rows x per-row cost) in one parallel task. Measured from R on the
 /// 2-core machine for a 12-term model (row cost 12), where a call must
 /// first wake the pool's sleeping threads: 16,000 rows took 88 us on one
@@ -27,11 +30,19 @@ pub(super) struct LinearCall<'c> {
     pub model: &'c LinearModel,
     pub codes: Vec<FactorCodes<'c>>,
     pub response: bool,
+    /// Standard errors, intervals or per-term predictions, if asked for.
+    pub extra: Option<Extra>,
 }
 
 impl Call for LinearCall<'_> {
     fn shape(&self) -> OutputShape {
-        ArrayShape::vector().into()
+        match &self.extra {
+            None => ArrayShape::vector().into(),
+            Some(e) => {
+                let constant = self.model.inference.as_ref().map_or(0.0, |i| i.terms_constant);
+                e.shape(self.model.method, &self.model.term_labels, constant)
+            }
+        }
     }
 
     fn task_rows(&self, _nrows: usize, _threads: usize) -> usize {
@@ -39,6 +50,9 @@ impl Call for LinearCall<'_> {
     }
 
     fn predict(&self, bound: &Bound, block: &mut RowBlock, _cancel: &AtomicBool) {
+        if let Some(extra) = &self.extra {
+            return self.predict_inference(extra, bound, block);
+        }
         let m = self.model;
         let rows = block.rows();
         let out = block.real(0);
@@ -61,10 +75,162 @@ impl Call for LinearCall<'_> {
     }
 }
 
+impl LinearCall<'_> {
+    /// The fitted values (link scale) of `rows` into `eta`.
+    fn eta(&self, s: &mut Scratch, bound: &Bound, rows: Range<usize>, eta: &mut [f64]) {
+        let m = self.model;
+        eta.fill(m.intercept);
+        for t in &m.terms {
+            s.add_term(m, t, &self.codes, bound, rows.clone(), eta);
+        }
+        add_offsets(m, bound, rows, eta);
+    }
+
+    /// Standard errors, intervals or per-term predictions, from the rows of
+    /// the model matrix (`predict.lm()`'s `X`), computed block by block.
+    fn predict_inference(&self, e: &Extra, bound: &Bound, block: &mut RowBlock) {
+        let m = self.model;
+        let Some(inf) = &m.inference else { return };
+        let rows = block.rows();
+        let step = BLOCK.min((DESIGN_VALUES / m.beta.len().max(1)).max(1));
+        let cap = rows.len().min(step);
+        let mut s = Scratch::new(m, cap);
+        let mut eta = vec![0.0; cap];
+        // the design columns of the block, column-major: column c at c * cap
+        let mut x = vec![0.0; m.beta.len() * cap];
+        let mut xr = vec![0.0; inf.rank()];
+        let mut start = rows.start;
+        while start < rows.end {
+            let end = (start + step).min(rows.end);
+            s.gather(m, bound, start..end);
+            self.design_rows(&s, bound, start..end, &mut x, cap);
+            let at = start - rows.start;
+            if e.terms {
+                for k in 0..end - start {
+                    self.write_terms_row(e, inf, &x, cap, k, (at + k, start + k), &mut xr, block);
+                }
+            } else {
+                self.eta(&mut s, bound, start..end, &mut eta[..end - start]);
+                for k in 0..end - start {
+                    let entries = inf.pivot.iter().enumerate().map(|(l, &c)| (l, x[c * cap + k]));
+                    let ip = variance(&inf.r_inverse, e.res_var, entries, &mut xr);
+                    self.write_fit_row(e, eta[k], ip, (at + k, start + k), block);
+                }
+            }
+            start = end;
+        }
+    }
+
+    /// The estimated design columns of `rows` into `x` (column c at c * cap).
+    fn design_rows(&self, s: &Scratch, bound: &Bound, rows: Range<usize>, x: &mut [f64], cap: usize) {
+        let m = self.model;
+        let n = rows.len();
+        if m.has_intercept {
+            x[..n].fill(1.0);
+        }
+        let level_code = |var: usize, r: usize| match m.vars[var] {
+            Var::Factor { slot, .. } => match self.codes[slot].get(r) {
+                NA_CODE => None,
+                code => Some(code as usize),
+            },
+            _ => None,
+        };
+        for dt in &m.design {
+            for &(kk, c) in &dt.live {
+                for (k, r) in rows.clone().enumerate() {
+                    let level = |var: usize| level_code(var, r);
+                    let num = |v: usize, col: usize| s.col(m, bound, &rows, v, col)[k];
+                    x[c * cap + k] = dt.value(kk, &level, &num);
+                }
+            }
+        }
+    }
+
+    /// One row of fitted values: the fit (with its interval) and its
+    /// standard error. `row` is (index in the block, index in the input).
+    fn write_fit_row(&self, e: &Extra, eta: f64, ip: f64, row: (usize, usize), block: &mut RowBlock) {
+        let link = self.model.link;
+        let se = ip.sqrt();
+        let (fit, se) = if e.response_scale { (link.inverse(eta), se * link.mu_eta(eta).abs()) } else { (eta, se) };
+        let (k, r) = row;
+        block.real(0)[k] = fit;
+        let mut col = 1;
+        if let Some(interval) = e.interval {
+            let hwid = e.tfrac * half_width(interval, ip, e.pred_var(r));
+            block.real(1)[k] = fit + hwid;
+            block.real(2)[k] = fit - hwid;
+            col = 3;
+        }
+        if e.se_fit {
+            block.real(col)[k] = se;
+        }
+    }
+
+    /// One row of per-term predictions: per term, its centred design
+    /// columns times their coefficients, and their standard errors and
+    /// intervals (the columns of fit, se.fit, lwr, upr, term by term).
+    #[allow(clippy::too_many_arguments)]
+    fn write_terms_row(
+        &self,
+        e: &Extra,
+        inf: &Inference,
+        x: &[f64],
+        cap: usize,
+        k: usize,
+        row: (usize, usize),
+        xr: &mut [f64],
+        block: &mut RowBlock,
+    ) {
+        let m = self.model;
+        let nt = m.design.len();
+        let centred = |c: usize| match (&inf.column_means, m.has_intercept) {
+            (Some(avx), true) => x[c * cap + k] - avx[c],
+            _ => x[c * cap + k],
+        };
+        let (bk, r) = row;
+        for (i, dt) in m.design.iter().enumerate() {
+            let fit = dt.live.iter().fold(0.0, |acc, &(_, c)| acc + m.beta[c].unwrap_or(0.0) * centred(c));
+            block.real(i)[bk] = fit;
+            if e.se_fit || e.interval.is_some() {
+                let entries = dt.live.iter().map(|&(_, c)| (inf.unpivot[c], centred(c)));
+                let ip = if dt.live.is_empty() { 0.0 } else { variance(&inf.r_inverse, e.res_var, entries, xr) };
+                block.real(nt + i)[bk] = ip.sqrt();
+                if let Some(interval) = e.interval {
+                    let hwid = e.tfrac * half_width(interval, ip, e.pred_var(r));
+                    block.real(2 * nt + i)[bk] = fit + hwid;
+                    block.real(3 * nt + i)[bk] = fit - hwid;
+                }
+            }
+        }
+    }
+}
+
+/// `rowSums((x %*% Rinv)^2 * res.var)` for one row given as (row of Rinv,
+/// value) pairs, summed in BLAS's order.
+fn variance(rinv: &[f64], res_var: f64, entries: impl Iterator<Item = (usize, f64)>, xr: &mut [f64]) -> f64 {
+    let p = xr.len();
+    xr.fill(0.0);
+    for (l, v) in entries {
+        for (j, acc) in xr.iter_mut().enumerate() {
+            *acc += rinv[l + j * p] * v;
+        }
+    }
+    xr.iter().fold(0.0, |ip, v| ip + res_var * (v * v))
+}
+
+fn half_width(interval: Interval, ip: f64, pred_var: f64) -> f64 {
+    match interval {
+        Interval::Confidence => ip.sqrt(),
+        Interval::Prediction => (ip + pred_var).sqrt(),
+    }
+}
+
 /// Per-task buffers: `stride` rows per variable column.
 struct Scratch {
     stride: usize,
-    vars: Vec<Vec<f64>>,
+    /// Every used variable's columns in one buffer: variable v at `at[v]`.
+    values: Vec<f64>,
+    at: Vec<usize>,
     lc: Vec<usize>,
     row: Vec<f64>,
     spline: Vec<f64>,
@@ -86,14 +252,16 @@ impl Scratch {
             })
             .max()
             .unwrap_or(0);
+        let mut at = Vec::with_capacity(m.vars.len() + 1);
+        at.push(0);
+        for (i, v) in m.vars.iter().enumerate() {
+            let len = if used(i) { v.ncols() * stride } else { 0 };
+            at.push(at[i] + len);
+        }
         Scratch {
             stride,
-            vars: m
-                .vars
-                .iter()
-                .enumerate()
-                .map(|(i, v)| vec![0.0; if used(i) { v.ncols() * stride } else { 0 }])
-                .collect(),
+            values: vec![0.0; at.last().copied().unwrap_or(0)],
+            at,
             lc: vec![0; stride],
             row: vec![0.0; widest],
             spline: vec![0.0; spline],
@@ -104,10 +272,11 @@ impl Scratch {
     /// read in place).
     fn gather(&mut self, m: &LinearModel, bound: &Bound, rows: Range<usize>) {
         let stride = self.stride;
-        for (i, (var, buf)) in m.vars.iter().zip(self.vars.iter_mut()).enumerate() {
+        for (i, var) in m.vars.iter().enumerate() {
             if !m.used[i] {
                 continue;
             }
+            let buf = &mut self.values[self.at[i]..self.at[i + 1]];
             match var {
                 Var::Numeric(e) => {
                     if in_place(var, bound).is_some() {
@@ -158,7 +327,7 @@ impl Scratch {
     fn col<'s>(&'s self, m: &'s LinearModel, bound: &'s Bound, rows: &Range<usize>, v: usize, c: usize) -> &'s [f64] {
         match in_place(&m.vars[v], bound) {
             Some(x) => &x[rows.clone()],
-            None => &self.vars[v][c * self.stride..c * self.stride + rows.len()],
+            None => &self.values[self.at[v] + c * self.stride..self.at[v] + c * self.stride + rows.len()],
         }
     }
 

@@ -42,6 +42,7 @@ fn spec_x_f() -> (LinearSpec, Inputs) {
             },
         ],
         offsets: vec![],
+        inference: None,
     };
     let inputs = Inputs::new(vec![
         InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None },

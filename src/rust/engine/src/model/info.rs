@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::format::{InputSpec, ModelDoc, Producer};
+use crate::format::{InputSpec, ModelCard, ModelDoc, Producer};
 use crate::model::types::{PredictOption, PredictType};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -31,6 +31,8 @@ pub struct ModelInfo {
     /// and short lines of facts ("trees: 500, 34,112 nodes").
     pub headline: Option<String>,
     pub summary: Vec<String>,
+    /// The model card, if the document has one.
+    pub card: Option<ModelCard>,
 }
 
 impl ModelInfo {
@@ -54,6 +56,7 @@ impl ModelInfo {
             facts: serde_json::Map::new(),
             headline: None,
             summary: Vec::new(),
+            card: doc.card.clone(),
         }
     }
 

@@ -28,6 +28,8 @@ pub struct Model {
     inputs: Inputs,
     family: Box<dyn Family>,
     info: ModelInfo,
+    /// `io::content_hash` of the document, computed on first use.
+    hash: std::sync::OnceLock<String>,
 }
 
 /// The one place that names the families.
@@ -50,7 +52,7 @@ impl Model {
         let types = family.types();
         let mut info = ModelInfo::new(&doc, types.offered(), types.default(), family.options());
         family.describe(&mut info);
-        Ok(Model { doc, inputs, family, info })
+        Ok(Model { doc, inputs, family, info, hash: std::sync::OnceLock::new() })
     }
 
     /// Read a document from JSON bytes (gzip or not).
@@ -65,6 +67,23 @@ impl Model {
 
     pub fn doc(&self) -> &ModelDoc {
         &self.doc
+    }
+
+    /// A hash of what the model predicts (see `io::content_hash`).
+    pub fn content_hash(&self) -> Result<&str> {
+        if let Some(h) = self.hash.get() {
+            return Ok(h);
+        }
+        let h = io::content_hash(&self.doc)?;
+        Ok(self.hash.get_or_init(|| h))
+    }
+
+    /// The same model with `card` as its card, its `content_hash` filled in.
+    pub fn with_card(&self, mut card: crate::format::ModelCard) -> Result<Model> {
+        card.content_hash = Some(self.content_hash()?.to_string());
+        let mut doc = self.doc.clone();
+        doc.card = Some(card);
+        Model::from_doc(doc)
     }
 
     pub fn info(&self) -> &ModelInfo {

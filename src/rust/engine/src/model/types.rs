@@ -16,10 +16,12 @@ pub enum PredictType {
     Class,
     Matrix,
     Vote,
+    /// `predict.lm(type = "terms")`: each term's contribution.
+    Terms,
 }
 
 impl PredictType {
-    const ALL: [PredictType; 7] = [
+    const ALL: [PredictType; 8] = [
         PredictType::Link,
         PredictType::Response,
         PredictType::Vector,
@@ -27,6 +29,7 @@ impl PredictType {
         PredictType::Class,
         PredictType::Matrix,
         PredictType::Vote,
+        PredictType::Terms,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl PredictType {
             PredictType::Class => "class",
             PredictType::Matrix => "matrix",
             PredictType::Vote => "vote",
+            PredictType::Terms => "terms",
         }
     }
 
@@ -66,6 +70,14 @@ impl PredictTypes {
         }
     }
 
+    /// Offer one more type (one the family derives, not listed in the
+    /// document, so that older readers still load it).
+    pub fn offer(&mut self, t: PredictType) {
+        if !self.offered.contains(&t) {
+            self.offered.push(t);
+        }
+    }
+
     pub fn offered(&self) -> &[PredictType] {
         &self.offered
     }
@@ -81,7 +93,7 @@ impl PredictTypes {
             return Ok(t);
         }
         if name == "terms" {
-            return Err(Error::unsupported("type = \"terms\""));
+            return Err(Error::unsupported("type = \"terms\" for this model (its file has no column means)"));
         }
         Err(Error::bad_argument(format!(
             "type = \"{name}\" is not available for this model; use one of: {}",
@@ -98,6 +110,22 @@ pub enum PredictOption {
     NTrees,
     /// randomForest classification: normalise the votes of type "vote".
     NormVotes,
+    /// lm, glm: standard errors of the predictions.
+    SeFit,
+    /// lm: "none", "confidence" or "prediction" intervals.
+    Interval,
+    /// lm: their level.
+    Level,
+    /// glm: the dispersion (default: the fit's).
+    Dispersion,
+    /// lm: the variance of a future observation, per row or for all.
+    PredVar,
+    /// lm: prediction weights (the variance is the residual variance over them).
+    Weights,
+    /// lm: the residual standard deviation to use instead of the fit's.
+    Scale,
+    /// lm: the degrees of freedom of the t quantile, with `scale`.
+    Df,
 }
 
 impl PredictOption {
@@ -105,6 +133,14 @@ impl PredictOption {
         match self {
             PredictOption::NTrees => "n_trees",
             PredictOption::NormVotes => "norm_votes",
+            PredictOption::SeFit => "se_fit",
+            PredictOption::Interval => "interval",
+            PredictOption::Level => "level",
+            PredictOption::Dispersion => "dispersion",
+            PredictOption::PredVar => "pred_var",
+            PredictOption::Weights => "weights",
+            PredictOption::Scale => "scale",
+            PredictOption::Df => "df",
         }
     }
 }
@@ -116,14 +152,33 @@ pub struct PredictOptions {
     pub type_: Option<String>,
     pub n_trees: Option<Vec<usize>>,
     pub norm_votes: Option<bool>,
+    pub se_fit: Option<bool>,
+    pub interval: Option<String>,
+    pub level: Option<f64>,
+    pub dispersion: Option<f64>,
+    pub pred_var: Option<Vec<f64>>,
+    pub weights: Option<Vec<f64>>,
+    pub scale: Option<f64>,
+    pub df: Option<f64>,
 }
 
 impl PredictOptions {
     /// The options this call sets (its type aside).
     fn given(&self) -> impl Iterator<Item = PredictOption> {
-        [(PredictOption::NTrees, self.n_trees.is_some()), (PredictOption::NormVotes, self.norm_votes.is_some())]
-            .into_iter()
-            .filter_map(|(o, set)| set.then_some(o))
+        [
+            (PredictOption::NTrees, self.n_trees.is_some()),
+            (PredictOption::NormVotes, self.norm_votes.is_some()),
+            (PredictOption::SeFit, self.se_fit.is_some()),
+            (PredictOption::Interval, self.interval.is_some()),
+            (PredictOption::Level, self.level.is_some()),
+            (PredictOption::Dispersion, self.dispersion.is_some()),
+            (PredictOption::PredVar, self.pred_var.is_some()),
+            (PredictOption::Weights, self.weights.is_some()),
+            (PredictOption::Scale, self.scale.is_some()),
+            (PredictOption::Df, self.df.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(o, set)| set.then_some(o))
     }
 
     /// Refuse an option the model does not take.

@@ -3,8 +3,9 @@ use super::*;
 #[test]
 fn blocks_cover_every_column_of_every_part_once() {
     let shape = OutputShape::List(vec![
-        ("fit".into(), ArrayShape::matrix(3, None)),
-        ("class".into(), ArrayShape::factor(vec!["a".into()])),
+        ("fit".into(), Part::Array(ArrayShape::matrix(3, None))),
+        ("df".into(), Part::Number(7.0)),
+        ("class".into(), Part::Array(ArrayShape::factor(vec!["a".into()]))),
     ]);
     let n = 10;
     let mut m = vec![0.0; 3 * n];

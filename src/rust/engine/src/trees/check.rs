@@ -110,8 +110,14 @@ pub(super) fn check_section(spec: &TreesSpec, n_probs: usize, lim: &Limits) -> R
         return Err(Error::invalid("a tree model needs at least one tree"));
     }
     for f in &spec.features {
-        if f.kind != FeatureKind::Numeric && f.levels.is_none() {
-            return Err(Error::invalid(format!("feature '{}' needs its levels", f.input)));
+        match f.kind {
+            FeatureKind::Codes | FeatureKind::Categorical if f.levels.is_none() => {
+                return Err(Error::invalid(format!("feature '{}' needs its levels", f.input)))
+            }
+            FeatureKind::Positions if f.levels.is_some() || f.unseen.is_some() => {
+                return Err(Error::invalid(format!("feature '{}' reads positions: it has no levels", f.input)))
+            }
+            _ => {}
         }
         if f.code_offset.is_some_and(|o| f.kind != FeatureKind::Codes || !o.is_finite()) {
             return Err(Error::invalid(format!("feature '{}': 'code_offset' is for codes features", f.input)));

@@ -43,6 +43,25 @@ impl Feature {
     }
 }
 
+/// The last position a `positions` feature tells apart: a category set
+/// lists positions below it, and every larger one (or one below 0) reads as
+/// this one, which goes left at every split, as in ranger (whose bitmask, a
+/// double, has no bit this high).
+pub(super) const LAST_POSITION: u32 = 63;
+
+/// ranger's `floor(x) - 1`, with everything outside the positions a split
+/// can name read as `LAST_POSITION`; a missing value stays missing.
+fn position(v: f64) -> f64 {
+    let p = v.floor() - 1.0;
+    if v.is_nan() {
+        v
+    } else if p >= 0.0 && p < f64::from(LAST_POSITION) {
+        p
+    } else {
+        f64::from(LAST_POSITION)
+    }
+}
+
 /// Which features a block copies, in which slot of its row. `eager`
 /// features are copied for every row; `lazy` ones (read only by
 /// surrogates) only for rows with a missing eager value, since a surrogate
@@ -136,6 +155,7 @@ pub(super) fn codes<'c>(
 
 fn value(f: &Feature, c: &Option<FactorCodes>, bound: &Bound, r: usize) -> f64 {
     match c {
+        None if f.kind == FeatureKind::Positions => position(bound.num(f.input).get(r)),
         None => bound.num(f.input).get(r),
         Some(c) => match c.get(r) {
             NA_CODE => NA_REAL,
@@ -160,13 +180,13 @@ pub(super) fn load_block(
     for &(j, s) in &plan.eager {
         let (f, c) = (&features[j], &codes[j]);
         match c {
-            None => {
+            None if f.kind != FeatureKind::Positions => {
                 let v = bound.num(f.input);
                 for (k, r) in rows.clone().enumerate() {
                     xs[k * w + s] = v.get(r);
                 }
             }
-            Some(_) => {
+            _ => {
                 for (k, r) in rows.clone().enumerate() {
                     xs[k * w + s] = value(f, c, bound, r);
                 }

@@ -10,7 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{CategorySet, FeatureKind, Surrogates, TreeSpec};
-use crate::trees::features::Feature;
+use crate::trees::features::{Feature, LAST_POSITION};
 
 pub(super) const LEAF: u32 = 1 << 31;
 /// Categorical split: `threshold` holds the category-set index.
@@ -325,7 +325,10 @@ fn lay_out_nodes(
         let feat = features.get(f).ok_or_else(|| Error::invalid(format!("node {i} splits on unknown feature {f}")))?;
         let mut flags = f as u32;
         let mut threshold = t.threshold[i];
-        if feat.kind == FeatureKind::Categorical {
+        if feat.kind == FeatureKind::Positions {
+            flags |= MASK;
+            threshold = f64::from_bits(positions_mask(t, i, threshold)?);
+        } else if feat.kind == FeatureKind::Categorical {
             if !(threshold >= 0.0) || threshold as usize >= cats.len() || threshold.fract() != 0.0 {
                 return Err(Error::invalid(format!("node {i} refers to category set {threshold}")));
             }
@@ -349,6 +352,24 @@ fn lay_out_nodes(
         nodes.push(Node { threshold, feature: flags, left: l });
     }
     Ok(nodes)
+}
+
+/// The left mask of a split on a `positions` feature: every position but
+/// those its category set sends right (which must be below `LAST_POSITION`).
+fn positions_mask(t: &TreeSpec, i: usize, threshold: f64) -> Result<u64> {
+    let sets = t.categories.as_deref().unwrap_or(&[]);
+    let set = (threshold >= 0.0 && threshold.fract() == 0.0)
+        .then(|| sets.get(threshold as usize))
+        .flatten()
+        .ok_or_else(|| Error::invalid(format!("node {i} refers to category set {threshold}")))?;
+    let mut right = 0u64;
+    for &p in &set.right {
+        if p >= LAST_POSITION {
+            return Err(Error::invalid(format!("node {i}: position {p} is not below {LAST_POSITION}")));
+        }
+        right |= 1 << p;
+    }
+    Ok(!right)
 }
 
 /// Missing-value children in the new order (flags every split ROUTE).
@@ -405,6 +426,9 @@ fn build_surrogates(
         for e in s.start[i] as usize..s.start[i + 1] as usize {
             let f = s.feature[e] as usize;
             let feat = features.get(f).ok_or_else(|| Error::invalid(format!("surrogate on unknown feature {f}")))?;
+            if feat.kind == FeatureKind::Positions {
+                return Err(Error::invalid("a surrogate split on a positions feature"));
+            }
             let categorical = feat.kind == FeatureKind::Categorical;
             if categorical && !(s.threshold[e] >= 0.0 && (s.threshold[e] as usize) < n_cats) {
                 return Err(Error::invalid("surrogate refers to a missing category set"));

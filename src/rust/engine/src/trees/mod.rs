@@ -50,6 +50,9 @@ const SINGLE_TREE_TASK: usize = 16384;
 /// randomForest on 100,000 rows took 3.05 s on one thread in tasks of 4,096
 /// rows, 2.63 s with 16,384 and 2.48 s with 32,768.
 const ENSEMBLE_TASK: usize = 32768;
+/// Most feature values a block holds (32 MB): a model with thousands of
+/// features walks fewer rows at a time rather than allocate rows x features.
+const BLOCK_VALUES: usize = 1 << 22;
 /// Work units per tree level of a row (a node load and a comparison, a
 /// few nanoseconds), for `row_cost`.
 const LEVEL_COST: usize = 4;
@@ -202,6 +205,7 @@ impl Call for TreeCall<'_> {
         let rows = block.rows();
         // an ensemble takes its whole task in one tree-major pass
         let step = if m.trees.len() == 1 { SINGLE_TREE_BLOCK } else { rows.len().max(1) };
+        let step = step.min(BLOCK_VALUES / m.load.width.max(1)).max(1);
         let n = rows.len().min(step);
         let w = m.load.width;
         let mut xs = vec![0.0; n * w];

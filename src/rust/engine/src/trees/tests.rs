@@ -66,6 +66,7 @@ fn doc(missing: MissingRule) -> ModelDoc {
             classes: None,
             trees: vec![tree],
         }),
+        card: None,
         extensions: Default::default(),
     }
 }

@@ -190,6 +190,17 @@ impl Cells {
                 Cells::Missing(n) => Ok(ColumnBuf::Factor { codes: vec![NA_INTEGER; n], levels: Vec::new() }),
                 other => Err(wrong("strings (the levels it was trained on)", other.found())),
             },
+            // a factor's codes come as numbers: text has no codes the
+            // server could know (they depend on the training data)
+            InputType::Coded => match self {
+                Cells::Bool(v) => Ok(ColumnBuf::Logical(v)),
+                other => match other.numbers() {
+                    Some(v) => Ok(ColumnBuf::Real(v.into_owned())),
+                    None => {
+                        Err(wrong("numbers (a factor as its level codes, as data.matrix() gives them)", other.found()))
+                    }
+                },
+            },
             // as the data frame jsonlite would make: numbers, logicals or
             // character strings, which the model converts itself
             InputType::Any => Ok(match self {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::WireError;
 use crate::frame::{is_r_na, Column, Frame, NA_INTEGER, NA_REAL};
 use crate::model::PredictOptions;
-use crate::output::{ArrayShape, OutputShape, Prediction, ValueKind, Values};
+use crate::output::{ArrayShape, OutputShape, Part, Prediction, ValueKind, Values};
 
 type Written = std::io::Result<()>;
 
@@ -46,16 +46,7 @@ pub fn write_oip_request(frame: &Frame, options: &PredictOptions) -> Result<Vec<
     let mut out = Vec::with_capacity(64 + 24 * frame.nrows().unwrap_or(0));
     (|| -> Written {
         out.push(b'{');
-        let mut params = serde_json::Map::new();
-        if let Some(t) = &options.type_ {
-            params.insert("type".into(), Value::from(t.as_str()));
-        }
-        if let Some(n) = &options.n_trees {
-            params.insert("n_trees".into(), Value::from(n.clone()));
-        }
-        if let Some(v) = options.norm_votes {
-            params.insert("norm_votes".into(), Value::from(v));
-        }
+        let params = super::options::parameters(options);
         if !params.is_empty() {
             out.extend_from_slice(b"\"parameters\":");
             serde_json::to_writer(&mut out, &params).map_err(std::io::Error::other)?;
@@ -106,10 +97,11 @@ fn bad(message: impl Into<String>) -> WireError {
 }
 
 /// The prediction in an OIP inference response: one output is an array,
-/// several are a list of arrays by output name. FP64 outputs are doubles
-/// (`null` is NA; `"NaN"`, `"Inf"`, `"-Inf"` the special values), BYTES
-/// outputs factors of their `levels` parameter; the shape and the
-/// `columns`, `dimnames` and `class` parameters give the R array.
+/// several are a list by output name, in which an output marked `scalar`
+/// is a number for the whole call. FP64 outputs are doubles (`null` is NA;
+/// `"NaN"`, `"Inf"`, `"-Inf"` the special values), BYTES outputs factors of
+/// their `levels` parameter; the shape and the `columns`, `dimnames` and
+/// `class` parameters give the R array.
 pub fn read_oip(body: &[u8]) -> Result<Prediction, WireError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| bad(format!("the answer is not JSON: {e}")))?;
     let outputs = v.get("outputs").and_then(Value::as_array).ok_or_else(|| bad("the answer has no 'outputs'"))?;
@@ -121,15 +113,24 @@ pub fn read_oip(body: &[u8]) -> Result<Prediction, WireError> {
     let mut shapes = Vec::with_capacity(outputs.len());
     for o in outputs {
         let name = o.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-        let (a, values, n) = read_output(o).map_err(|m| bad(format!("output '{name}': {m}")))?;
+        let said = |m: String| bad(format!("output '{name}': {m}"));
+        if o.get("parameters").and_then(|p| p.get("scalar")) == Some(&Value::Bool(true)) {
+            let x = match o.get("data").and_then(Value::as_array).map(Vec::as_slice) {
+                Some([x]) => real(x).map_err(said)?,
+                _ => return Err(said("a scalar output holds one value".into())),
+            };
+            shapes.push((name, Part::Number(x)));
+            continue;
+        }
+        let (a, values, n) = read_output(o).map_err(said)?;
         if *nrows.get_or_insert(n) != n {
             return Err(bad("the outputs have different numbers of rows"));
         }
-        shapes.push((name, a));
+        shapes.push((name, Part::Array(a)));
         parts.push(values);
     }
-    let shape = match shapes.len() {
-        1 => OutputShape::Array(shapes.remove(0).1),
+    let shape = match shapes.as_slice() {
+        [(_, Part::Array(a))] => OutputShape::Array(a.clone()),
         _ => OutputShape::List(shapes),
     };
     Ok(Prediction { shape, nrows: nrows.unwrap_or(0), parts })
@@ -188,6 +189,13 @@ fn read_output(o: &Value) -> Result<(ArrayShape, Values, usize), String> {
         dim: (shape.len() > 1).then(|| shape.clone()),
         dimnames: dimnames.filter(|d| d.iter().any(Option::is_some)),
         class: strings(param("class")),
+        attributes: match param("attributes") {
+            Some(Value::Object(o)) => {
+                o.iter().map(|(k, v)| real(v).map(|x| (k.clone(), x))).collect::<Result<_, _>>()?
+            }
+            Some(_) => return Err("'attributes' is not an object of numbers".into()),
+            None => Vec::new(),
+        },
     };
     let n = shape[0];
     let cols = a.ncols();

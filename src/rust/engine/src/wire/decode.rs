@@ -5,9 +5,10 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::cells::{Cells, Scalar};
+use super::options::{self, option_names, Given};
 use super::{Decoder, Failure, Request, WireLimits, MAX_NESTING, SPARE_VALUES};
 use crate::error::Error;
 use crate::format::{InputSpec, InputType};
@@ -479,8 +480,8 @@ impl<'de> Visitor<'de> for &mut Infer<'_, '_> {
     }
 }
 
-/// Request `parameters`: the prediction options (`type`, `n_trees`,
-/// `norm_votes`); others, such as MLServer's `content_type`, are ignored.
+/// Request `parameters`: the prediction options (`type` and the engine's
+/// option names); others, such as MLServer's `content_type`, are ignored.
 struct Parameters<'o, 't, 'd> {
     options: &'o mut PredictOptions,
     t: &'t mut Table<'d>,
@@ -501,46 +502,18 @@ impl<'de> Visitor<'de> for Parameters<'_, '_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(field) = map.next_key_seed(Field(&["type", "n_trees", "norm_votes"]))? {
-            match field {
-                Some(0) => self.options.type_ = Some(map.next_value::<String>()?),
-                Some(1) => {
-                    let n = map.next_value::<NTrees>()?;
-                    match super::options::whole_numbers(&n.0) {
-                        Ok(v) => self.options.n_trees = Some(v),
-                        Err(e) => return Err(self.t.fail(Failure::Engine(e))),
-                    }
-                }
-                Some(2) => self.options.norm_votes = Some(map.next_value::<bool>()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+        let names = option_names();
+        while let Some(name) = map.next_key::<String>()? {
+            if !names.contains(&name.as_str()) {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let value = map.next_value::<serde_json::Value>()?;
+            if let Err(e) = options::set(self.options, &name, Given::Json(&value)) {
+                return Err(self.t.fail(Failure::Engine(e)));
             }
         }
         Ok(())
-    }
-}
-
-/// `n_trees`: a number, an array of numbers, or a comma-separated string.
-struct NTrees(Vec<f64>);
-
-impl<'de> serde::Deserialize<'de> for NTrees {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<NTrees, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Given {
-            One(f64),
-            Many(Vec<f64>),
-            Text(String),
-        }
-        Ok(NTrees(match Given::deserialize(d)? {
-            Given::One(n) => vec![n],
-            Given::Many(v) => v,
-            Given::Text(s) => s
-                .split(',')
-                .map(|p| p.trim().parse::<f64>().map_err(|_| D::Error::custom("n_trees must hold numbers")))
-                .collect::<Result<_, _>>()?,
-        }))
     }
 }
 
@@ -684,6 +657,7 @@ fn accepted(kind: InputType) -> &'static str {
         InputType::Logical => "BOOL",
         InputType::Factor | InputType::Ordered | InputType::Character => "BYTES (the levels it was trained on)",
         InputType::Any => "any datatype",
+        InputType::Coded => "FP64 (or another numeric datatype; a factor as its level codes) or BOOL",
     }
 }
 
@@ -700,6 +674,7 @@ fn add_tensor(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
         InputType::Logical => tensor.datatype == "BOOL",
         InputType::Factor | InputType::Ordered | InputType::Character => tensor.datatype == "BYTES",
         InputType::Any => true,
+        InputType::Coded => numeric || tensor.datatype == "BOOL",
     };
     if !fits {
         return Err(Failure::Engine(Error::WrongType {

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use super::WireError;
 use crate::frame::{is_r_na, NA_INTEGER};
-use crate::output::{ArrayShape, OutputShape, Prediction, ValueKind, Values};
+use crate::output::{ArrayShape, OutputShape, Part, Prediction, ValueKind, Values};
 
 type Written = Result<(), std::io::Error>;
 
@@ -16,11 +16,27 @@ fn internal(e: std::io::Error) -> WireError {
     WireError::new(500, "internal", format!("cannot write the answer: {e}"))
 }
 
-/// The parts of a prediction with their names (`None` for a single array).
-fn parts(p: &Prediction) -> Vec<(Option<&str>, &ArrayShape, &Values)> {
+/// One part of a prediction as the wire writes it.
+enum Item<'p> {
+    /// An array with a value per row; its name if it is a list's part.
+    Array(Option<&'p str>, &'p ArrayShape, &'p Values),
+    /// A number known for the whole call (`predict.lm`'s `df`).
+    Number(&'p str, f64),
+}
+
+/// The parts of a prediction in order.
+fn items(p: &Prediction) -> Vec<Item<'_>> {
     match &p.shape {
-        OutputShape::Array(a) => p.parts.iter().map(|v| (None, a, v)).collect(),
-        OutputShape::List(l) => l.iter().zip(&p.parts).map(|((n, a), v)| (Some(n.as_str()), a, v)).collect(),
+        OutputShape::Array(a) => p.parts.iter().map(|v| Item::Array(None, a, v)).collect(),
+        OutputShape::List(l) => {
+            let mut values = p.parts.iter();
+            l.iter()
+                .filter_map(|(name, part)| match part {
+                    Part::Array(a) => values.next().map(|v| Item::Array(Some(name.as_str()), a, v)),
+                    Part::Number(x) => Some(Item::Number(name, *x)),
+                })
+                .collect()
+        }
     }
 }
 
@@ -67,6 +83,17 @@ fn json_num(out: &mut Vec<u8>, v: f64) -> Written {
     serde_json::to_writer(out, &v).map_err(std::io::Error::other)
 }
 
+/// A double as a JSON value, written as `json_num` writes it.
+pub(crate) fn number(x: f64) -> serde_json::Value {
+    match x {
+        x if x.is_finite() => serde_json::Value::from(x),
+        x if is_r_na(x) => serde_json::Value::Null,
+        x if x.is_nan() => serde_json::Value::from("NaN"),
+        x if x > 0.0 => serde_json::Value::from("Inf"),
+        _ => serde_json::Value::from("-Inf"),
+    }
+}
+
 /// Value `i` of a part: a double, or a class label (`null` if missing).
 fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize) -> Written {
     match (values, &a.values) {
@@ -82,35 +109,73 @@ fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize) -> W
     }
 }
 
-/// `{".pred": [...]}` for a vector or factor; `.pred_<column>` for each
-/// column of a matrix; a list's parts as `.pred_<part>`.
+/// A vetiver column's name. The prediction is `.pred` (a list's part
+/// `fit`, as `predict.lm()` names it); another part is `.<part>` with R's
+/// dots as underscores (`.se_fit`, `.residual_scale`); a matrix column
+/// adds `_<column>` (`.pred_<class>`), except that `predict.lm()`'s interval
+/// matrix (`fit`, `lwr`, `upr`) gives `.pred`, `.pred_lwr`, `.pred_upr`.
+fn vetiver_name(part: Option<&str>, column: Option<&str>, interval: bool) -> String {
+    let mut key = match part {
+        None | Some("fit") => String::from(".pred"),
+        Some(p) => format!(".{}", p.replace('.', "_")),
+    };
+    if let Some(c) = column.filter(|c| !(interval && *c == "fit")) {
+        key.push('_');
+        key.push_str(c);
+    }
+    key
+}
+
+/// Whether an array is `predict.lm()`'s interval matrix.
+fn is_interval(a: &ArrayShape) -> bool {
+    let columns = a.dimnames.as_ref().and_then(|d| d.get(1)).and_then(Option::as_ref);
+    a.dim.as_ref().is_some_and(|d| d.len() == 2) && columns.is_some_and(|c| c == &["fit", "lwr", "upr"])
+}
+
+/// vetiver's answer, a data frame as columns: `{".pred": [...]}` for a
+/// vector or factor, one column per matrix column and per list part (see
+/// [`vetiver_name`]). A number of a list (`df`) is repeated on every row,
+/// as `as.data.frame()` of `predict()`'s list would.
 pub fn write_vetiver(p: &Prediction) -> Result<Vec<u8>, WireError> {
     let n = p.nrows;
-    let mut out = Vec::with_capacity(32 + 24 * n * p.parts.len());
+    let mut out = Vec::with_capacity(32 + 24 * n * p.parts.len().max(1));
     (|| -> Written {
         out.push(b'{');
         let mut first = true;
-        for (name, a, values) in parts(p) {
-            let labels = column_labels(a);
-            for c in 0..a.ncols() {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                let mut key = String::from(".pred");
-                for suffix in name.into_iter().chain(labels.get(c).map(String::as_str)) {
-                    key.push('_');
-                    key.push_str(suffix);
-                }
-                json_str(&mut out, &key)?;
-                out.extend_from_slice(b":[");
-                for i in 0..n {
-                    if i > 0 {
-                        out.push(b',');
+        let mut key = |out: &mut Vec<u8>, name: &str| -> Written {
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            json_str(out, name)?;
+            out.extend_from_slice(b":[");
+            Ok(())
+        };
+        for item in items(p) {
+            match item {
+                Item::Array(part, a, values) => {
+                    let labels = column_labels(a);
+                    let interval = is_interval(a);
+                    for c in 0..a.ncols() {
+                        key(&mut out, &vetiver_name(part, labels.get(c).map(String::as_str), interval))?;
+                        for i in 0..n {
+                            if i > 0 {
+                                out.push(b',');
+                            }
+                            json_value(&mut out, a, values, c * n + i)?;
+                        }
+                        out.push(b']');
                     }
-                    json_value(&mut out, a, values, c * n + i)?;
                 }
-                out.push(b']');
+                Item::Number(part, x) => {
+                    key(&mut out, &vetiver_name(Some(part), None, false))?;
+                    for i in 0..n {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        json_num(&mut out, x)?;
+                    }
+                    out.push(b']');
+                }
             }
         }
         out.push(b'}');
@@ -132,15 +197,19 @@ pub struct OipReply<'a> {
 }
 
 /// An OIP inference response: one output per part, FP64 (doubles) or
-/// BYTES (classes), shape `[N]` or `[N, ...]` with the data row-major. An
-/// output's `parameters` carry what R needs to rebuild the object
-/// `predict_fast()` returns ([`read_oip`](super::read_oip) does): the
-/// column names (`columns`, or `dimnames` beyond two dimensions), a
-/// factor's `levels` (all of them, in order, not only those predicted) and
-/// an R `class` the package puts on its result.
+/// BYTES (classes), shape `[N]` or `[N, ...]` with the data row-major. A
+/// single array is named by the prediction type; a list's parts by their R
+/// names (`fit`, `se.fit`), its numbers (`df`, `residual.scale`) as FP64 of
+/// shape `[1]`. An output's `parameters` carry what R needs to rebuild the
+/// object `predict_fast()` returns ([`read_oip`](super::read_oip) does):
+/// the column names (`columns`, or `dimnames` beyond two dimensions), a
+/// factor's `levels` (all of them, in order, not only those predicted), an
+/// R `class` and named numbers (`attributes`, as `type = "terms"`'s
+/// `constant`) the package puts on its result, and `scalar` for a list's
+/// number (one value for the call, not one per row).
 pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError> {
     let n = p.nrows;
-    let mut out = Vec::with_capacity(128 + 24 * n);
+    let mut out = Vec::with_capacity(128 + 24 * n * p.parts.len().max(1));
     (|| -> Written {
         out.extend_from_slice(b"{\"model_name\":");
         json_str(&mut out, reply.model_name)?;
@@ -151,32 +220,38 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
         out.extend_from_slice(b",\"id\":");
         json_str(&mut out, reply.id)?;
         out.extend_from_slice(b",\"outputs\":[");
-        for (k, (name, a, values)) in parts(p).into_iter().enumerate() {
+        for (k, item) in items(p).into_iter().enumerate() {
             if k > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"name\":");
-            json_str(&mut out, name.unwrap_or(reply.output))?;
-            let datatype = match a.values {
-                ValueKind::Factor(_) => "BYTES",
-                ValueKind::Real => "FP64",
-            };
-            write!(out, ",\"datatype\":\"{datatype}\",\"shape\":[{n}")?;
-            for d in a.dim.iter().flat_map(|d| &d[1..]) {
-                write!(out, ",{d}")?;
-            }
-            out.push(b']');
-            write_parameters(&mut out, a)?;
-            out.extend_from_slice(b",\"data\":[");
-            let order = row_major(a);
-            let mut first = true;
-            for i in 0..n {
-                for &c in &order {
-                    if !first {
-                        out.push(b',');
+            match item {
+                Item::Number(name, x) => {
+                    json_str(&mut out, name)?;
+                    out.extend_from_slice(
+                        b",\"datatype\":\"FP64\",\"shape\":[1],\"parameters\":{\"scalar\":true},\"data\":[",
+                    );
+                    json_num(&mut out, x)?;
+                }
+                Item::Array(name, a, values) => {
+                    json_str(&mut out, name.unwrap_or(reply.output))?;
+                    write!(out, ",\"datatype\":\"{}\",\"shape\":[{n}", datatype(&a.values))?;
+                    for d in a.dim.iter().flat_map(|d| &d[1..]) {
+                        write!(out, ",{d}")?;
                     }
-                    first = false;
-                    json_value(&mut out, a, values, c * n + i)?;
+                    out.push(b']');
+                    write_parameters(&mut out, a)?;
+                    out.extend_from_slice(b",\"data\":[");
+                    let order = row_major(a);
+                    let mut first = true;
+                    for i in 0..n {
+                        for &c in &order {
+                            if !std::mem::take(&mut first) {
+                                out.push(b',');
+                            }
+                            json_value(&mut out, a, values, c * n + i)?;
+                        }
+                    }
                 }
             }
             out.extend_from_slice(b"]}");
@@ -186,6 +261,14 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
     })()
     .map_err(internal)?;
     Ok(out)
+}
+
+/// The OIP datatype of an output's values.
+pub(crate) fn datatype(values: &ValueKind) -> &'static str {
+    match values {
+        ValueKind::Factor(_) => "BYTES",
+        ValueKind::Real => "FP64",
+    }
 }
 
 /// The storage column of each value of a row, in row-major order (the
@@ -222,6 +305,10 @@ fn write_parameters(out: &mut Vec<u8>, a: &ArrayShape) -> Written {
     }
     if let Some(class) = &a.class {
         fields.push(("class", serde_json::json!(class)));
+    }
+    if !a.attributes.is_empty() {
+        let numbers = a.attributes.iter().map(|(name, x)| (name.clone(), number(*x))).collect();
+        fields.push(("attributes", serde_json::Value::Object(numbers)));
     }
     if fields.is_empty() {
         return Ok(());

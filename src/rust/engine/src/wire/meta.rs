@@ -3,17 +3,19 @@
 
 use serde_json::{json, Map, Value};
 
+use super::encode::datatype;
 use crate::format::{InputSpec, InputType};
 use crate::frame::{ColumnBuf, FrameBuf};
 use crate::model::{Model, PredictOptions};
-use crate::output::ValueKind;
+use crate::output::{ArrayShape, OutputShape, Part};
 
 /// The OIP datatype an input takes (any numeric datatype is accepted for
 /// `FP64`; an `any` input takes every datatype and is shown as numbers, the
-/// commoner case).
+/// commoner case; a `coded` one takes numbers, a factor's level codes, or
+/// BOOL).
 pub fn oip_datatype(kind: InputType) -> &'static str {
     match kind {
-        InputType::Numeric | InputType::Any => "FP64",
+        InputType::Numeric | InputType::Any | InputType::Coded => "FP64",
         InputType::Logical => "BOOL",
         InputType::Factor | InputType::Ordered | InputType::Character => "BYTES",
     }
@@ -21,7 +23,8 @@ pub fn oip_datatype(kind: InputType) -> &'static str {
 
 /// `GET /v2/models/{name}`: inputs as tensors of any length, the output of
 /// the default prediction type (found by preparing a call on zero rows),
-/// and the model's types, options and classes in `parameters`.
+/// and in `parameters` the model's types, options, classes, content hash
+/// (of what it predicts) and card.
 pub fn oip_model_metadata(model: &Model, name: &str, version: &str) -> Value {
     let info = model.info();
     let inputs: Vec<Value> = info
@@ -32,26 +35,17 @@ pub fn oip_model_metadata(model: &Model, name: &str, version: &str) -> Value {
     let mut empty = FrameBuf::new();
     for i in &info.inputs {
         let column = match i.kind {
-            InputType::Numeric | InputType::Any => ColumnBuf::Real(Vec::new()),
+            InputType::Numeric | InputType::Any | InputType::Coded => ColumnBuf::Real(Vec::new()),
             InputType::Logical => ColumnBuf::Logical(Vec::new()),
-            _ => ColumnBuf::Factor { codes: Vec::new(), levels: Vec::new() },
+            InputType::Factor | InputType::Ordered | InputType::Character => {
+                ColumnBuf::Factor { codes: Vec::new(), levels: Vec::new() }
+            }
         };
         empty.push(i.name.clone(), column);
     }
     let frame = empty.frame();
     let outputs: Vec<Value> = match model.prepare(&frame, &PredictOptions::default()) {
-        Ok(job) => match job.shape() {
-            crate::output::OutputShape::Array(a) => vec![(info.default_type.as_str().to_string(), a)],
-            crate::output::OutputShape::List(l) => l,
-        }
-        .into_iter()
-        .map(|(n, a)| {
-            let datatype = if matches!(a.values, ValueKind::Factor(_)) { "BYTES" } else { "FP64" };
-            let mut shape = vec![-1i64];
-            shape.extend(a.dim.iter().flat_map(|d| &d[1..]).map(|&d| d as i64));
-            json!({ "name": n, "datatype": datatype, "shape": shape })
-        })
-        .collect(),
+        Ok(job) => outputs(&job.shape(), info.default_type.as_str()),
         Err(_) => Vec::new(),
     };
     let mut parameters = Map::new();
@@ -66,6 +60,12 @@ pub fn oip_model_metadata(model: &Model, name: &str, version: &str) -> Value {
     if let Some(c) = &info.classes {
         parameters.insert("classes".into(), json!(c));
     }
+    if let Ok(hash) = model.content_hash() {
+        parameters.insert("content_hash".into(), json!(hash));
+    }
+    if let Some(card) = &info.card {
+        parameters.insert("card".into(), json!(card));
+    }
     json!({
         "name": name,
         "versions": [version],
@@ -74,6 +74,26 @@ pub fn oip_model_metadata(model: &Model, name: &str, version: &str) -> Value {
         "outputs": outputs,
         "parameters": parameters,
     })
+}
+
+/// The output tensors of a prediction of this shape, as `write_oip`
+/// names them.
+fn outputs(shape: &OutputShape, type_name: &str) -> Vec<Value> {
+    let array = |name: &str, a: &ArrayShape| {
+        let mut dims = vec![-1i64];
+        dims.extend(a.dim.iter().flat_map(|d| &d[1..]).map(|&d| d as i64));
+        json!({ "name": name, "datatype": datatype(&a.values), "shape": dims })
+    };
+    match shape {
+        OutputShape::Array(a) => vec![array(type_name, a)],
+        OutputShape::List(l) => l
+            .iter()
+            .map(|(name, part)| match part {
+                Part::Array(a) => array(name, a),
+                Part::Number(_) => json!({ "name": name, "datatype": "FP64", "shape": [1] }),
+            })
+            .collect(),
+    }
 }
 
 /// `GET /prototype`, as vetiver writes a data frame's prototype: per

@@ -6,11 +6,18 @@
 //! - **vetiver** (`POST /predict`): a JSON array of records, as vetiver's
 //!   clients send it (jsonlite's `"NA"`, `"NaN"`, `"Inf"`, `"-Inf"` strings
 //!   for missing and special values, unknown keys such as `"_row"`
-//!   ignored), or an object of columns (`{"wt": [2.6, 3.1]}`); the answer is
-//!   `{".pred": [...]}`, one `.pred_<column>` per column of a matrix.
+//!   ignored), or an object of columns (`{"wt": [2.6, 3.1]}`); options in
+//!   the query string; the answer is `{".pred": [...]}`, one
+//!   `.pred_<column>` per column of a matrix, and a list's parts as
+//!   `.se_fit`, `.df`, ... (see [`write_vetiver`]).
 //! - **the Open Inference Protocol** (KServe "V2" REST `infer`): one tensor
-//!   per input, shape `[N]` or `[N, 1]`, `null` as a missing value; the
-//!   answer has one output tensor per part of the prediction.
+//!   per input, shape `[N]` or `[N, 1]`, `null` as a missing value; options
+//!   in the request's `parameters`; the answer has one output tensor per
+//!   part of the prediction (see [`write_oip`]).
+//!
+//! Options are named as the engine names them ([`option_names`]: `type`,
+//! `n_trees`, `se_fit`, `interval`, `level`, ...), whatever the source
+//! package calls them in R.
 //!
 //! The client's side of OIP ([`write_oip_request`], [`read_oip`]) is here
 //! too, so that the R package's client is the exact inverse of the server.
@@ -40,7 +47,7 @@ mod options;
 pub use client::{read_oip, write_oip_request};
 pub use encode::{write_oip, write_vetiver, OipReply};
 pub use meta::{oip_datatype, oip_model_metadata, vetiver_prototype};
-pub use options::query_options;
+pub use options::{option_names, overlay, query_options, set_names};
 
 /// Deepest nesting of an OIP tensor's `data` (`[[1], [2]]` is 2).
 pub const MAX_NESTING: usize = 8;

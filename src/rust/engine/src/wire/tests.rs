@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::*;
 use crate::format::{InputSpec, InputType};
 use crate::frame::{is_r_na, ColumnBuf, FrameBuf, NA_INTEGER};
-use crate::output::{ArrayShape, OutputShape, Prediction, ValueKind, Values};
+use crate::output::{ArrayShape, OutputShape, Part, Prediction, ValueKind, Values};
 use crate::Model;
 
 /// A format fixture that the R package wrote.
@@ -344,7 +344,7 @@ fn oip_answers_are_row_major_with_their_column_names() {
         values: ValueKind::Real,
         dim: Some(vec![2, 2, 3]),
         dimnames: Some(vec![None, Some(vec!["a".into(), "b".into()]), Some(vec!["1".into(), "5".into(), "9".into()])]),
-        class: None,
+        ..ArrayShape::vector()
     };
     let values: Vec<f64> = (0..12).map(f64::from).collect();
     let p = Prediction { shape: OutputShape::Array(shape), nrows: 2, parts: vec![Values::Real(values)] };
@@ -389,9 +389,105 @@ fn query_strings_set_options() {
     assert_eq!(o.norm_votes, Some(false));
     assert_eq!(o.n_trees, Some(vec![10, 20]));
     assert_eq!(query_options("").unwrap(), crate::PredictOptions::default());
-    for bad in ["ntrees=5", "n_trees=1.5", "n_trees=abc", "norm_votes=maybe", "type=%zz"] {
+    for bad in ["ntrees=5", "n_trees=1.5", "n_trees=abc", "norm_votes=maybe", "type=%zz", "level=0.9,0.95", "se.fit=1"]
+    {
         assert_eq!(query_options(bad).unwrap_err().status, 400, "{bad}");
     }
+}
+
+/// Every option, by its engine name, from OIP parameters and from a query
+/// string alike.
+#[test]
+fn every_option_is_read_from_parameters_and_query_strings() {
+    use crate::PredictOptions;
+    let want = PredictOptions {
+        type_: Some("response".into()),
+        n_trees: Some(vec![10, 20]),
+        norm_votes: Some(false),
+        se_fit: Some(true),
+        interval: Some("prediction".into()),
+        level: Some(0.9),
+        dispersion: Some(2.5),
+        pred_var: Some(vec![1.0, crate::NA_REAL, f64::INFINITY]),
+        weights: Some(vec![2.0]),
+        scale: Some(1.5),
+        df: Some(10.0),
+    };
+    let query = "type=response&n_trees=10,20&norm_votes=false&se_fit=TRUE&interval=prediction&level=0.9\
+                 &dispersion=2.5&pred_var=1,NA,Inf&weights=2&scale=1.5&df=10";
+    let from_query = query_options(query).unwrap();
+    let params = r#"{"type":"response","n_trees":[10,20],"norm_votes":false,"se_fit":true,"interval":"prediction",
+        "level":0.9,"dispersion":"2.5","pred_var":[1,null,"Inf"],"weights":2,"scale":1.5,"df":10,"content_type":"pd"}"#;
+    let m = fixture("lm-mtcars.json");
+    let body =
+        format!(r#"{{"inputs":[{{"name":"wt","datatype":"FP64","shape":[1],"data":[3]}}],"parameters":{params}}}"#);
+    let from_params = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap().options;
+    for got in [from_query, from_params] {
+        // NA and NaN differ only in their bits
+        assert_eq!(format!("{got:?}"), format!("{want:?}"));
+        assert!(is_r_na(got.pred_var.as_ref().unwrap()[1]));
+    }
+    option_names().iter().for_each(|n| assert!(query.contains(&format!("{n}=")), "{n} is not tested"));
+    // values of the wrong kind name the option
+    for (name, value) in [("se_fit", "5"), ("level", "[0.9, 0.95]"), ("interval", "1"), ("weights", "{}")] {
+        let body = format!(r#"{{"inputs":[],"parameters":{{"{name}":{value}}}}}"#);
+        let e = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap_err();
+        assert_eq!((e.status, e.kind), (400, "bad_argument"), "{name}");
+        assert!(e.message.starts_with(name), "{}", e.message);
+    }
+}
+
+/// predict.lm()'s list (se.fit = TRUE, with an interval): one OIP output
+/// per part, vetiver columns as documented in `write_vetiver`.
+#[test]
+fn list_outputs_have_one_output_per_part() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/testthat/fixtures/format-1.3/lm-card.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::new(m.inputs());
+    let body = br#"{"inputs":[{"name":"wt","datatype":"FP64","shape":[2],"data":[2.5,3.5]},
+        {"name":"hp","datatype":"FP64","shape":[2],"data":[110,"NaN"]}],
+        "parameters":{"se_fit":true,"interval":"confidence","level":0.9}}"#;
+    let r = d.oip(body, &limits()).unwrap();
+    let p = predict(&m, &r).unwrap();
+    let (Values::Real(fit), Values::Real(se)) = (&p.parts[0], &p.parts[1]) else { panic!() };
+    let OutputShape::List(parts) = &p.shape else { panic!("not a list") };
+    let number = |name: &str| match parts.iter().find(|(n, _)| n == name) {
+        Some((_, crate::Part::Number(x))) => *x,
+        _ => panic!("no {name}"),
+    };
+    let reply = OipReply { model_name: "lm", model_version: None, id: "1", output: "response" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    let names: Vec<&str> = out["outputs"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fit", "se.fit", "df", "residual.scale"]);
+    assert_eq!(out["outputs"][0]["shape"], json!([2, 3]));
+    assert_eq!(out["outputs"][0]["parameters"]["columns"], json!(["fit", "lwr", "upr"]));
+    // a NaN input gives NaN (not NA), as predict.lm(), written as jsonlite writes it
+    assert_eq!(out["outputs"][0]["data"], json!([fit[0], fit[2], fit[4], "NaN", "NaN", "NaN"]));
+    assert_eq!(out["outputs"][1]["data"], json!([se[0], "NaN"]));
+    assert_eq!(
+        out["outputs"][2],
+        json!({"name": "df", "datatype": "FP64", "shape": [1], "parameters": {"scalar": true}, "data": [number("df")]})
+    );
+    // and reads back as the same list
+    let back = read_oip(&write_oip(&p, &reply).unwrap()).unwrap();
+    assert!(same_prediction(&back, &p), "{back:?}");
+    assert_eq!(out["outputs"][3]["data"], json!([number("residual.scale")]));
+
+    let v = write_vetiver(&p).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred", ".pred_lwr", ".pred_upr", ".se_fit", ".df", ".residual_scale"]);
+    let v = json_of(&v);
+    assert_eq!(v[".pred_upr"], json!([fit[4], "NaN"]));
+    assert_eq!(v[".df"], json!([number("df"), number("df")]));
+    // an interval alone is a matrix, with the same names
+    let mut r = r;
+    r.options.se_fit = None;
+    let v = write_vetiver(&predict(&m, &r).unwrap()).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred", ".pred_lwr", ".pred_upr"]);
+    // se.fit alone: the prediction is a vector
+    r.options = crate::PredictOptions { se_fit: Some(true), ..Default::default() };
+    let v = write_vetiver(&predict(&m, &r).unwrap()).unwrap();
+    assert_eq!(keys_in_order(&v), [".pred", ".se_fit", ".df", ".residual_scale"]);
 }
 
 #[test]
@@ -405,6 +501,13 @@ fn metadata_describes_inputs_and_outputs() {
     );
     assert_eq!(meta["outputs"], json!([{"name": "prob", "datatype": "FP64", "shape": [-1, 3]}]));
     assert_eq!(meta["parameters"]["classes"], json!(["L", "M", "H"]));
+    assert!(meta["parameters"].get("card").is_none());
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/testthat/fixtures/format-1.3/lm-card.json");
+    let carded = Model::load(&path).unwrap();
+    let meta = oip_model_metadata(&carded, "lm", "v1");
+    assert_eq!(meta["parameters"]["card"], json!(carded.info().card));
+    assert_eq!(meta["parameters"]["card"]["metrics"]["r2"], json!(0.8268));
     let proto = vetiver_prototype(m.inputs());
     assert_eq!(proto["wool"], json!({"type": "factor", "example": "A", "details": {"levels": ["A", "B"]}}));
     assert_eq!(proto["breaks"], json!({"type": "numeric", "example": null, "details": {}}));
@@ -432,26 +535,41 @@ fn same_double(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan() && !is_r_na(a) && !is_r_na(b))
 }
 
-/// A shape as R sees it: dimnames that name nothing are no dimnames.
-fn as_r(shape: &OutputShape) -> OutputShape {
+/// A shape as R sees it: dimnames that name nothing are no dimnames; a
+/// list's numbers apart (they are compared as doubles).
+fn as_r(shape: &OutputShape) -> (OutputShape, Vec<f64>) {
     let plain = |a: &ArrayShape| ArrayShape {
         dimnames: a.dimnames.clone().filter(|d| d.iter().any(Option::is_some)),
         ..a.clone()
     };
     match shape {
-        OutputShape::Array(a) => OutputShape::Array(plain(a)),
-        OutputShape::List(l) => OutputShape::List(l.iter().map(|(n, a)| (n.clone(), plain(a))).collect()),
+        OutputShape::Array(a) => (OutputShape::Array(plain(a)), Vec::new()),
+        OutputShape::List(l) => {
+            let numbers = l.iter().filter_map(|(_, p)| if let Part::Number(x) = p { Some(*x) } else { None }).collect();
+            let parts = l
+                .iter()
+                .map(|(n, p)| match p {
+                    Part::Array(a) => (n.clone(), Part::Array(plain(a))),
+                    Part::Number(_) => (n.clone(), Part::Number(0.0)),
+                })
+                .collect();
+            (OutputShape::List(parts), numbers)
+        }
     }
 }
 
+fn same_doubles(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_double(*x, *y))
+}
+
 fn same_prediction(a: &Prediction, b: &Prediction) -> bool {
-    as_r(&a.shape) == as_r(&b.shape)
+    let ((sa, na), (sb, nb)) = (as_r(&a.shape), as_r(&b.shape));
+    sa == sb
+        && same_doubles(&na, &nb)
         && a.nrows == b.nrows
         && a.parts.len() == b.parts.len()
         && a.parts.iter().zip(&b.parts).all(|(x, y)| match (x, y) {
-            (Values::Real(x), Values::Real(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_double(*a, *b))
-            }
+            (Values::Real(x), Values::Real(y)) => same_doubles(x, y),
             (x, y) => x == y,
         })
 }
@@ -533,7 +651,11 @@ fn random_prediction(rng: &mut Rng) -> Prediction {
                 let class = (rng.below(2) == 0).then(|| vec!["matrix".into(), "array".into(), "votes".into()]);
                 ArrayShape { class, ..ArrayShape::matrix(k, (rng.below(2) == 0).then(|| names("c", k))) }
             }
-            3 => ArrayShape::matrix(1 + rng.below(3), None),
+            // type = "terms": a matrix with a named number attached
+            3 => ArrayShape {
+                attributes: vec![("constant".into(), (rng.next() % 1000) as f64 / 7.0)],
+                ..ArrayShape::matrix(1 + rng.below(3), None)
+            },
             _ => {
                 let (a, b) = (1 + rng.below(3), 1 + rng.below(3));
                 ArrayShape {
@@ -545,7 +667,11 @@ fn random_prediction(rng: &mut Rng) -> Prediction {
         }
     };
     let shape = if rng.below(4) == 0 {
-        OutputShape::List((0..2 + rng.below(2)).map(|i| (format!("part{i}"), array(rng))).collect())
+        // lm's list: arrays and numbers for the whole call (df)
+        let mut parts: Vec<(String, Part)> =
+            (0..2 + rng.below(2)).map(|i| (format!("part.{i}"), Part::Array(array(rng)))).collect();
+        parts.insert(rng.below(parts.len() + 1), ("df".into(), Part::Number(rng.double())));
+        OutputShape::List(parts)
     } else {
         OutputShape::Array(array(rng))
     };
@@ -634,8 +760,19 @@ fn a_written_request_decodes_to_the_frame_it_was_written_from() {
             spec("fac", InputType::Factor),
             spec("chr", InputType::Character),
         ];
-        let options =
-            crate::PredictOptions { type_: Some("prob".into()), n_trees: Some(vec![5, 10]), norm_votes: Some(false) };
+        let options = crate::PredictOptions {
+            type_: Some("prob".into()),
+            n_trees: Some(vec![5, 10]),
+            norm_votes: Some(false),
+            se_fit: Some(true),
+            interval: Some("prediction".into()),
+            level: Some(0.9),
+            dispersion: Some(f64::INFINITY),
+            pred_var: Some(vec![1.5, -0.0]),
+            weights: Some(vec![2.0, 1e-300]),
+            scale: Some(3.0),
+            df: Some(4.0),
+        };
         let body = write_oip_request(&frame.frame(), &options).unwrap();
         let r = Decoder::new(&inputs).oip(&body, &WireLimits::default()).unwrap();
         assert_eq!(r.options, options);

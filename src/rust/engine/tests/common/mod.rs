@@ -1,4 +1,13 @@
-//! Helpers shared by the property-test files.
+//! What the integration tests share: temporary directories and the
+//! proptest configuration here, the random generator (`rng`), owned test
+//! data (`data`) and hand-written documents (`build`).
+
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+pub mod build;
+pub mod data;
+pub mod rng;
 
 use std::fs;
 use std::path::{Path, PathBuf};
