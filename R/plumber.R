@@ -38,9 +38,9 @@
 #' @param type The prediction type: `NULL` (each model's default), one type
 #'   for every model, or a named character vector with a type per model.
 #' @param request_options Whether a request may choose the type and
-#'   options (`type`, `n_trees`, `norm_votes`, `se_fit`, `interval`, ...). vetiver's API cannot; with
-#'   `FALSE` a request that names one is refused (400) rather than
-#'   answered with another type than it asked for.
+#'   options (`type`, `n_trees`, `norm_votes`, `se_fit`, `interval`, ...).
+#'   vetiver's API cannot; with `FALSE` a request that names one is refused
+#'   (400) rather than answered with another type than it asked for.
 #' @param api_key `NULL` (no key needed), or the accepted keys. Clients
 #'   send `Authorization: Bearer <key>`, `Authorization: Key <key>` (Posit
 #'   Connect's form) or `X-API-Key: <key>`; the health routes stay open.
