@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix httr processx plumber httpuv
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix glmnet MASS httr processx plumber httpuv
 
 # fastpredict-server, the standalone HTTP server (its own crate in server/)
 SERVER = server/target/release/fastpredict-server
@@ -13,29 +13,45 @@ CARGO = PATH="$(PATH):$(HOME)/.cargo/bin" cargo
 # where `make serve` writes the demo's models, and its port
 SERVE_MODELS ?= $(CURDIR)/.serve-models
 PORT ?= 8080
+# the container image `make image` builds (with podman) and `make image-test` runs
+IMAGE ?= fastpredict-server:latest
+# the project's Python environment (tools/venv.sh): kubernetes-validate for the manifest checks
+VENV = $(CURDIR)/.venv
 
-.PHONY: all deps install test demo bench check docs lint pipeline clean server serve
+.PHONY: all deps venv install test demo bench check docs lint fuzz pipeline clean server serve image image-test manifests-check fixtures
 
 all: install
 
 deps:
 	@tools/deps.sh $(R_DEPS)
 
+venv:
+	@tools/venv.sh
+
 install: deps
 	@mkdir -p "$(R_LIB)"
 	R CMD INSTALL --no-multiarch --library="$(R_LIB)" .
 
-test: install
+test: install venv
 	@tools/run-tests.sh
 
 demo: install server
 	$(RSCRIPT) demo/fastpredict.R
 	FASTPREDICT_SERVER_BIN="$(CURDIR)/$(SERVER)" $(RSCRIPT) demo/serving.R
 
+# bench/server.R loads both servers with wrk and compiles a shim with gcc;
+# bench/boosters.R times Python's xgboost, LightGBM, treelite and lleaves
+# (installed with pip into .venv-boosters/bench) beside fastpredict.
 bench: install server
+	@TOOLS="wrk gcc" tools/deps.sh $(R_DEPS)
+	@tools/boosters-venv.sh bench 'xgboost==3.2.0' 'lightgbm==4.7.0' 'treelite==4.8.1' \
+	  'lleaves==1.3.0' 'llvmlite<0.44' 'numpy' >/dev/null
 	$(RSCRIPT) bench/linear.R
 	$(RSCRIPT) bench/trees.R
+	$(RSCRIPT) bench/zoo.R
+	$(RSCRIPT) bench/glmnet.R
 	$(RSCRIPT) bench/server.R
+	$(RSCRIPT) bench/boosters.R
 	$(RSCRIPT) bench/plumber.R
 
 server:
@@ -46,6 +62,40 @@ server:
 serve: install server
 	@[ -f "$(SERVE_MODELS)/forest.json.gz" ] || $(RSCRIPT) demo/models.R "$(SERVE_MODELS)"
 	$(SERVER) --models "$(SERVE_MODELS)" --default-model lm --port $(PORT)
+
+# Mutation fuzzing of the engine's loader and predictor (src/rust/fuzz):
+# `make fuzz N=1000000 SEED=1`, failing inputs in FUZZ_OUT. CHECKED=1
+# builds with overflow checks and debug assertions on (profile
+# fuzz-checked). Extra seed directories: FUZZ_SEEDS="dir ...".
+N ?= 100000
+SEED ?= 1
+FUZZ_MEM_MB ?= 4096
+FUZZ_BUDGET_MS ?= 2000
+FUZZ_OUT ?= $(CURDIR)/src/rust/target/fuzz-findings
+FUZZ_PROFILE = $(if $(CHECKED),fuzz-checked,release)
+fuzz:
+	cd src/rust && PATH="$$PATH:$$HOME/.cargo/bin" cargo build -j 2 --profile $(FUZZ_PROFILE) -p fastpredict-fuzz
+	src/rust/target/$(FUZZ_PROFILE)/fastpredict-fuzz --inputs $(N) --seed $(SEED) --mem-mb $(FUZZ_MEM_MB) \
+	  --budget-ms $(FUZZ_BUDGET_MS) --out "$(FUZZ_OUT)" --progress 100000 $(FUZZ_SEEDS)
+
+# The container image (Dockerfile's runtime stage around a static binary built
+# here; podman and runc from Debian), and its smoke test (not part of `make test`:
+# it needs a container runtime, and skips saying why where there is none).
+image:
+	@tools/image.sh $(IMAGE)
+
+image-test: image venv
+	@$(VENV)/bin/python tools/image-test.py $(IMAGE)
+
+# Every manifest in deploy/ against the Kubernetes and KServe schemas, offline
+# (also run by `make test`); with the server built, its flags too.
+manifests-check: venv
+	@$(VENV)/bin/python tools/manifests-check.py $(if $(wildcard $(SERVER)),--server $(SERVER))
+
+# Regenerate the xgboost / LightGBM fixtures with the libraries themselves
+# (installed with pip into .venv-boosters/; see tools/boosters-fixtures.sh).
+fixtures:
+	@tools/boosters-fixtures.sh
 
 # R CMD check on the built tarball: no ERROR and no WARNING allowed.
 check: deps
@@ -74,4 +124,4 @@ docs: install
 	R_LIBS="$(R_LIB)" Rscript -e 'roxygen2::roxygenise(load_code = "installed")'
 
 clean:
-	rm -rf check src/rust/target src/*.o src/*.so server/target .serve-models
+	rm -rf check src/rust/target src/*.o src/*.so server/target .serve-models .venv .venv-boosters

@@ -153,7 +153,8 @@ fp_predict_args.fp_model_gbm <- function(model, args, newdata) {
     args[["n.trees"]] <- NULL
     return(args)
   }
-  fitted <- model$info$facts$n_trees %/% max(1L, length(model$info$classes))
+  info <- fp_info(model)
+  fitted <- info$facts$n_trees %/% max(1L, length(info$classes))
   if (is.numeric(n) && any(n > fitted, na.rm = TRUE)) {
     n[!is.na(n) & n > fitted] <- fitted
     warning("Number of trees not specified or exceeded number fit so far. Using ",

@@ -6,16 +6,20 @@
 # matrices.
 
 fp_linear_section <- function(fit, family, link, types, default_type) {
+  # several responses (an mlm): a coefficient matrix, a column per response
+  mlm <- inherits(fit, "mlm")
   tt <- stats::terms(fit)
   env <- environment(tt) %||% globalenv()
   Terms <- stats::delete.response(tt)
   factors <- attr(Terms, "factors")
   intercept <- identical(as.integer(attr(Terms, "intercept")), 1L)
   beta <- stats::coef(fit)
+  coef_names <- as.character(if (mlm) rownames(beta) else names(beta))
   ctx <- new.env(parent = emptyenv())
   ctx$inputs <- list()
   ctx$env <- env
   ctx$xlevels <- fit$xlevels
+  ctx$data <- fp_training_data(fit, env)
 
   variables <- list()
   terms <- list()
@@ -39,7 +43,7 @@ fp_linear_section <- function(fit, family, link, types, default_type) {
     vindex <- cumsum(used) - 1L
     next_col <- length(col_names)
     for (i in which(used)) {
-      if (identical(parsed[[i]]$spec$kind, "factor") && any(coding[i, ] == 1L)) {
+      if (!is.null(parsed[[i]]$levels) && any(coding[i, ] == 1L)) {
         cm <- fp_contrast_matrix(parsed[[i]]$levels, fit$contrasts[[frame_names[[i]]]], labels[[i]])
         parsed[[i]]$spec$contrasts <- lapply(seq_len(nrow(cm)), function(r) I(unname(cm[r, ])))
         parsed[[i]]$contrast_names <- if (is.null(colnames(cm))) as.character(seq_len(ncol(cm))) else colnames(cm)
@@ -50,7 +54,7 @@ fp_linear_section <- function(fit, family, link, types, default_type) {
       members <- which(coding[, j] > 0L)
       parts <- lapply(members, function(i) {
         v <- parsed[[i]]
-        if (identical(v$spec$kind, "factor")) {
+        if (!is.null(v$levels)) {
           suffix <- if (coding[i, j] == 1L) v$contrast_names else v$levels
           list(tf = list(variable = vindex[[i]],
                          coding = if (coding[i, j] == 1L) "contrasts" else "indicators"),
@@ -70,24 +74,35 @@ fp_linear_section <- function(fit, family, link, types, default_type) {
                          columns = I(cols))
     }
   }
-  if (!identical(col_names, names(beta))) {
+  if (!identical(col_names, coef_names)) {
     fp_unsupported(sprintf(
       "this model's design: its coefficients are [%s] but fastpredict derived the columns [%s]",
-      paste(names(beta), collapse = ", "), paste(col_names, collapse = ", ")))
+      paste(coef_names, collapse = ", "), paste(col_names, collapse = ", ")))
   }
-  fp_check_rank(fit, beta)
+  fp_check_rank(fit, if (mlm) stats::setNames(beta[, 1L], coef_names) else beta)
 
   offsets <- list()
   all_vars <- as.list(attr(tt, "variables"))[-1]
-  for (i in attr(tt, "offset")) {
+  offset_terms <- attr(tt, "offset")
+  call_offset <- fit$call$offset
+  if (mlm) {
+    # predict.mlm() adds the formula's offset, or only without one the
+    # offset argument; with two offset() terms it fails.
+    if (length(offset_terms) > 1L) {
+      fp_unsupported("several offset() terms in a multi-response lm (predict.mlm() cannot evaluate them)")
+    }
+    if (length(offset_terms)) call_offset <- NULL
+    if (is.matrix(fit$offset)) fp_unsupported("a matrix offset in a multi-response lm")
+  }
+  for (i in offset_terms) {
     e <- all_vars[[i]]
     if (!is.call(e) || fp_call_name(e) != "offset" || length(e) != 2L) {
       fp_unsupported(sprintf("the offset term '%s'", fp_deparse(e)))
     }
     offsets[[length(offsets) + 1L]] <- fp_expr(e[[2L]], ctx)
   }
-  if (!is.null(fit$call$offset)) {
-    offsets[[length(offsets) + 1L]] <- fp_expr(fit$call$offset, ctx)
+  if (!is.null(call_offset)) {
+    offsets[[length(offsets) + 1L]] <- fp_expr(call_offset, ctx)
   }
 
   list(
@@ -98,11 +113,12 @@ fp_linear_section <- function(fit, family, link, types, default_type) {
       types = I(types),
       default_type = default_type,
       intercept = intercept,
-      coefficients = unname(as.double(beta)),
-      coefficient_names = I(names(beta)),
+      coefficients = I(unname(as.double(beta))),
+      coefficient_names = I(coef_names),
       variables = variables,
       terms = terms,
-      offsets = offsets
+      offsets = offsets,
+      responses = if (mlm) list(count = ncol(beta), names = if (!is.null(colnames(beta))) I(colnames(beta)))
     )
   )
 }
@@ -171,7 +187,9 @@ fp_check_rank <- function(fit, beta) {
 fp_linear_inference <- function(fit, method) {
   qr <- fit$qr
   p <- fit$rank
-  if (is.null(qr) || is.null(p) || is.null(fit$df.residual)) return(NULL)
+  # (an empty model, y ~ 0, has none: predict.lm() gives standard errors
+  # of the training data's length for it)
+  if (is.null(qr) || is.null(p) || is.null(fit$df.residual) || p == 0L) return(NULL)
   p1 <- seq_len(p)
   piv <- qr$pivot[p1]
   rinv <- if (p) qr.solve(qr.R(qr)[p1, p1, drop = FALSE]) else numeric()
@@ -203,30 +221,166 @@ fp_linear_inference <- function(fit, method) {
 # columns needs.
 fp_linear_variable <- function(label, expr, cls, ctx) {
   categorical <- c("factor", "ordered", "character", "logical")
-  if (cls %in% categorical) {
-    levels <- if (cls == "logical") c("FALSE", "TRUE") else ctx$xlevels[[label]]
-    if (is.null(levels)) fp_unsupported(sprintf("the factor '%s' without recorded levels", label))
-    if (is.symbol(expr)) {
-      input <- as.character(expr)
-      fp_use_input(ctx, input, cls, if (cls == "logical") NULL else levels)
-    } else if (is.call(expr) && fp_call_name(expr) %in% c("factor", "as.factor", "ordered", "as.ordered") &&
-               length(expr) == 2L && is.symbol(expr[[2L]])) {
-      fp_check_function(expr, "base", ctx$env)
-      input <- as.character(expr[[2L]])
-      fp_use_input(ctx, input, "any")
-    } else {
-      fp_unsupported(sprintf("the factor '%s' (only a column or factor(column) can make a factor)", label))
-    }
-    return(list(spec = list(kind = "factor", label = label, input = input, levels = I(levels)),
-                levels = levels))
-  }
+  if (cls %in% categorical) return(fp_factor_variable(label, expr, cls, ctx))
   if (!(cls == "numeric" || startsWith(cls, "nmatrix."))) {
     fp_unsupported(sprintf("the variable '%s' of class '%s'", label, cls))
   }
   fn <- if (is.call(expr)) fp_call_name(expr) else ""
   if (fn == "poly") return(fp_poly_variable(label, expr, ctx))
   if (fn %in% c("ns", "bs")) return(fp_spline_variable(label, expr, fn, ctx))
+  # A one-column matrix (say `scale(x)` stored in the data) is a column; a
+  # wider one would need one input per matrix column.
+  if (startsWith(cls, "nmatrix.") && cls != "nmatrix.1") {
+    fp_unsupported(sprintf(paste0(
+      "the matrix variable '%s' (%s columns): fastpredict reads one column per input, ",
+      "so give the matrix's columns to the formula as separate variables"), label, sub("nmatrix.", "", cls)))
+  }
+  if (fn == "cut") {
+    fp_unsupported(sprintf("'%s' with labels = FALSE (integer codes of the intervals)", label))
+  }
   list(spec = list(kind = "numeric", label = label, expr = fp_expr(expr, ctx)), ncols = 1L)
+}
+
+# A factor (or logical) variable: a column, or a factor made in the formula
+# by factor(), C(), relevel(), cut() with numeric breaks, interaction() or a
+# comparison. The levels are the fit's xlevels, in the order model.matrix()
+# codes them; model.frame() matches new data to them by name.
+fp_factor_variable <- function(label, expr, cls, ctx) {
+  levels <- if (cls == "logical") c("FALSE", "TRUE") else ctx$xlevels[[label]]
+  if (is.null(levels)) fp_unsupported(sprintf("the factor '%s' without recorded levels", label))
+  factor_spec <- function(input) {
+    list(spec = list(kind = "factor", label = label, input = input, levels = I(levels)), levels = levels)
+  }
+  if (is.symbol(expr)) {
+    input <- as.character(expr)
+    fp_use_input(ctx, input, cls, if (cls == "logical") NULL else levels)
+    return(factor_spec(input))
+  }
+  fn <- if (is.call(expr)) fp_call_name(expr) else ""
+  # factor(x) of a plain column: any atomic column, matched as factor()
+  # turns its values into labels
+  inline_factor <- function(e) {
+    is.call(e) && fp_call_name(e) %in% c("factor", "as.factor", "ordered", "as.ordered") &&
+      length(e) == 2L && is.symbol(e[[2L]])
+  }
+  if (inline_factor(expr)) {
+    fp_check_function(expr, "base", ctx$env)
+    input <- as.character(expr[[2L]])
+    fp_use_input(ctx, input, "any")
+    return(factor_spec(input))
+  }
+  if (fn %in% c("C", "relevel") && length(expr) >= 2L) {
+    # C() only sets the contrasts, which predict() takes from the fit, and
+    # relevel() only reorders the levels, which model.frame() matches by
+    # name: both read the column as it is.
+    fp_check_function(expr, "stats", ctx$env)
+    x <- expr[[2L]]
+    if (is.symbol(x)) {
+      input <- as.character(x)
+      fp_use_input(ctx, input, if (cls == "ordered") "ordered" else "factor", levels)
+      return(factor_spec(input))
+    }
+    if (fn == "C" && inline_factor(x)) {
+      fp_check_function(x, "base", ctx$env)
+      input <- as.character(x[[2L]])
+      fp_use_input(ctx, input, "any")
+      return(factor_spec(input))
+    }
+    fp_unsupported(sprintf("the factor '%s' (%s() of a column or of factor(column) only)", label, fn))
+  }
+  if (fn == "cut") return(fp_cut_variable(label, expr, levels, ctx))
+  if (fn == "interaction") return(fp_interaction_variable(label, expr, levels, ctx))
+  if (cls == "logical") {
+    # a comparison such as I(x > 0): a factor with levels FALSE and TRUE
+    return(list(spec = list(kind = "logical", label = label, arg = fp_expr(expr, ctx)), levels = levels))
+  }
+  fp_unsupported(sprintf(paste0(
+    "the factor '%s' (a factor is made in the formula only by a column, factor(), C(), relevel(), ",
+    "cut() with numeric breaks, interaction() or a comparison)"), label))
+}
+
+# cut(x, breaks = <numbers>): the interval code, as .bincode() gives it. A
+# single number of intervals cuts the range of the data at hand, so
+# predict() would cut new data differently: refused.
+fp_cut_variable <- function(label, expr, levels, ctx) {
+  fp_check_function(expr, "base", ctx$env)
+  mc <- match.call(base::cut.default, expr)
+  extra <- setdiff(names(mc)[-1L], c("x", "breaks", "labels", "include.lowest", "right", "dig.lab",
+                                     "ordered_result"))
+  if (length(extra)) fp_unsupported(sprintf("the argument(s) %s of '%s'", paste(extra, collapse = ", "), label))
+  if (is.null(mc$breaks)) fp_unsupported(sprintf("'%s' without breaks", label))
+  breaks <- fp_eval_arg(mc$breaks, ctx, label)
+  if (!is.numeric(breaks) || anyNA(breaks)) fp_unsupported(sprintf("the breaks of '%s'", label))
+  if (length(breaks) == 1L) {
+    fp_unsupported(sprintf(paste0(
+      "'%s': cut() into a number of intervals divides the range of the data at hand, so predict() ",
+      "cuts new data at other points than the training data; give the breaks as numbers instead"), label))
+  }
+  breaks <- sort(as.double(breaks))
+  flag <- function(nm, default) {
+    v <- if (is.null(mc[[nm]])) default else fp_eval_arg(mc[[nm]], ctx, label)
+    if (!is.logical(v) || length(v) != 1L || is.na(v)) fp_unsupported(sprintf("the %s of '%s'", nm, label))
+    v
+  }
+  right <- flag("right", TRUE)
+  include_lowest <- flag("include.lowest", FALSE)
+  # Every interval's label, as cut() writes them whatever the data (the
+  # fit's levels keep only the intervals the training data used).
+  empty <- mc
+  empty[[1L]] <- quote(base::cut.default)
+  empty$x <- numeric()
+  labels <- tryCatch(levels(eval(empty, ctx$env)), error = function(e) NULL)
+  if (!is.character(labels) || length(labels) != length(breaks) - 1L || !all(levels %in% labels)) {
+    fp_unsupported(sprintf("the labels of '%s'", label))
+  }
+  # JSON holds no infinity: an infinite first or last break is a flag
+  lower_inf <- breaks[[1L]] == -Inf
+  upper_inf <- breaks[[length(breaks)]] == Inf
+  inner <- breaks[is.finite(breaks)]
+  if (length(inner) + lower_inf + upper_inf != length(breaks)) fp_unsupported(sprintf("the breaks of '%s'", label))
+  spec <- list(kind = "cut", label = label, arg = fp_expr(mc$x, ctx), breaks = I(inner),
+               right = right, include_lowest = include_lowest, labels = I(labels), levels = I(levels))
+  if (lower_inf) spec$lower_inf <- TRUE
+  if (upper_inf) spec$upper_inf <- TRUE
+  list(spec = spec, levels = levels)
+}
+
+# interaction(a, b, ...): each row's label joins its columns' labels with
+# `sep`, and model.frame() matches it to the fit's levels by name. The
+# engine codes each column against its own training levels, read from the
+# training data (or, where the fit's levels split unambiguously at `sep`,
+# from them).
+fp_interaction_variable <- function(label, expr, levels, ctx) {
+  fp_check_function(expr, "base", ctx$env)
+  mc <- match.call(base::interaction, expr, expand.dots = FALSE)
+  cols <- mc$...
+  extra <- setdiff(names(mc)[-1L], c("...", "sep", "drop", "lex.order"))
+  if (length(extra) || !length(cols) || !all(vapply(cols, is.symbol, NA)) || !is.null(names(cols))) {
+    fp_unsupported(sprintf("'%s' (interaction() of plain columns only)", label))
+  }
+  inputs <- vapply(cols, as.character, "")
+  sep <- if (is.null(mc$sep)) "." else fp_eval_arg(mc$sep, ctx, label)
+  drop <- if (is.null(mc$drop)) FALSE else fp_eval_arg(mc$drop, ctx, label)
+  if (!is.character(sep) || length(sep) != 1L || is.na(sep) || !is.logical(drop) || length(drop) != 1L) {
+    fp_unsupported(sprintf("the arguments of '%s'", label))
+  }
+  data <- ctx$data
+  components <- if (!is.null(data) && all(inputs %in% names(data))) {
+    # the levels of each column as interaction() takes them
+    lapply(inputs, function(v) levels(as.factor(data[[v]])[, drop = isTRUE(drop)]))
+  } else {
+    parts <- strsplit(levels, sep, fixed = TRUE)
+    if (!nzchar(sep) || any(lengths(parts) != length(inputs)) || any(endsWith(levels, sep))) {
+      fp_unsupported(sprintf(paste0(
+        "'%s' without its training data: its levels do not split into the labels of its columns at '%s' ",
+        "(fit the model with data = <a data frame>)"), label, sep))
+    }
+    lapply(seq_along(inputs), function(j) unique(vapply(parts, `[[`, "", j)))
+  }
+  for (v in inputs) fp_use_input(ctx, v, "any")
+  spec <- list(kind = "interaction", label = label, inputs = I(inputs), components = lapply(components, I),
+               sep = sep, levels = I(levels))
+  list(spec = spec, levels = levels)
 }
 
 fp_poly_variable <- function(label, expr, ctx) {
@@ -276,6 +430,12 @@ fp_spline_variable <- function(label, expr, fn, ctx) {
   if (length(bknots) != 2L || !all(is.finite(c(knots, bknots)))) {
     fp_unsupported(sprintf("'%s' without stored boundary knots", label))
   }
+  if (bknots[[1L]] >= bknots[[2L]]) {
+    # (bs() on a single observation): the basis is undefined
+    fp_unsupported(sprintf(paste0(
+      "'%s' fitted on a single value of its variable: its boundary knots are equal, so its basis is ",
+      "undefined (and all its coefficients are aliased); fit it on more than one value or drop the term"), label))
+  }
   ord <- degree + 1L
   aknots <- sort(c(rep(bknots, ord), knots))
   design <- function(x, derivs) splines::splineDesign(aknots, x, ord, derivs, outer.ok = TRUE)
@@ -311,7 +471,11 @@ fp_spline_variable <- function(label, expr, fn, ctx) {
 fp_expr <- function(e, ctx) {
   if (is.symbol(e)) {
     name <- as.character(e)
-    fp_use_input(ctx, name, "numeric")
+    value <- fp_constant_symbol(name, ctx)
+    if (!is.null(value)) return(list(op = "const", value = value))
+    # a logical column in arithmetic or logic reads as 0/1
+    logical <- !is.null(ctx$data) && is.logical(ctx$data[[name]])
+    fp_use_input(ctx, name, if (logical) "logical" else "numeric")
     return(list(op = "input", name = name))
   }
   if ((is.numeric(e) || is.logical(e)) && length(e) == 1L && !is.na(e)) {
@@ -319,6 +483,7 @@ fp_expr <- function(e, ctx) {
     if (!is.finite(e)) fp_unsupported(sprintf("the non-finite constant '%s' in the formula", fp_deparse(e)))
     return(list(op = "const", value = as.double(e)))
   }
+  if (is.call(e) && !length(all.vars(e))) return(fp_constant_call(e, ctx))
   if (!is.call(e)) fp_unsupported(sprintf("the expression '%s'", fp_deparse(e)))
   fn <- fp_call_name(e)
   args <- as.list(e)[-1L]
@@ -336,6 +501,16 @@ fp_expr <- function(e, ctx) {
     "*" = node("mul", 2L),
     "/" = node("div", 2L),
     "^" = node("pow", 2L),
+    # comparisons and logic give TRUE/FALSE, which arithmetic reads as 1/0
+    ">" = node("gt", 2L),
+    ">=" = node("ge", 2L),
+    "<" = node("lt", 2L),
+    "<=" = node("le", 2L),
+    "==" = node("eq", 2L),
+    "!=" = node("ne", 2L),
+    "&" = node("and", 2L),
+    "|" = node("or", 2L),
+    "!" = node("not", 1L),
     "log" = {
       fp_check_function(e, "base", ctx$env)
       mc <- match.call(function(x, base) NULL, e)
@@ -367,6 +542,50 @@ fp_expr <- function(e, ctx) {
     },
     fp_unsupported(sprintf("the function '%s' in the formula (in '%s')", fn, fp_deparse(e)))
   )
+}
+
+# A call that reads no column, such as log(2), rep(1, 10) or 1:10: R
+# evaluates it in the formula's environment whatever the new data, so one
+# number is a constant, while a vector has the training data's length and
+# makes predict() fail (or recycle) on new data of any other length.
+fp_constant_call <- function(e, ctx) {
+  value <- tryCatch(eval(e, ctx$env), error = function(err) NULL)
+  if (inherits(value, "AsIs")) value <- unclass(value)
+  if ((is.numeric(value) || is.logical(value)) && is.null(dim(value)) && is.null(oldClass(value)) &&
+      length(value) == 1L && is.finite(value)) {
+    return(list(op = "const", value = as.double(value)))
+  }
+  if (is.atomic(value) && length(value) > 1L) {
+    fp_unsupported(sprintf(paste0(
+      "'%s' in the formula: it reads no column of the data, so predict() evaluates it to the same ",
+      "%d values whatever the new data, and fails (or recycles it) on new data of another length"),
+      fp_deparse(e), length(value)))
+  }
+  fp_unsupported(sprintf("the expression '%s' in the formula (not a finite number)", fp_deparse(e)))
+}
+
+# A name that is no column of the training data but a single number in the
+# formula's environment (pi, or a constant the user set) is that number,
+# as model.frame() finds it there. Unknown training data: a column.
+fp_constant_symbol <- function(name, ctx) {
+  if (is.null(ctx$data) || name %in% names(ctx$data)) return(NULL)
+  value <- get0(name, envir = ctx$env, inherits = TRUE)
+  if ((is.numeric(value) || is.logical(value)) && is.null(dim(value)) && is.null(oldClass(value)) &&
+      length(value) == 1L && is.finite(value)) {
+    return(as.double(value))
+  }
+  NULL
+}
+
+# The training data, where the fit names it plainly (glm keeps it; lm's
+# call names it), as model.frame.lm() finds it again; NULL otherwise.
+fp_training_data <- function(fit, env) {
+  d <- fit$data
+  if (!is.data.frame(d)) d <- fit$call$data  # (a call built with the data itself)
+  if (!is.data.frame(d) && is.symbol(d)) {
+    d <- tryCatch(get0(as.character(d), envir = env, inherits = TRUE), error = function(e) NULL)
+  }
+  if (is.data.frame(d)) d else NULL
 }
 
 fp_scale_expr <- function(e, ctx) {

@@ -17,8 +17,7 @@
 #'   does (by name for the x/y interface, which keeps their levels). As in
 #'   `predict.randomForest()`, a formula model predicts `NA` for a row with a
 #'   missing value in any formula variable, and an x/y model refuses missing
-#'   values. On tied votes the class is the first tied class in class order
-#'   (randomForest picks one at random). Unsupervised forests, forests
+#'   values. Tied votes: see [predict_fast()]. Unsupervised forests, forests
 #'   fitted with `keep.forest = FALSE`, character predictors of a formula
 #'   model, formula terms other than plain variables, and classes built on
 #'   randomForest (such as quantile forests) are refused.
@@ -147,7 +146,7 @@ fp_rf_formula_variables <- function(model) {
                   feature = fp_feature(name, "codes", character(), unseen = "last")))
     }
     switch(cls,
-      numeric = fp_rf_numeric(name),
+      numeric = , nmatrix.1 = fp_rf_numeric(name),
       logical = fp_rf_numeric(name, "logical"),
       ordered = fp_rf_numeric(name, "any"),
       character = fp_unsupported(sprintf(paste(
@@ -245,7 +244,7 @@ fp_rf_category_sets <- function(var, mask, ncat) {
 # at random.
 #' @export
 fp_verify_ties.fp_model_randomForest <- function(model, fit, data, type) {
-  if (!identical(type, "response")) return(NULL)
+  if (!identical(type, "response") || !identical(fit$type, "classification")) return(NULL)
   votes <- unclass(stats::predict(fit, data, type = "vote", norm.votes = FALSE))
   score <- sweep(votes / fit$forest$ntree, 2L, fit$forest$cutoff, "/")
   rowSums(score == apply(score, 1L, max)) > 1L

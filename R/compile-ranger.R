@@ -25,9 +25,20 @@
 #'   (with a warning at compile time where the forest has "partition"
 #'   splits); a character column is then refused, since ranger would code it
 #'   by the values present in the new data.
-#' @section ranger: Regression, classification and probability forests
-#'   (type `"response"`, what `$predictions` holds, and `num.trees` at
-#'   prediction), compiled from the saved forest. Columns are found by name,
+#' @section ranger: Regression, classification, probability and survival
+#'   forests (type `"response"` and `num.trees` at prediction), compiled
+#'   from the saved forest. Regression, classification and probability
+#'   forests give what `$predictions` holds: for a response that is not a
+#'   factor (numbers, or logicals, which ranger reads as 0/1), the classes
+#'   as numbers and the probabilities as a matrix without column names, in
+#'   the order of `class.values`, as ranger gives them. A survival forest
+#'   gives the list `unique.death.times`, `chf` and `survival` that
+#'   `predict.ranger()` returns (its other parts describe the call): the
+#'   death times as the list's own part, as in ranger, rather than as
+#'   column names or an attribute, so that the matrices (rows x death
+#'   times, without dimnames) are the very ones ranger returns, and for one
+#'   row, vectors as ranger gives them. New data may also be a sparse
+#'   `dgCMatrix`, as `predict.ranger()` takes it. Columns are found by name,
 #'   and factor and character predictors are matched to the training levels
 #'   by name; ranger itself reads them by position in the new data, so the
 #'   two agree when the new data has the training levels in training order.
@@ -36,9 +47,8 @@
 #'   ranger); otherwise pass the training data as `data`, or factors are
 #'   read by level position as ranger reads them. Missing values are
 #'   an error, as in ranger 0.14; forests of newer ranger versions that store
-#'   a default child for missing values route them to it. Survival forests
-#'   are refused. Classification ties, which ranger breaks at random, go to
-#'   the first class in level order.
+#'   a default child for missing values route them to it. Tied votes: see
+#'   [predict_fast()].
 #' @export
 fp_compile.ranger <- function(model, ..., data = NULL) {
   fp_require_class(model, "ranger")
@@ -48,7 +58,7 @@ fp_compile.ranger <- function(model, ..., data = NULL) {
   }
   treetype <- forest$treetype
   if (!is.character(treetype) || length(treetype) != 1L ||
-      !treetype %in% c("Regression", "Classification", "Probability estimation")) {
+      !treetype %in% c("Regression", "Classification", "Probability estimation", "Survival")) {
     fp_unsupported(sprintf("ranger's tree type '%s'", paste(treetype, collapse = "/")))
   }
   if (!is.null(forest$dependent.varID)) {
@@ -172,16 +182,38 @@ fp_ranger_type <- function(x, v) {
 # What the leaves hold and how they combine, as predict() returns it.
 fp_ranger_output <- function(forest, treetype) {
   if (treetype == "Regression") return(list(aggregation = list(method = "mean")))
+  if (treetype == "Survival") {
+    # each leaf holds the cumulative hazard at every unique death time;
+    # predict() averages it over the trees and takes survival = exp(-chf)
+    times <- forest$unique.death.times
+    if (!is.numeric(times) || !length(times) || !all(is.finite(times)) || is.unsorted(times, strictly = TRUE)) {
+      fp_unsupported("a ranger survival forest whose unique.death.times are not increasing numbers")
+    }
+    if (length(forest$chf) != length(forest$child.nodeIDs)) {
+      fp_unsupported("a ranger survival forest without one chf list per tree")
+    }
+    return(list(aggregation = list(method = "survival", times = I(as.double(times))), survival = TRUE))
+  }
   lv <- forest$levels
+  cv <- forest$class.values
   if (is.null(lv)) {
-    fp_unsupported(sprintf(
-      "a ranger %s forest of a non-factor response (predict() returns its class values unlabelled)",
-      tolower(treetype)))
+    # A response that is not a factor (numbers, or logicals as 0/1):
+    # predict() returns the class values themselves, as numbers, and
+    # probabilities in class.values order without column names.
+    if (!is.numeric(cv) || !length(cv) || !all(is.finite(cv)) || anyDuplicated(cv)) {
+      fp_unsupported(sprintf("this ranger %s forest (its class values are not distinct numbers)",
+                             tolower(treetype)))
+    }
+    if (treetype == "Classification") {
+      # (ties go to the smallest value, as they go to the first level)
+      values <- sort(as.double(cv))
+      return(list(aggregation = list(method = "vote_values", values = I(values)), values = values))
+    }
+    return(list(aggregation = list(method = "matrix_mean"), perm = seq_along(cv), matrix = TRUE))
   }
   if (treetype == "Classification") {
     return(list(aggregation = list(method = "votes"), classes = lv))
   }
-  cv <- forest$class.values
   if (!length(cv) || anyNA(cv) || any(cv != round(cv)) || any(cv < 1 | cv > length(lv)) || anyDuplicated(cv)) {
     fp_unsupported("this ranger probability forest (its class values are not levels of the response)")
   }
@@ -245,7 +277,23 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
     tree$threshold[part] <- seq_along(part) - 1
     tree$categories <- fp_ranger_partitions(sv[part], cols$nlevels[feature[part] + 1], k)
   }
-  if (is.null(out$perm)) {
+  if (isTRUE(out$survival)) {
+    # inner nodes hold no curve: zeros, which no walk reads
+    chf <- forest$chf[[k]]
+    nt <- length(forest$unique.death.times)
+    if (length(chf) != n || any(lengths(chf)[leaf] != nt)) {
+      fp_unsupported(sprintf("ranger tree %d (its chf does not hold a curve per leaf)", k))
+    }
+    m <- matrix(0, nt, n)
+    m[, leaf] <- unlist(chf[leaf], use.names = FALSE)
+    tree$matrix <- as.vector(m)
+    tree$value[] <- 0
+  } else if (!is.null(out$values)) {
+    # leaves hold class values: their index among the sorted values
+    idx <- match(sv[leaf], out$values)
+    if (anyNA(idx)) fp_unsupported(sprintf("ranger tree %d (a leaf holds no class of the response)", k))
+    tree$value[leaf] <- idx
+  } else if (is.null(out$perm)) {
     if (!is.null(out$classes)) {
       cl <- sv[leaf]
       if (anyNA(cl) || any(cl != round(cl) | cl < 1 | cl > length(out$classes))) {
@@ -260,7 +308,7 @@ fp_ranger_tree <- function(k, forest, cols, out, route) {
     }
     probs <- matrix(0, kc, n)
     probs[, leaf] <- matrix(unlist(counts, use.names = FALSE), nrow = kc)[out$perm, , drop = FALSE]
-    tree$probs <- as.vector(probs)
+    if (isTRUE(out$matrix)) tree$matrix <- as.vector(probs) else tree$probs <- as.vector(probs)
   }
   tree
 }
@@ -297,7 +345,11 @@ fp_explain_error.fp_model_ranger <- function(model, err) {
 
 #' @export
 fp_native_predict.fp_model_ranger <- function(model, fit, data, type) {
-  stats::predict(fit, data)$predictions
+  p <- stats::predict(fit, data)
+  # a survival forest's prediction is the list of these three (the rest of
+  # predict()'s list describes the call)
+  if (identical(fit$treetype, "Survival")) return(p[c("unique.death.times", "chf", "survival")])
+  p$predictions
 }
 
 # A class vote tied at the top, which ranger breaks at random.
@@ -305,8 +357,11 @@ fp_native_predict.fp_model_ranger <- function(model, fit, data, type) {
 fp_verify_ties.fp_model_ranger <- function(model, fit, data, type) {
   if (!identical(fit$treetype, "Classification")) return(NULL)
   per_tree <- stats::predict(fit, data, predict.all = TRUE)$predictions
-  k <- length(fit$forest$levels)
-  counts <- vapply(seq_len(k), function(c) rowSums(per_tree == c), numeric(nrow(per_tree)))
+  # the trees vote with level indices, or with the class values themselves
+  # for a response that is not a factor
+  lv <- fit$forest$levels
+  classes <- if (is.null(lv)) fit$forest$class.values else seq_along(lv)
+  counts <- vapply(classes, function(c) rowSums(per_tree == c), numeric(nrow(per_tree)))
   if (is.null(dim(counts))) counts <- matrix(counts, nrow = nrow(per_tree))
   rowSums(counts == apply(counts, 1L, max)) > 1L
 }

@@ -9,14 +9,17 @@
 # (usesurrogate = 2, counts not weights, none on a tie), else the walk
 # stops and the node predicts its own yval / yval2.
 
-fp_rpart_methods <- c("anova", "class", "poisson")
+fp_rpart_methods <- c("anova", "class", "poisson", "exp")
 
 #' @rdname fp_compile
-#' @section rpart: Trees with methods `"anova"`, `"class"` and `"poisson"`;
-#'   types `"vector"`, `"prob"`, `"class"` and `"matrix"` with rpart's
-#'   default (`"prob"` for classification, else `"vector"`). Numeric,
-#'   logical, factor, ordered and character predictors named plainly in the
-#'   formula (a function call such as `log(x)` is refused). Missing values
+#' @section rpart: Trees with methods `"anova"`, `"class"`, `"poisson"`
+#'   and `"exp"` (survival trees: type `"vector"` is the relative event
+#'   rate); types `"vector"`, `"prob"`, `"class"` and `"matrix"` with
+#'   rpart's default (`"prob"` for classification, else `"vector"`). Method
+#'   `"user"` is refused: its predictions come from the user's functions.
+#'   Numeric, logical, factor, ordered and character predictors, and
+#'   one-column matrices, named plainly in the formula (a function call
+#'   such as `log(x)` is refused). Missing values
 #'   follow the fit's `usesurrogate`: the surrogate splits in order, then
 #'   (with 2) the child with more observations; otherwise, as in rpart, the
 #'   prediction is that of the node where the walk stops. A factor level
@@ -26,6 +29,10 @@ fp_rpart_methods <- c("anova", "class", "poisson")
 #' @export
 fp_compile.rpart <- function(model, ...) {
   fp_require_class(model, "rpart")
+  if (identical(model$method, "user")) {
+    fp_unsupported(paste0("an rpart tree grown with a user-defined method (method 'user'): what its nodes ",
+                          "predict is defined by the user's own functions"))
+  }
   if (!model$method %in% fp_rpart_methods) {
     fp_unsupported(sprintf("the rpart method '%s' (fastpredict supports %s)", model$method,
                            paste0("'", fp_rpart_methods, "'", collapse = ", ")))
@@ -71,7 +78,8 @@ fp_rpart_inputs <- function(model) {
   names <- vapply(vars, as.character, "")
   classes <- attr(Terms, "dataClasses")
   xlev <- attr(model, "xlevels")
-  types <- c(numeric = "numeric", logical = "logical", factor = "factor",
+  # (a one-column matrix, such as scale(x) stored in the data, is a column)
+  types <- c(numeric = "numeric", nmatrix.1 = "numeric", logical = "logical", factor = "factor",
              ordered = "ordered", character = "character")
   specs <- lapply(names, function(v) {
     cls <- if (v %in% names(classes)) classes[[v]] else NA_character_

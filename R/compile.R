@@ -8,7 +8,53 @@
 #' Anything the engine cannot reproduce exactly (a model class, family,
 #' link, formula function or argument) is refused with an error of class
 #' `fastpredict_error_unsupported` that names it. The sections below say,
-#' for each package, what is compiled and what is refused.
+#' for each package, what is compiled and what is refused; the last one
+#' gathers the refusals and their reasons.
+#'
+#' @section What is refused, and why: Each of these is refused when the
+#'   model is compiled (or, for a prediction argument, when it is given),
+#'   with a message naming it; so is a fitted object whose parts contradict
+#'   each other (one edited by hand):
+#'   * a class fastpredict does not know, including a subclass of a known
+#'     one (it may predict differently);
+#'   * a multi-stratum `aov()` (class `aovlist`, from an `Error()` term):
+#'     R's `predict()` has no method for it;
+#'   * a glm family or link outside those listed under lm and glm, and a
+#'     family whose inverse link is not R's own under that name;
+#'   * a formula function outside those listed under lm and glm, or a
+#'     standard one redefined in the formula's environment;
+#'   * `cut(x, <number of intervals>)`: `predict()` cuts the new data at
+#'     the range of the new data itself, so its intervals are not the
+#'     training data's (give the breaks as numbers); `cut(labels = FALSE)`;
+#'   * a call that reads no column and gives several numbers, such as
+#'     `offset(rep(1, 10))` or `1:10`: `predict()` evaluates it to the
+#'     training data's length whatever the new data;
+#'   * a matrix variable of several columns (`y ~ X` with a matrix `X`):
+#'     fastpredict reads one column per input;
+#'   * `bs()` or `ns()` fitted on a single value of its variable: its basis
+#'     is undefined;
+#'   * `interaction()` of anything but columns, or one whose levels do not
+#'     split into its columns' labels when the training data cannot be
+#'     found;
+#'   * for several responses (`mlm`), two `offset()` terms and an empty
+#'     model (`predict.mlm()` fails on both), and standard errors or
+#'     intervals (it has none); for an
+#'     empty model (`y ~ 0`), standard errors and intervals (R gives them
+#'     at the training data's length);
+#'   * rpart trees of method `"user"` (their predictions come from the
+#'     user's own functions) and with an `offset()` term; terms other than
+#'     plain variables in rpart, randomForest and gbm formulas;
+#'   * character predictors of a randomForest formula model (it codes them
+#'     by the values present in the new data), and of a ranger forest
+#'     compiled without `data` (likewise);
+#'   * randomForest and ranger models saved without their forest,
+#'     unsupervised forests, ranger forests older than 0.11.5, and ranger's
+#'     types `"se"`, `"terminalNodes"` and `"quantiles"` (ranger itself
+#'     has no quantiles for survival forests);
+#'   * gbm models whose distribution or tree layout is not gbm 2.1.8's.
+#'
+#'   ranger 0.14 refuses to fit a character response, so there is no such
+#'   forest to compile; a numeric or logical response is compiled.
 #'
 #' @param model A fitted model.
 #' @param ... Further arguments of a family's method (see `data` for

@@ -61,7 +61,8 @@ fp_endpoint <- function(url, api_key = NULL, model = NULL, timeout = 60) {
 #'
 #' @param object An `fp_endpoint`.
 #' @param newdata A data.frame, or a named list of columns, as for
-#'   [predict_fast()]; only the model's inputs are sent.
+#'   [predict_fast()] (a matrix, or one row as a vector, for a model that
+#'   predicts from a matrix); only the model's inputs are sent.
 #' @param type,... The prediction type and further arguments by their names
 #'   in the model's `predict()` (`n.trees`, `num.trees`, `norm.votes`,
 #'   `se.fit`, `interval`, `level`, ...), as for [predict_fast()]; sent as
@@ -86,13 +87,15 @@ predict.fp_endpoint <- function(object, newdata, type = NULL, ...) {
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   meta <- fp_endpoint_meta(object)
   extra <- if (...length()) list(...)
-  body <- fp_check(rs_oip_request(newdata, meta$input_names, type, extra, meta$parameters$algorithm %||% ""))
+  body <- fp_check(rs_oip_request(newdata, meta$input_names, type, extra, meta$algorithm %||% "",
+                                  meta$matrix_input$by_position, meta$facts$sparse_absent))
   r <- fp_http(object, "POST", sprintf("/v2/models/%s/infer", object$model), body)
   out <- fp_check(rs_oip_answer(r$content))
+  # a model that reads no column cannot say over OIP how many rows it has
+  if (length(meta$input_names) > 0) return(out)
   rows <- if (is.data.frame(newdata)) nrow(newdata) else NROW(newdata[[1]])
   got <- NROW(if (is.list(out) && !is.object(out)) out[[1]] else out)
   if (got != rows) {
-    # a model that reads no column cannot say over OIP how many rows it has
     fp_abort("bad_answer", sprintf("the service answered %d rows for %d rows of newdata", got, rows))
   }
   out
@@ -111,25 +114,21 @@ print.fp_endpoint <- function(x, ...) {
   invisible(x)
 }
 
-# The model's OIP metadata (inputs, algorithm), read once; the default
-# model's name first if none was given.
+# The model's description (the engine's ModelInfo, from vetiver's metadata
+# route: inputs, algorithm, matrix input), read once; the default model's
+# when none was named.
 fp_endpoint_meta <- function(ep) {
   if (!is.null(ep$meta)) return(ep$meta)
-  if (is.null(ep$model)) {
-    about <- fp_http(ep, "GET", "/metadata")$json
-    name <- about$fastpredict$name
-    if (!is.character(name) || length(name) != 1) {
-      fp_abort("bad_answer", sprintf("%s/metadata names no fastpredict model: give fp_endpoint() the model", ep$url))
-    }
-    ep$model <- name
+  path <- if (is.null(ep$model)) "/metadata" else sprintf("/models/%s/metadata", ep$model)
+  about <- fp_http(ep, "GET", path)$json$fastpredict
+  info <- about$model
+  if (!is.list(info) || !is.list(info$inputs) || !is.character(about$name)) {
+    fp_abort("bad_answer", sprintf("%s%s does not describe a fastpredict model", ep$url, path))
   }
-  meta <- fp_http(ep, "GET", sprintf("/v2/models/%s", ep$model))$json
-  if (!is.list(meta) || !is.list(meta$inputs)) {
-    fp_abort("bad_answer", sprintf("%s/v2/models/%s is not a model's metadata", ep$url, ep$model))
-  }
-  meta$input_names <- vapply(meta$inputs, function(i) as.character(i$name), "")
-  ep$meta <- meta
-  meta
+  ep$model <- about$name
+  info$input_names <- vapply(info$inputs, function(i) as.character(i$name), "")
+  ep$meta <- info
+  info
 }
 
 # One HTTP exchange: list(status, content (raw), json (parsed, or NULL)).

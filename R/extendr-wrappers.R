@@ -16,6 +16,15 @@ rs_model_from_json <- function(text) .Call(wrap__rs_model_from_json, text)
 #' @noRd
 rs_model_load <- function(path) .Call(wrap__rs_model_load, path)
 
+#' Import a model file of another library (or any model file, `auto`).
+#' @noRd
+rs_model_import <- function(path, format) .Call(wrap__rs_model_import, path, format)
+
+#' Import a model from its bytes (a raw vector) or text (a string), as
+#' the libraries' R packages dump them.
+#' @noRd
+rs_model_import_bytes <- function(data, format) .Call(wrap__rs_model_import_bytes, data, format)
+
 #' Save atomically; `compress` is TRUE, FALSE or NA (decide from the name).
 #' @noRd
 rs_model_save <- function(model, path, compress) .Call(wrap__rs_model_save, model, path, compress)
@@ -35,7 +44,7 @@ rs_model_with_card <- function(model, card) .Call(wrap__rs_model_with_card, mode
 #' @noRd
 rs_model_content_hash <- function(model) .Call(wrap__rs_model_content_hash, model)
 
-#' Predict `newdata` (a data.frame or a named list of columns); `options`
+#' Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
 #' holds the extra arguments of the call by their R names.
 #' @noRd
 rs_predict <- function(model, newdata, type_, threads, options) .Call(wrap__rs_predict, model, newdata, type_, threads, options)
@@ -48,15 +57,19 @@ rs_predict <- function(model, newdata, type_, threads, options) .Call(wrap__rs_p
 #' @noRd
 rs_predict_json <- function(model, body, protocol, type_, options, query, request_options, max_rows, name, threads) .Call(wrap__rs_predict_json, model, body, protocol, type_, options, query, request_options, max_rows, name, threads)
 
-#' The JSON texts that describe a model on the wire: vetiver's prototype,
-#' the OIP model metadata (as `name`) and the engine's `ModelInfo`.
+#' The JSON texts that describe a model served as `name`: vetiver's
+#' prototype, the OIP model metadata and vetiver's metadata (its card as
+#' `user`, the engine's `ModelInfo` under `fastpredict`, as
+#' fastpredict-server writes them).
 #' @noRd
 rs_wire_meta <- function(model, name) .Call(wrap__rs_wire_meta, model, name)
 
 #' The body of an OIP inference request for the columns `inputs` of
-#' `newdata` (a raw vector); `options` by their R names for `algorithm`.
+#' `newdata` (a raw vector); `options` by their R names for `algorithm`;
+#' `by_position` NULL, or whether a matrix model reads columns by position;
+#' `sparse_absent` the model's fact of that name (NULL if it has none).
 #' @noRd
-rs_oip_request <- function(newdata, inputs, type_, options, algorithm) .Call(wrap__rs_oip_request, newdata, inputs, type_, options, algorithm)
+rs_oip_request <- function(newdata, inputs, type_, options, algorithm, by_position, sparse_absent) .Call(wrap__rs_oip_request, newdata, inputs, type_, options, algorithm, by_position, sparse_absent)
 
 #' The prediction in an OIP inference answer (a raw vector or string), as
 #' the R object `predict_fast()` returns.

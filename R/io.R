@@ -71,10 +71,20 @@ fp_from_json <- function(json) {
   new_fp_model(fp_check(rs_model_from_json(json)))
 }
 
+# An fp_model is a list holding the compiled model's pointer; an object
+# that only has the class (say structure(1, class = "fp_model")) is
+# refused here rather than by `$` with an unclassed error.
 fp_assert_model <- function(model) {
-  if (!inherits(model, "fp_model")) {
+  if (!inherits(model, "fp_model") || !is.list(model)) {
     fp_abort("bad_argument", "model must be an fp_model (see fp_compile())")
   }
+}
+
+# The model's description: the one it carries, else (after tampering)
+# the engine's, which also checks the pointer.
+fp_info <- function(model) {
+  fp_assert_model(model)
+  if (is.list(model$info)) model$info else fp_check(rs_model_info(model$ptr))
 }
 
 #' Load limits
@@ -87,12 +97,15 @@ fp_assert_model <- function(model) {
 #' invisibly). The option `fastpredict.limits`, a named list, sets them when
 #' the package loads.
 #'
-#' The limits are: `file_bytes` (a file as stored), `json_bytes` (its JSON
-#' text once decompressed), `inputs` (input columns), `levels` (levels of
-#' one factor), `features`, `trees` and `nodes` (of a tree model, nodes of
-#' all trees together), `terms` (of a linear model), `design` (entries of a
-#' linear model's design: coefficients and the lookup tables of its terms)
-#' and `basis` (the degree of a polynomial, the columns of a spline basis).
+#' The limits, with their defaults, are: `file_bytes` (a file as stored,
+#' 2^30), `json_bytes` (its JSON text once decompressed, 2^30), `inputs`
+#' (input columns, 100,000), `levels` (levels of one factor, 1,000,000),
+#' `features` (of a tree model, 1,000,000), `trees` (1,000,000), `nodes`
+#' (of all trees together, 500,000,000), `terms` (of a linear model,
+#' 100,000), `design` (entries of a linear model's design: coefficients and
+#' the lookup tables of all its terms, an entry of a term that mixes
+#' factors and numbers counting 8; 2^22) and `basis` (the degree of a
+#' polynomial, the columns of a spline basis, 1,000).
 #' A model over a limit is refused with an error of class
 #' `fastpredict_error_unsupported` that names the limit.
 #'

@@ -89,10 +89,7 @@ fp_plumber <- function(pr, models, type = NULL, request_options = TRUE, api_key 
   }
   # what the GET routes answer, written once
   described <- lapply(stats::setNames(names(models), names(models)), function(name) {
-    texts <- fp_check(rs_wire_meta(models[[name]]$ptr, name))
-    texts$metadata <- sprintf('{"user":{},"version":null,"url":null,"required_pkgs":["fastpredict"],"fastpredict":{"name":"%s","model":%s}}',
-                              name, texts$info)
-    texts
+    fp_check(rs_wire_meta(models[[name]]$ptr, name))
   })
   keys <- api_key
   json <- plumber::serializer_content_type("application/json")

@@ -14,7 +14,10 @@
 #'   `dgCMatrix` (package Matrix), is read by column name, or without column
 #'   names by position (one column per input, in the model's order; see the
 #'   inputs in `print(model)`); of a sparse matrix, only the columns the
-#'   model reads are expanded.
+#'   model reads are expanded. A glmnet model, whose `predict()` takes a
+#'   matrix `newx`, takes only a matrix (a sparse one read where it lies) or
+#'   one row as a plain vector, by position where the fit had no column
+#'   names.
 #' @param type Prediction type, as in the model's `predict()`, with the same
 #'   default; `print(model)` lists a model's types, and the sections of
 #'   [fp_compile()] describe them for each package.
@@ -22,21 +25,30 @@
 #'   fastpredict reproduces, under their names there: `se.fit`, `interval`,
 #'   `level`, `pred.var`, `weights`, `scale` and `df` for lm; `se.fit` and
 #'   `dispersion` for glm; `n.trees` for gbm; `num.trees` for ranger;
-#'   `norm.votes` for randomForest. Any other argument is refused with an
-#'   error naming it, rather than ignored.
+#'   `norm.votes` for randomForest; `s`, `newoffset` and `exact` for glmnet;
+#'   `iteration_range`, `ntreelimit` and `dmatrix` for xgboost,
+#'   `start_iteration` and `num_iteration` for LightGBM (see [fp_import()]).
+#'   Any other argument is refused with an error naming it, rather than
+#'   ignored.
 #' @param threads Number of threads; default [fp_threads()]. Results do not
 #'   depend on it.
 #' @return What the model's own `predict()` returns for `type`, without row
 #'   names: a numeric vector with one value per row, a factor of classes, or
-#'   a matrix (or array) with one column per class or per number of trees;
-#'   for lm and glm with `se.fit = TRUE` the list `predict.lm()` /
-#'   `predict.glm()` return, with `interval` the matrix `fit`, `lwr`, `upr`,
-#'   and with `type = "terms"` the matrix of term contributions with its
-#'   "constant" attribute.
+#'   a matrix (or array) with one column per class, per response (a
+#'   multi-response lm) or per number of trees; for lm and glm with
+#'   `se.fit = TRUE` the list `predict.lm()` / `predict.glm()` return, with
+#'   `interval` the matrix `fit`, `lwr`, `upr`, and with `type = "terms"`
+#'   the matrix of term contributions with its "constant" attribute; for a
+#'   ranger survival forest the list `unique.death.times`, `chf`,
+#'   `survival` of `predict.ranger()`.
 #'   A row with a missing value gives `NA` where the model's `predict()`
 #'   does; tree models otherwise route missing values as their package does.
-#'   Where randomForest and ranger break a tie between classes at random,
-#'   fastpredict takes the first tied class in level order.
+#' @section Tied votes: randomForest and ranger break a tie between the
+#'   most-voted classes at random, so their own `predict()` may give either
+#'   class on such a row. fastpredict takes the first tied class in level
+#'   order (for a ranger classifier of a numeric response, the smallest
+#'   tied value), so its result does not change from call to call. On every
+#'   row without a tie the class is the package's.
 #' @section Errors: Classed conditions, all inheriting from
 #'   `fastpredict_error`: `fastpredict_error_missing_column`,
 #'   `_wrong_type`, `_unseen_level`, `_length_mismatch`, `_bad_argument`,
@@ -56,7 +68,7 @@
 #'   predict_fast(tree, iris[c(1, 51, 101), ], type = "class")
 #' }
 predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
-  if (!inherits(model, "fp_model")) model <- fp_compile(model)
+  if (!inherits(model, "fp_model")) model <- fp_compile(model) else if (!is.list(model)) fp_assert_model(model)
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   # The per-row hot path: straight to the registered routine (see
   # test-wrappers.R); .subset2() skips the `$` method lookup over the class

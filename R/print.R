@@ -2,8 +2,8 @@
 #'
 #' Shows the model kind and source, the facts the engine reports for its
 #' family (family and link, coefficients, trees, classes, ...), the
-#' prediction types, the inputs it reads (with their types and levels) and
-#' the format version.
+#' prediction types, the inputs it reads (with their types and levels; the
+#' first 30 of a model with more) and the format version.
 #'
 #' @param x An `fp_model`.
 #' @param ... Unused.
@@ -19,7 +19,7 @@ print.fp_model <- function(x, ...) {
 #' @rdname print.fp_model
 #' @export
 format.fp_model <- function(x, ...) {
-  i <- x$info
+  i <- fp_info(x)
   p <- i$producer
   head <- sprintf("<fp_model> %s model from %s", i$kind, paste(p$source_class, collapse = "/"))
   if (!is.null(i$headline)) head <- sprintf("%s (%s)", head, i$headline)
@@ -33,18 +33,28 @@ format.fp_model <- function(x, ...) {
     sprintf("  inputs (%d):", length(i$inputs))
   )
   if (length(i$inputs)) {
-    nm <- vapply(i$inputs, function(s) s$name, "")
-    ty <- vapply(i$inputs, function(s) {
+    # a model of thousands of columns (glmnet) shows the first ones
+    shown <- utils::head(i$inputs, fp_print_inputs)
+    nm <- vapply(shown, function(s) s$name, "")
+    ty <- vapply(shown, function(s) {
       lv <- s$levels
       if (length(lv) == 0) return(s$type)
       sprintf("%s [%s]", s$type, fp_shorten(lv))
     }, "")
     lines <- c(lines, sprintf("    %-*s %s", max(nchar(nm)), nm, ty))
+    if (length(i$inputs) > length(shown)) {
+      lines <- c(lines, sprintf("    ... and %d more", length(i$inputs) - length(shown)))
+    }
   }
-  c(lines, sprintf("  format: %s %s; written by %s %s from %s %s in R %s",
-                   i$format, i$format_version, p$name, p$version,
-                   p$source_package %||% "?", p$source_package_version %||% "?", p$r_version %||% "?"))
+  # an imported model file (xgboost, LightGBM) was not fitted in R
+  source <- paste(c(p$source_package %||% "?", p$source_package_version), collapse = " ")
+  host <- if (is.null(p$r_version)) "" else sprintf(" in R %s", p$r_version)
+  c(lines, sprintf("  format: %s %s; written by %s %s from %s%s",
+                   i$format, i$format_version, p$name, p$version, source, host))
 }
+
+# Inputs print() lists.
+fp_print_inputs <- 30L
 
 # Up to 8 values, then their count.
 fp_shorten <- function(x) {

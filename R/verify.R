@@ -7,6 +7,12 @@
 #' values. Where randomForest and ranger break a tie between classes at
 #' random, tied rows are left out of the class comparison and counted.
 #'
+#' xgboost and LightGBM models are refused (error class
+#' `fastpredict_error_unsupported`): their R packages are not in Debian, so
+#' a call of their `predict()` cannot be tested here. fastpredict's own
+#' tests compare them with predictions the libraries recorded (see
+#' [fp_import()]).
+#'
 #' @param fit The fitted model.
 #' @param model Its compiled form (compiled from `fit` when left out).
 #' @param data New data to predict, such as a holdout set.
@@ -25,7 +31,17 @@
 #' fp_verify(fit, data = mtcars)
 fp_verify <- function(fit, model = fp_compile(fit), data, types = NULL, tolerance = 1e-9, report = NULL) {
   fp_assert_model(model)
-  types <- types %||% setdiff(unlist(model$info$types), "terms")
+  if (missing(data) || !is.list(data)) fp_abort("bad_argument", "data must be a data.frame")
+  offered <- unlist(model$info$types)
+  types <- types %||% setdiff(offered, "terms")
+  if (!is.character(types) || anyNA(types) || !all(types %in% offered)) {
+    fp_abort("bad_argument", sprintf("types must be some of the model's types: %s",
+                                     paste0("\"", offered, "\"", collapse = ", ")))
+  }
+  if (!is.numeric(tolerance) || length(tolerance) != 1L || !(tolerance >= 0)) {
+    fp_abort("bad_argument", "tolerance must be a single number >= 0")
+  }
+  if (!is.null(report)) fp_check_string(report, "report")
   rows <- lapply(types, function(type) fp_verify_type(fit, model, data, type, tolerance))
   rep <- structure(list(
     model = paste(model$info$producer$source_class, collapse = "/"),
@@ -46,20 +62,30 @@ fp_verify <- function(fit, model = fp_compile(fit), data, types = NULL, toleranc
 }
 
 fp_verify_type <- function(fit, model, data, type, tolerance) {
-  native <- fp_native_predict(model, fit, data, type)
+  # the fit's own predict() failing is the caller's input, not a parity result
+  native <- tryCatch(fp_native_predict(model, fit, data, type), error = function(e) {
+    fp_abort("bad_argument", sprintf("the fit's own predict() failed for type \"%s\": %s", type, conditionMessage(e)))
+  })
   fast <- predict_fast(model, data, type = type)
-  tied <- if (is.factor(fast)) fp_verify_ties(model, fit, data, type) else NULL
-  keep <- if (is.null(tied)) rep(TRUE, NROW(fast)) else !tied
+  # (classes may be numbers: ranger's classification of a numeric response)
+  tied <- fp_verify_ties(model, fit, data, type)
+  keep <- if (is.null(tied)) rep(TRUE, NROW(data)) else !tied
   diff <- fp_difference(fast, native, keep)
-  data.frame(type = type, rows = NROW(fast), tied_rows_left_out = sum(!keep),
+  data.frame(type = type, rows = NROW(data), tied_rows_left_out = sum(!keep),
              max_difference = diff, passed = diff <= tolerance, stringsAsFactors = FALSE)
 }
 
 # The largest relative difference of two predictions (Inf when their
-# shapes, classes or missing values differ), over the rows kept.
+# shapes, classes or missing values differ), over the rows kept (all rows
+# when `keep` is NULL).
 fp_difference <- function(a, b, keep) {
+  if (is.list(a) || is.list(b)) {
+    # a list of parts (a survival forest's death times and curves), which
+    # has no tied rows to leave out
+    if (!is.list(a) || !is.list(b) || !identical(names(a), names(b))) return(Inf)
+    return(max(0, vapply(names(b), function(n) fp_difference(a[[n]], b[[n]], NULL), 0)))
+  }
   strip <- function(x) {
-    if (is.list(x) && !is.data.frame(x)) return(x)
     x <- unclass(x)
     attributes(x) <- attributes(x)[intersect(names(attributes(x)), c("dim", "levels"))]
     x
@@ -71,7 +97,7 @@ fp_difference <- function(a, b, keep) {
   a <- strip(a)
   b <- strip(b)
   if (!identical(dim(a), dim(b)) || length(a) != length(b)) return(Inf)
-  rows <- if (is.null(dim(a))) keep else keep[row(a)]
+  rows <- if (is.null(keep)) TRUE else if (is.null(dim(a))) keep else keep[row(a)]
   a <- as.vector(a)[rows]
   b <- as.vector(b)[rows]
   if (!identical(is.na(a), is.na(b))) return(Inf)
@@ -128,7 +154,13 @@ fp_write_json <- function(x, path) {
     if (length(v) == 1L) one(v) else paste0("[", paste(vapply(v, one, ""), collapse = ","), "]")
   }
   tmp <- paste0(path, ".tmp")
-  writeLines(json(x), tmp)
-  file.rename(tmp, path)
+  ok <- tryCatch({
+    writeLines(json(x), tmp)
+    file.rename(tmp, path)
+  }, error = function(e) FALSE, warning = function(w) FALSE)
+  if (!isTRUE(ok)) {
+    unlink(tmp)
+    fp_abort("io", sprintf("cannot write the report to '%s'", path))
+  }
   invisible(path)
 }

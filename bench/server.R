@@ -67,7 +67,7 @@ main <- function() {
       pl <- settle_plumber(pl, work, api, shim)
       for (conns in c(1, 8, 64)) {
         a <- load_test(pl, bodies, name, size, conns, secs)
-      pl <- settle_plumber(pl, work, api, shim)
+        pl <- settle_plumber(pl, work, api, shim)
         b <- load_test(srv, bodies, name, size, conns, secs)
         if (a$errors > 0) warning(sprintf("Plumber, %s, %d rows, %d conns: %d non-2xx answers", name, size, conns, a$errors))
         if (b$errors > 0) warning(sprintf("fastpredict-server, %s, %d rows, %d conns: %d non-2xx answers", name, size, conns, b$errors))

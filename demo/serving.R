@@ -38,6 +38,10 @@ main <- function() {
   r <- post("predict", body)
   cat("POST /predict", body, "\n  ->", r$text, "\n")
   cat(sprintf("  predict(): %.17g\n\n", predict(models$lm$fit, one)))
+  r <- post("predict?interval=prediction&level=0.9", body)
+  cat("POST /predict?interval=prediction&level=0.9 (predict()'s options, by their engine names)\n  ->", r$text, "\n")
+  cat("  predict(interval = \"prediction\", level = 0.9):",
+      sprintf("%.17g", predict(models$lm$fit, one, interval = "prediction", level = 0.9)), "\n\n")
 
   batch <- models$forest$data[1:5, ]
   cols <- vapply(names(batch)[names(batch) != "y"], function(n) {

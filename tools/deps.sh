@@ -1,11 +1,14 @@
 #!/bin/sh
 # Checks what fastpredict needs to build and test, and installs missing
 # Debian packages when run as root (otherwise says exactly what to run).
-# Usage: tools/deps.sh R-package...
+# Usage: [TOOLS="wrk gcc"] tools/deps.sh R-package...
+# TOOLS: commands needed too, each from the Debian package of its name.
 set -u
 
 debs=""
 add_deb() { case " $debs " in *" $1 "*) ;; *) debs="$debs $1" ;; esac; }
+
+for t in ${TOOLS:-}; do command -v "$t" >/dev/null 2>&1 || add_deb "$t"; done
 
 if ! command -v Rscript >/dev/null 2>&1 || ! command -v R >/dev/null 2>&1; then
   add_deb r-base-dev

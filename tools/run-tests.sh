@@ -2,9 +2,11 @@
 # `make test`: builds fastpredict-server, runs the testthat suite against
 # the installed package (its server test uses that binary), then the
 # engine's cargo tests (unit, property and schema tests; the schema test
-# also validates the models the R tests saved) and the server's (unit and
-# loopback HTTP tests). Ends with one line "N passed, M failed" over all of
-# them; exits non-zero on any failure.
+# also validates the models the R tests saved), the fuzz crate's (a bounded
+# run and the regression inputs), the server's (unit and loopback HTTP
+# tests, the replica-kill check) and the manifest checks of deploy/
+# (against the Kubernetes and KServe schemas, in .venv). Ends with one line
+# "N passed, M failed" over all of them; exits non-zero on any failure.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,13 +53,35 @@ else
   failed=$((failed + 1))
 fi
 
-echo "== Rust engine tests (cargo test) =="
-(cd src/rust && FASTPREDICT_SCHEMA_OUT="$work/saved-models" cargo test -p fastpredict-engine 2>&1) | tee "$work/cargo.log"
-count_cargo "$work/cargo.log" "cargo test (engine)"
+echo "== Rust engine and fuzz tests (cargo test) =="
+# the fuzz crate's tests: a bounded fuzz run seeded also with the models the
+# R tests saved, and the replay of every regression input
+(cd src/rust && FASTPREDICT_SCHEMA_OUT="$work/saved-models" cargo test -p fastpredict-engine -p fastpredict-fuzz 2>&1) | tee "$work/cargo.log"
+count_cargo "$work/cargo.log" "cargo test (engine, fuzz)"
 
 echo "== fastpredict-server tests (cargo test --release) =="
 (cd server && cargo test --release 2>&1) | tee "$work/server.log"
 count_cargo "$work/server.log" "cargo test (server)"
+
+# Adds the counts of the closing line "$2: N passed, M failed" of log $1 (named $3).
+count_line() {
+  line=$(grep "^$2: [0-9]* passed, [0-9]* failed" "$1" | tail -n1)
+  if [ -n "$line" ]; then
+    passed=$((passed + $(echo "$line" | sed 's/.*: \([0-9]*\) passed.*/\1/')))
+    failed=$((failed + $(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')))
+  else
+    echo "$3 did not finish"
+    failed=$((failed + 1))
+  fi
+}
+
+echo "== Kubernetes and KServe manifests (tools/manifests-check.py, and its own tests) =="
+server_flag=""
+[ -n "$server_bin" ] && server_flag="--server $server_bin"
+"$root/.venv/bin/python" tools/manifests-check.py $server_flag 2>&1 | tee "$work/manifests.log"
+count_line "$work/manifests.log" manifests "the manifest check"
+"$root/.venv/bin/python" tools/manifests-check-test.py $server_flag 2>&1 | tee "$work/manifests-test.log"
+count_line "$work/manifests-test.log" "manifests-check tests" "the manifest check's tests"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

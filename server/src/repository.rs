@@ -110,7 +110,7 @@ fn load(name: &str, path: &Path, bytes: &[u8], sha256: String) -> Result<Served,
     let version = sha256[..12].to_string();
     let oip_metadata = wire::oip_model_metadata(&model, name, &version).to_string().into_bytes();
     let prototype = wire::vetiver_prototype(model.inputs()).to_string().into_bytes();
-    let decoder = Decoder::new(model.inputs());
+    let decoder = Decoder::for_model(&model);
     Ok(Served {
         name: Arc::from(name),
         file: path.to_path_buf(),

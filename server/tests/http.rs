@@ -270,6 +270,61 @@ fn prediction_options_list_outputs_and_the_model_card() {
     assert_eq!(s.get("/metadata").json()["fastpredict"]["content_hash"], card["content_hash"]);
 }
 
+/// glmnet (a model that predicts from a matrix): its options, text classes, and the matrix forms of a body.
+#[test]
+fn glmnet_options_classes_and_matrix_bodies() {
+    let dir = TempDir::new();
+    dir.add_in("1.4", "glmnet-binomial-cv-mtcars.json", "cv.json");
+    let s = Server::start(dir.path(), &[], &[]);
+    let m = Model::load(&common::fixture_in("1.4", "glmnet-binomial-cv-mtcars.json")).unwrap();
+    let records = r#"[{"mpg":21,"wt":2.62,"hp":110,"qsec":16.46,"drat":3.9},{"mpg":30.4,"wt":1.6,"hp":52,"qsec":18.5,"drat":4.9}]"#;
+    let predict = |options: PredictOptions| {
+        let mut r = Decoder::for_model(&m).vetiver(records.as_bytes(), &WireLimits::default()).unwrap();
+        r.options = options;
+        let frame = r.frame.frame();
+        let p = m.prepare(&frame, &r.options).unwrap().predict(1).unwrap();
+        p
+    };
+    let rule = || Some(fastpredict_engine::Penalty::Rule("lambda.min".into()));
+    let classes = predict(PredictOptions { type_: Some("class".into()), s: rule(), ..PredictOptions::default() });
+    let (Values::Int(codes), fastpredict_engine::ValueKind::Character(labels)) =
+        (&classes.parts[0], &classes.shape.array().unwrap().values)
+    else {
+        panic!("not text classes")
+    };
+    let want: Vec<&str> = codes.iter().map(|&c| labels[c as usize - 1].as_str()).collect();
+    let got = s.post("/predict?type=class&s=lambda.min", records);
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert_eq!(got.json()[".pred_lambda.min"], json!(want));
+    // rows as arrays (jsonlite's matrix), in the order of the inputs
+    let order: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(order, ["mpg", "wt", "hp", "qsec", "drat"]);
+    let rows = "[[21,2.62,110,16.46,3.9],[30.4,1.6,52,18.5,4.9]]";
+    assert_eq!(s.post("/predict?type=class&s=lambda.min", rows).json(), got.json());
+
+    // OIP: one [N, P] tensor, probabilities at two penalties
+    let Values::Real(prob) = &predict(PredictOptions {
+        type_: Some("response".into()),
+        s: Some(fastpredict_engine::Penalty::Values { values: vec![0.01, 0.1], names: None }),
+        ..PredictOptions::default()
+    })
+    .parts[0] else {
+        panic!()
+    };
+    let body = format!(
+        r#"{{"inputs":[{{"name":"x","datatype":"FP64","shape":[2,5],"data":{rows}}}],
+            "parameters":{{"type":"response","s":[0.01,0.1]}}}}"#
+    );
+    let r = s.post("/v2/models/cv/infer", &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let out = &r.json()["outputs"][0];
+    assert_eq!(out["shape"], json!([2, 2]));
+    assert!(same_bits(&numbers(&out["data"]), &[prob[0], prob[2], prob[1], prob[3]]));
+    // the whole path is refused for a cv.glmnet model, as predict.cv.glmnet() does
+    let r = s.post("/v2/models/cv/infer", &body.replace("[0.01,0.1]", "null"));
+    assert_eq!(r.status, 400, "{}", r.text());
+}
+
 /// The JSON error body every client can read: `error` (OIP) and `message` (vetiver).
 fn error_of(r: &common::Reply) -> String {
     let v = r.json();

@@ -40,6 +40,7 @@ start_server <- function(bin, dir, args = character()) {
 # Columns as JSON with every double at full precision (jsonlite's default
 # keeps 4 decimals); missing values as jsonlite writes them.
 json_columns <- function(df) {
+  df <- as.data.frame(df)  # a matrix model's rows
   cols <- vapply(names(df), function(n) sprintf('"%s":[%s]', n, paste(json_cells(df[[n]]), collapse = ",")), "")
   paste0("{", paste(cols, collapse = ","), "}")
 }
@@ -77,6 +78,7 @@ json_cells <- function(x, na = '"NA"') {
 # Records as vetiver's client sends them (no Content-Type, "NA" strings,
 # row names as "_row"), but with every double in full.
 json_records <- function(df, row_names = TRUE) {
+  df <- as.data.frame(df)
   cells <- lapply(df, json_cells)
   rows <- vapply(seq_len(nrow(df)), function(i) {
     kv <- sprintf('"%s":%s', names(df), vapply(cells, `[[`, "", i))
@@ -88,6 +90,7 @@ json_records <- function(df, row_names = TRUE) {
 
 # An OIP inference request written in R (not by the package's writer).
 json_infer <- function(df, parameters = "", id = NULL) {
+  df <- as.data.frame(df)
   inputs <- vapply(names(df), function(n) {
     x <- df[[n]]
     type <- if (is.factor(x) || is.character(x)) "BYTES" else if (is.logical(x)) "BOOL" else "FP64"
@@ -141,7 +144,8 @@ oip_parameters <- function(case) {
   if (!length(args)) return("")
   wire <- sub("^(n|num)_trees$", "n_trees", gsub(".", "_", names(args), fixed = TRUE))
   values <- vapply(args, function(v) {
-    if (is.character(v)) sprintf('"%s"', v) else if (is.logical(v)) tolower(v) else sprintf("%.17g", v)
+    v <- if (is.character(v)) sprintf('"%s"', v) else if (is.logical(v)) tolower(v) else sprintf("%.17g", v)
+    if (length(v) > 1) paste0("[", paste(v, collapse = ","), "]") else v
   }, "")
   paste0("{", paste(sprintf('"%s":%s', wire, values), collapse = ","), "}")
 }
@@ -155,6 +159,9 @@ http_cases <- function() {
   mt$wt[3] <- NA
   ir <- iris[sample(nrow(iris), 40), ]
   ir$Sepal.Width <- ir$Sepal.Width + rnorm(nrow(ir), sd = 1e-3)  # digits a 4-decimal JSON would lose
+  mx <- as.matrix(mtcars[, -1])
+  cvx <- as.matrix(mtcars[, c("mpg", "wt", "hp", "qsec", "drat")])
+  irx <- as.matrix(ir[, 1:4])
   fits <- list(
     lm = lm(mpg ~ wt * factor(cyl) + poly(hp, 2) + log(disp), data = mtcars),
     glm = glm(vs ~ scale(mpg) + factor(am) + wt, family = binomial, data = mtcars),
@@ -165,7 +172,11 @@ http_cases <- function() {
     rangerprob = ranger::ranger(Species ~ ., data = iris, probability = TRUE, num.trees = 50, seed = 1, num.threads = 1),
     gbm = suppressWarnings(gbm::gbm(mpg ~ wt + hp + disp + cyl, data = mtcars, distribution = "gaussian",
                                     n.trees = 100, n.minobsinnode = 3)),
-    gbmmulti = suppressWarnings(gbm::gbm(Species ~ ., data = iris, distribution = "multinomial", n.trees = 30))
+    gbmmulti = suppressWarnings(gbm::gbm(Species ~ ., data = iris, distribution = "multinomial", n.trees = 30)),
+    # models that predict from a matrix
+    glmnet = glmnet::glmnet(mx, mtcars$mpg, nlambda = 20),
+    cvglmnet = glmnet::cv.glmnet(cvx, factor(mtcars$am), family = "binomial", foldid = rep(1:4, 8), nlambda = 20),
+    multinet = glmnet::glmnet(as.matrix(iris[, 1:4]), iris$Species, family = "multinomial", nlambda = 10)
   )
   case <- function(model, data, query, ref, type = NULL, args = list(), tol = 0) {
     list(model = model, data = data, query = query, ref = ref, type = type, args = args, tol = tol)
@@ -176,9 +187,13 @@ http_cases <- function() {
     case("lm", mt, "se_fit=true&interval=confidence&level=0.9",
          function(f, d) predict(f, d, se.fit = TRUE, interval = "confidence", level = 0.9),
          args = list(se.fit = TRUE, interval = "confidence", level = 0.9), tol = 1e-9),
+    case("lm", mt, "interval=prediction&level=0.8", function(f, d) predict(f, d, interval = "prediction", level = 0.8),
+         args = list(interval = "prediction", level = 0.8), tol = 1e-9),
     case("lm", mt, "type=terms", function(f, d) predict(f, d, type = "terms"), "terms", tol = 1e-9),
     case("glm", mt, "type=response", function(f, d) predict(f, d, type = "response"), "response", tol = 1e-9),
     case("glm", mt, "", function(f, d) predict(f, d), tol = 1e-9),
+    case("glm", mt, "type=response&se_fit=true", function(f, d) predict(f, d, type = "response", se.fit = TRUE),
+         "response", list(se.fit = TRUE), tol = 1e-9),
     case("rpart", ir, "", function(f, d) predict(f, d)),
     case("rpart", ir, "type=class", function(f, d) predict(f, d, type = "class"), "class"),
     case("rf", ir, "", function(f, d) predict(f, d)),
@@ -191,9 +206,16 @@ http_cases <- function() {
     case("gbm", mtcars, "n_trees=60", function(f, d) predict(f, d, n.trees = 60), args = list(n.trees = 60)),
     # softmax within 1e-12 of predict.gbm, which sums in long double (as test-compile-gbm.R)
     case("gbmmulti", ir, "type=response", function(f, d) predict(f, d, n.trees = 30, type = "response"), "response",
-         tol = 1e-12)
+         tol = 1e-12),
+    # glmnet predicts to the bit as predict.glmnet() does (test-compile-glmnet.R)
+    case("glmnet", mx, "s=1,0.05", function(f, d) predict(f, d, s = c(1, 0.05)), args = list(s = c(1, 0.05))),
+    case("cvglmnet", cvx, "type=class&s=lambda.min", function(f, d) predict(f, d, s = "lambda.min", type = "class"),
+         "class", list(s = "lambda.min")),
+    case("cvglmnet", cvx, "type=response", function(f, d) predict(f, d, type = "response"), "response"),
+    case("multinet", irx, "type=response&s=0.01", function(f, d) predict(f, d, s = 0.01, type = "response"),
+         "response", list(s = 0.01))
   )
-  list(fits = fits, cases = cases, mt = mt, ir = ir)
+  list(fits = fits, cases = cases, mt = mt, ir = ir, mx = mx)
 }
 
 # What a case's model gives locally with predict_fast().
@@ -246,3 +268,4 @@ start_plumber_api <- function(models, args = "") {
   p$kill()
   stop("the Plumber API did not start: ", paste(readLines(log), collapse = "\n"))
 }
+

@@ -249,3 +249,11 @@ test_that("bad input and what cannot be reproduced are refused", {
   logfit <- fit_gbm(y ~ log(abs(x2) + 1) + f, train, "gaussian", n.trees = 5)
   expect_error(fp_compile(logfit), "log(abs(x2) + 1)", fixed = TRUE, class = "fastpredict_error_unsupported")
 })
+
+test_that("a one-column matrix column (scale(x) stored in the data) is a numeric predictor", {
+  d <- mtcars
+  d$s <- scale(d$hp)
+  set.seed(1)
+  fit <- gbm::gbm(mpg ~ s + wt, data = d, distribution = "gaussian", n.trees = 20, n.minobsinnode = 3)
+  expect_parity_user(fit, d, n.trees = 20, tol = 1e-12)
+})

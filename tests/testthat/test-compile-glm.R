@@ -98,6 +98,28 @@ test_that("unsupported links and families are refused by name", {
   fit2$family$family <- "Negative Binomial(2)"
   expect_error(fp_compile(fit2), class = "fastpredict_error_unsupported", regexp = "Negative Binomial")
   fit3 <- glm(bin ~ x1, family = binomial(), data = d)
-  class(fit3) <- c("negbin", "glm", "lm")
-  expect_error(fp_compile(fit3), class = "fastpredict_error_unsupported", regexp = "negbin")
+  class(fit3) <- c("myglm", "glm", "lm")
+  expect_error(fp_compile(fit3), class = "fastpredict_error_unsupported", regexp = "myglm")
+})
+
+test_that("MASS::glm.nb() and the negative.binomial(theta) family, every link", {
+  skip_if_not_installed("MASS")
+  quine <- MASS::quine
+  fits <- list(MASS::glm.nb(Days ~ Sex + Age + Eth, data = quine, link = log),
+               MASS::glm.nb(Days ~ Sex + Age + Eth, data = quine, link = sqrt),
+               suppressWarnings(MASS::glm.nb(Days ~ Sex + Age + Eth, data = quine, link = identity,
+                                             start = rep(15, 6))))
+  for (fit in fits) {
+    expect_s3_class(fit, "negbin")
+    m <- expect_parity_user(fit, quine)
+    expect_parity_user(fit, quine, model = m, type = "response")
+    expect_parity_user(fit, quine, model = m, type = "link", se.fit = TRUE)
+  }
+  fit <- MASS::glm.nb(Days ~ Sex / (Age + Eth * Lrn), data = quine)
+  m <- expect_parity_user(fit, quine, type = "response")
+  expect_identical(m$info$producer$source_package, "MASS")
+  expect_parity_user(fit, quine, model = m, type = "response", se.fit = TRUE)
+  fit <- glm(Days ~ Sex + Age, family = MASS::negative.binomial(2), data = quine)
+  expect_parity_user(fit, quine, type = "response")
+  expect_parity_user(fit, quine, se.fit = TRUE)
 })

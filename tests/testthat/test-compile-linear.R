@@ -173,3 +173,93 @@ test_that("seeded random formulas match predict()", {
     expect_parity(fit, nd)
   }
 })
+
+test_that("factors made in the formula: C(), relevel(), cut(), interaction(), comparisons", {
+  expect_parity_user(lm(breaks ~ C(tension, contr.sum) + relevel(wool, "B"), data = warpbreaks), warpbreaks)
+  expect_parity_user(lm(breaks ~ C(tension, poly, 1) * wool, data = warpbreaks), warpbreaks)
+  # (on one row, predict() itself fails: factor(cyl) has one level there)
+  fit <- lm(mpg ~ C(factor(cyl), contr.helmert) + wt, data = mtcars)
+  expect_same_prediction(predict_fast(fp_compile(fit), mtcars[32:1, ]), suppressWarnings(predict(fit, mtcars[32:1, ])))
+  expect_parity_user(lm(mpg ~ cut(hp, c(0, 100, 200, 400)) + cut(wt, c(-Inf, 3, 4, Inf), right = FALSE),
+                        data = mtcars), mtcars)
+  expect_parity_user(lm(mpg ~ cut(hp, breaks = c(52, 100, 335), include.lowest = TRUE,
+                                  ordered_result = TRUE) * wt, data = mtcars), mtcars)
+  expect_parity_user(lm(mpg ~ cut(hp, c(0, 150, 400), labels = c("low", "high")) + cut(log(disp), 3:7),
+                        data = mtcars), mtcars)
+  expect_parity_user(lm(breaks ~ interaction(wool, tension), data = warpbreaks), warpbreaks)
+  # labels with the separator in them ("0.5.OJ"): levels from the data
+  expect_parity_user(lm(len ~ interaction(supp, dose), data = ToothGrowth), ToothGrowth)
+  expect_parity_user(lm(mpg ~ interaction(am, vs, sep = "_", lex.order = TRUE) + wt, data = mtcars), mtcars)
+  expect_parity_user(lm(mpg ~ I(wt > 3) + (qsec > 18) + I(hp > 100 & am == 1) + I(!(gear == 4 | carb < 2)),
+                        data = mtcars), mtcars)
+  expect_parity_user(lm(mpg ~ wt * I(hp >= 150) + I((cyl != 4) * disp), data = mtcars), mtcars)
+  # glm too, on both scales
+  fit <- glm(am ~ cut(wt, c(1, 3, 6)) + I(hp > 120), family = binomial, data = mtcars)
+  expect_parity_user(fit, mtcars, type = "response")
+})
+
+test_that("factors made in the formula: missing values, unseen levels and values outside the breaks", {
+  fit <- lm(mpg ~ cut(hp, c(60, 100, 200, 300)) + interaction(am, gear) + I(wt > 3), data = mtcars)
+  m <- fp_compile(fit)
+  nd <- mtcars[1:6, ]
+  nd$hp[1] <- NA       # NA
+  nd$hp[2] <- 335      # outside the breaks: NA
+  nd$hp[3] <- 60       # on the open lower end: NA
+  nd$am[4] <- NA
+  nd$wt[5] <- NaN
+  expect_same_prediction(predict_fast(m, nd), predict(fit, nd))
+  nd$gear[6] <- 9
+  expect_error(predict(fit, nd), "new level")
+  expect_error(predict_fast(m, nd), class = "fastpredict_error_unseen_level", regexp = "gear")
+  # an interval the training data did not use is a level model.frame() refuses
+  fit <- lm(mpg ~ cut(log(disp), 3:7), data = mtcars)
+  expect_error(predict(fit, data.frame(disp = 33)), "new level")
+  expect_error(predict_fast(fp_compile(fit), data.frame(disp = 33)), class = "fastpredict_error_unseen_level",
+               regexp = "\\(3,4\\]")
+  # a combination the training data did not have (interaction(drop = TRUE))
+  d <- warpbreaks[!(warpbreaks$wool == "B" & warpbreaks$tension == "H"), ]
+  fit <- lm(breaks ~ interaction(wool, tension, drop = TRUE), data = d)
+  expect_parity_user(fit, d)
+  expect_error(predict_fast(fp_compile(fit), data.frame(wool = "B", tension = "H")),
+               class = "fastpredict_error_unseen_level", regexp = "B.H")
+  # generated data with NA in every column in turn
+  check_lm(y ~ cut(x1, c(0, 1, 2.5, 10)) * x2 + I(x3 > 1) + interaction(f, g) + C(o, contr.treatment))
+  check_lm(y ~ relevel(f, "c") : x1 + cut(x2, c(-Inf, 8, 12, Inf), right = FALSE) + I(flag | x1 > 2))
+})
+
+test_that("cut() into a number of intervals is refused, saying why", {
+  expect_error(fp_compile(lm(mpg ~ cut(hp, 3), data = mtcars)), class = "fastpredict_error_unsupported",
+               regexp = "cut\\(hp, 3\\).*range of the data at hand")
+  expect_error(fp_compile(lm(mpg ~ cut(hp, c(0, 100, 400), labels = FALSE), data = mtcars)),
+               class = "fastpredict_error_unsupported", regexp = "labels = FALSE")
+})
+
+test_that("literal constants: numbers are kept, fixed-length vectors refused by name", {
+  expect_parity_user(lm(mpg ~ I(wt * pi) + I(hp / log(2)) + offset(rep(1, 1) * qsec), data = mtcars), mtcars)
+  k <- 7.5
+  expect_parity_user(lm(mpg ~ I(wt - k), data = mtcars), mtcars)
+  expect_error(fp_compile(lm(mpg ~ wt + offset(rep(1, 32)), data = mtcars)),
+               class = "fastpredict_error_unsupported", regexp = "'rep\\(1, 32\\)'.*same 32 values")
+  expect_error(fp_compile(lm(mpg ~ wt + I(1:32), data = mtcars)),
+               class = "fastpredict_error_unsupported", regexp = "'I\\(1:32\\)'.*another length")
+  fit <- fit_call(quote(lm), mpg ~ wt, mtcars, offset = rep(0.5, 32))
+  expect_error(fp_compile(fit), class = "fastpredict_error_unsupported", regexp = "rep\\(0.5, 32\\)")
+})
+
+test_that("a one-column matrix in the data is a column; a wider one is refused by name", {
+  d <- mtcars
+  d$s <- scale(d$hp)
+  expect_parity_user(lm(mpg ~ s + wt, data = d), d)
+  expect_parity_user(glm(am ~ s, family = binomial, data = d), d, type = "response")
+  d$X <- as.matrix(mtcars[c("wt", "hp")])
+  expect_error(fp_compile(lm(mpg ~ X, data = d)), class = "fastpredict_error_unsupported",
+               regexp = "matrix variable 'X' \\(2 columns\\)")
+})
+
+test_that("bs() fitted on a single observation is refused, never an invalid model", {
+  for (fit in list(lm(Y ~ splines::bs(u), data.frame(u = 2, Y = 5)),
+                   lm(Y ~ splines::bs(u, degree = 1), data.frame(u = 2, Y = 5)),
+                   lm(Y ~ splines::bs(u, df = 4), data.frame(u = c(2, 2, 2), Y = c(5, 6, 7))))) {
+    expect_error(fp_compile(fit), class = "fastpredict_error_unsupported", regexp = "single value")
+  }
+})

@@ -372,3 +372,11 @@ test_that("a 500-tree forest with ~7000 nodes per tree compiles and predicts as 
   m <- fp_compile(fit)
   expect_rf_parity(fit, d[1:200, ], model = m)
 })
+
+test_that("a one-column matrix column is a numeric predictor", {
+  d <- mtcars
+  d$s <- scale(d$hp)
+  set.seed(1)
+  fit <- randomForest::randomForest(mpg ~ s + wt, data = d, ntree = 20)
+  expect_parity_user(fit, d, tol = 1e-12)
+})

@@ -315,17 +315,6 @@ test_that("the training data is checked against the forest", {
 test_that("unsupported forests, types and arguments are refused by name", {
   fit <- fit_ranger(y ~ x1 + f, write.forest = FALSE)
   expect_error(fp_compile(fit), class = "fastpredict_error_unsupported", regexp = "write.forest")
-  surv <- data.frame(time = rexp(100), status = rbinom(100, 1, 0.7), x = rnorm(100))
-  fit <- ranger::ranger(dependent.variable.name = "time", status.variable.name = "status", data = surv,
-                        num.trees = 5)
-  expect_identical(fit$treetype, "Survival")
-  expect_error(fp_compile(fit), class = "fastpredict_error_unsupported", regexp = "Survival")
-  num <- transform(tr, yc = as.integer(cls == "hi"))
-  fit <- ranger::ranger(yc ~ x1 + x2, data = num, num.trees = 5, classification = TRUE)
-  expect_error(fp_compile(fit), class = "fastpredict_error_unsupported", regexp = "classification.*non-factor")
-  fit <- ranger::ranger(yc ~ x1 + x2, data = num, num.trees = 5, probability = TRUE)
-  expect_error(fp_compile(fit), class = "fastpredict_error_unsupported", regexp = "probability.*non-factor")
-
   fit <- fit_ranger(y ~ x1 + x2)
   m <- fp_compile(fit)
   for (t in c("se", "terminalNodes", "quantiles")) {
@@ -334,4 +323,89 @@ test_that("unsupported forests, types and arguments are refused by name", {
   expect_error(predict_fast(m, nd, predict.all = TRUE), class = "fastpredict_error_unsupported", regexp = "predict.all")
   expect_error(predict_fast(m, nd, num.trees = 41), class = "fastpredict_error_bad_argument", regexp = "between 1 and 40")
   expect_error(predict_fast(m, nd, num.trees = 0), class = "fastpredict_error_bad_argument")
+})
+
+ranger_predictions <- function(fit, newdata, ...) predict(fit, newdata, ...)$predictions
+
+test_that("survival forests give predict()'s unique.death.times, chf and survival", {
+  skip_if_not_installed("survival")
+  veteran <- survival::veteran
+  fit <- ranger::ranger(survival::Surv(time, status) ~ ., data = veteran, num.trees = 50, seed = 1)
+  expect_identical(fit$treetype, "Survival")
+  survival_parts <- function(fit, newdata, ...) predict(fit, newdata, ...)[c("unique.death.times", "chf", "survival")]
+  m <- expect_parity_user(fit, veteran, ref = survival_parts, tol = 1e-12)
+  expect_parity_user(fit, veteran, model = m, num.trees = 9, ref = survival_parts, tol = 1e-12)
+  got <- predict_fast(m, veteran[1:3, ])
+  expect_identical(got$unique.death.times, fit$unique.death.times)
+  expect_identical(dim(got$survival), c(3L, length(fit$unique.death.times)))
+  # with the training data, factors are matched by name
+  m2 <- fp_compile(fit, data = veteran)
+  expect_parity_user(fit, veteran, model = m2, ref = survival_parts, tol = 1e-12)
+  # the x/y interface, and a forest without factors
+  surv <- data.frame(time = rexp(100), status = rbinom(100, 1, 0.7), x = rnorm(100), z = runif(100))
+  fit <- ranger::ranger(dependent.variable.name = "time", status.variable.name = "status", data = surv,
+                        num.trees = 20, seed = 2)
+  expect_parity_user(fit, surv, ref = survival_parts, tol = 1e-12)
+  expect_identical(predict_fast(fp_compile(fit), surv[0, ])$chf, matrix(0, 0, length(fit$unique.death.times)))
+  # ranger itself has no quantiles for survival forests
+  expect_error(predict_fast(m, veteran, type = "quantiles"), class = "fastpredict_error_bad_argument")
+  path <- tempfile(fileext = ".json")
+  fp_save(m, path)
+  expect_identical(predict_fast(fp_load(path), veteran), predict_fast(m, veteran))
+})
+
+test_that("classification of a numeric or logical response returns ranger's numbers", {
+  fit <- ranger::ranger(cyl ~ ., data = mtcars, classification = TRUE, num.trees = 51, seed = 1)
+  expect_null(fit$forest$levels)
+  m <- expect_parity_user(fit, mtcars, ref = ranger_predictions)
+  expect_type(predict_fast(m, mtcars), "double")
+  d <- transform(iris, setosa = Species == "setosa", big = as.integer(Sepal.Length > 6) * 10L)
+  fit <- ranger::ranger(setosa ~ Sepal.Width + Petal.Width, data = d, classification = TRUE, num.trees = 31, seed = 2)
+  expect_parity_user(fit, d, ref = ranger_predictions)
+  fit <- ranger::ranger(x = d[1:4], y = d$big, classification = TRUE, num.trees = 31, seed = 3)
+  expect_parity_user(fit, d, ref = ranger_predictions)
+  # tied votes (an even number of trees) go to the smallest value
+  fit <- ranger::ranger(cyl ~ ., data = mtcars, classification = TRUE, num.trees = 2, seed = 4)
+  all <- predict(fit, mtcars, predict.all = TRUE)$predictions
+  tied <- apply(all, 1, function(v) sum(table(v) == max(table(v))) > 1)
+  expect_true(any(tied))
+  smallest <- apply(all, 1, function(v) min(as.numeric(names(which(table(v) == max(table(v)))))))
+  got <- predict_fast(fp_compile(fit), mtcars)
+  expect_identical(got[tied], unname(smallest[tied]))
+  expect_identical(got[!tied], predict(fit, mtcars)$predictions[!tied])
+})
+
+test_that("probability forests of a numeric response: columns in class.values order, unnamed", {
+  fit <- ranger::ranger(cyl ~ ., data = mtcars, probability = TRUE, num.trees = 40, seed = 1)
+  expect_false(identical(fit$forest$class.values, sort(fit$forest$class.values)))
+  m <- expect_parity_user(fit, mtcars, ref = ranger_predictions, tol = 1e-12)
+  expect_null(colnames(predict_fast(m, mtcars)))
+  expect_parity_user(fit, mtcars, model = m, num.trees = 7, ref = ranger_predictions, tol = 1e-12)
+})
+
+test_that("sparse new data (dgCMatrix) predicts as predict.ranger() on it", {
+  skip_if_not_installed("Matrix")
+  x <- as.matrix(mtcars[-1])
+  x[sample(length(x), 100)] <- 0
+  sx <- Matrix::Matrix(x, sparse = TRUE)
+  expect_s4_class(sx, "dgCMatrix")
+  fit <- ranger::ranger(x = x, y = mtcars$mpg, num.trees = 30, seed = 1)
+  m <- fp_compile(fit)
+  for (nd in list(sx, sx[sample(nrow(sx)), ], sx[5, , drop = FALSE])) {
+    expect_equal(predict_fast(m, nd), ranger_predictions(fit, nd), tolerance = 1e-12)
+  }
+  # a forest grown on sparse data, a classifier, and columns by name in another order
+  fit <- ranger::ranger(x = sx, y = factor(mtcars$am), num.trees = 31, seed = 2)
+  expect_identical(predict_fast(fp_compile(fit), sx), ranger_predictions(fit, sx))
+  fit <- ranger::ranger(mpg ~ ., data = mtcars, num.trees = 20, seed = 3)
+  expect_equal(predict_fast(fp_compile(fit), sx[, rev(colnames(sx))]), ranger_predictions(fit, sx),
+               tolerance = 1e-12)
+})
+
+test_that("a one-column matrix column (scale(x) stored in the data) is a numeric column", {
+  d <- mtcars
+  d$s <- scale(d$hp)
+  fit <- ranger::ranger(mpg ~ s + wt, data = d, num.trees = 20, seed = 1)
+  expect_parity_user(fit, d, ref = ranger_predictions, tol = 1e-12)
+  expect_parity_user(fit, d, model = fp_compile(fit, data = d), ref = ranger_predictions, tol = 1e-12)
 })

@@ -280,12 +280,6 @@ test_that("bad input: unseen level, missing column, wrong type, bad type, extra 
 })
 
 test_that("models fastpredict cannot reproduce are refused, naming what", {
-  skip_if_not_installed("survival")
-  d <- train
-  d$time <- d$x3
-  d$status <- rbinom(nrow(d), 1, 0.7)
-  fit <- rpart(survival::Surv(time, status) ~ x1 + f, d)
-  expect_error(fp_compile(fit), class = "fastpredict_error_unsupported", regexp = "method 'exp'")
   ulist <- list(
     init = function(y, offset, parms, wt) {
       list(y = y, parms = NULL, numresp = 1, numy = 1,
@@ -314,4 +308,28 @@ test_that("models fastpredict cannot reproduce are refused, naming what", {
   fit <- rpart(y ~ x1, train)
   class(fit) <- c("myrpart", "rpart")
   expect_error(fp_compile(fit), class = "fastpredict_error_unsupported", regexp = "myrpart")
+})
+
+test_that("method 'exp' (survival trees): the relative event rate, and type matrix", {
+  skip_if_not_installed("survival")
+  veteran <- survival::veteran
+  fit <- rpart(survival::Surv(time, status) ~ ., data = veteran)
+  expect_identical(fit$method, "exp")
+  expect_parity_user(fit, veteran, tol = 0)
+  # (predict.rpart() cannot give type "matrix" for one row)
+  expect_rpart_parity(fit, veteran, type = "matrix")
+  expect_rpart_parity(fit, veteran[sample(nrow(veteran)), ], type = "matrix")
+  fit <- rpart(survival::Surv(time, status) ~ karno + celltype + age, data = veteran,
+               control = rpart.control(cp = 0.001, maxsurrogate = 2))
+  nd <- veteran
+  nd$karno[c(2, 5, 9)] <- NA
+  nd$celltype[c(5, 7)] <- NA
+  expect_rpart_parity(fit, nd)
+})
+
+test_that("a one-column matrix column is a numeric predictor", {
+  d <- mtcars
+  d$s <- scale(d$hp)
+  fit <- rpart(mpg ~ s + wt, data = d, control = rpart.control(minsplit = 5))
+  expect_parity_user(fit, d, tol = 0)
 })

@@ -4,7 +4,7 @@
 
 skip_packages <- function() {
   skip_if_not_installed("jsonlite")
-  for (p in c("rpart", "randomForest", "ranger", "gbm")) skip_if_not_installed(p)
+  for (p in c("rpart", "randomForest", "ranger", "gbm", "glmnet")) skip_if_not_installed(p)
 }
 
 test_that("records, columns and OIP requests are answered as predict_fast() for every package", {

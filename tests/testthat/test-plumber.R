@@ -4,7 +4,7 @@
 # for bit and with each package's predict(). (Helpers: helper-http.R.)
 
 skip_plumber <- function() {
-  for (p in c("plumber", "httr", "processx", "httpuv", "jsonlite", "rpart", "randomForest", "ranger", "gbm")) {
+  for (p in c("plumber", "httr", "processx", "httpuv", "jsonlite", "rpart", "randomForest", "ranger", "gbm", "glmnet")) {
     skip_if_not_installed(p)
   }
 }

@@ -18,7 +18,7 @@ test_that("without the binary, fp_serve() says how to build it", {
 })
 
 test_that("fp_serve() serves models that fp_endpoint() predicts from as predict_fast()", {
-  for (p in c("processx", "httr", "rpart", "randomForest", "ranger", "gbm")) skip_if_not_installed(p)
+  for (p in c("processx", "httr", "rpart", "randomForest", "ranger", "gbm", "glmnet")) skip_if_not_installed(p)
   bin <- server_binary()
   if (is.null(bin)) skip("fastpredict-server cannot be built here (needs the source tree's server/ and cargo with Rust >= 1.88)")
   setup <- http_cases()

@@ -120,3 +120,25 @@ test_that("the content hash is stable: a card written by an earlier fastpredict 
     expect_identical(m$info$card$content_hash, fp_content_hash(m), label = f)
   }
 })
+
+test_that("fp_verify() checks ranger survival forests part by part, and numeric classes with their ties", {
+  skip_if_not_installed("ranger")
+  skip_if_not_installed("survival")
+  veteran <- survival::veteran
+  fit <- ranger::ranger(survival::Surv(time, status) ~ ., data = veteran, num.trees = 5, seed = 1)
+  m <- fp_compile(fit)
+  rep <- fp_verify(fit, m, veteran)
+  expect_true(rep$passed)
+  expect_identical(rep$cases$rows, nrow(veteran))
+  # one leaf's cumulative hazard edited: the chf and survival parts differ
+  txt <- fp_to_json(m)
+  chf <- format(fit$forest$chf[[1]][[which(lengths(fit$forest$chf[[1]]) > 0)[1]]][[60]], digits = 17)
+  edited <- sub(chf, format(as.numeric(chf) * 1.01, digits = 17), txt, fixed = TRUE)
+  expect_false(identical(edited, txt))
+  expect_error(fp_verify(fit, fp_from_json(edited), veteran), class = "fastpredict_error_parity")
+  # classes that are numbers: the ties ranger breaks at random are left out
+  fit <- ranger::ranger(cyl ~ ., data = mtcars, classification = TRUE, num.trees = 2, seed = 4)
+  rep <- fp_verify(fit, fp_compile(fit), mtcars)
+  expect_true(rep$passed)
+  expect_gt(rep$cases$tied_rows_left_out, 0)
+})

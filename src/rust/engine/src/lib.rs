@@ -7,7 +7,7 @@
 //! columns, map factor levels) -> `Job::run` (fill the caller's buffers).
 //!
 //! Words used throughout: the **document** is the JSON model; its
-//! **section** is the part of one family (`linear`, `trees`); a **family**
+//! **section** is the part of one family (`linear`, `trees`, `glmnet`); a **family**
 //! is the compiled form of a section; a **call** is one prepared
 //! prediction.
 //!
@@ -16,9 +16,12 @@
 
 #![forbid(unsafe_code)]
 
+mod boosted;
 mod error;
 pub mod format;
 mod frame;
+mod glmnet;
+mod import;
 pub mod io;
 mod limits;
 mod linear;
@@ -32,7 +35,7 @@ pub use error::{Error, Result};
 pub use format::ModelDoc;
 pub use frame::{is_r_na, Column, ColumnBuf, Frame, FrameBuf, NA_INTEGER, NA_REAL};
 pub use limits::{limits, set_limits, Limits};
-pub use model::{Job, Model, ModelInfo, PredictOption, PredictOptions, PredictType};
+pub use model::{Job, MatrixInput, Model, ModelInfo, Numbers, Penalty, PredictOption, PredictOptions, PredictType};
 pub use output::{ArrayShape, OutBuf, OutputShape, Part, Prediction, ValueKind, Values};
 pub use runtime::{default_threads, set_default_threads, MAX_THREADS};
 

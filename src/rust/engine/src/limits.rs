@@ -29,8 +29,9 @@ pub struct Limits {
     pub nodes: usize,
     /// Terms of a linear model.
     pub terms: usize,
-    /// Entries of a linear model's design (coefficients, and the lookup
-    /// tables of its terms: the level combinations times their columns).
+    /// Entries of a linear model's design: its coefficients and the lookup
+    /// tables of all its terms (the level combinations times their numeric
+    /// columns; an entry of a term that mixes factors and numbers counts 8).
     pub design: usize,
     /// Degree of a polynomial, and columns of a spline basis.
     pub basis: usize,
@@ -40,14 +41,17 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             file_bytes: 1 << 30,
-            json_bytes: 4 << 30,
+            // A document's numbers parse to up to 4 times their text (a "0,"
+            // becomes 8 bytes), so this bounds a load's memory too: 4 GB
+            // let a 4 MB gzip of spaces cost 4.3 GB.
+            json_bytes: 1 << 30,
             inputs: 100_000,
             levels: 1_000_000,
             features: 1_000_000,
             trees: 1_000_000,
             nodes: 500_000_000,
             terms: 100_000,
-            design: 1 << 26,
+            design: 1 << 22,
             basis: 1_000,
         }
     }

@@ -20,6 +20,16 @@ pub enum ValueKind {
     Real,
     /// A factor: 1-based integer codes into these levels (`i32::MIN` is NA).
     Factor(Vec<String>),
+    /// Text drawn from these labels, written as a factor's codes and given
+    /// to R as a character vector (glmnet's classes).
+    Character(Vec<String>),
+}
+
+impl ValueKind {
+    /// Whether the values are written as integer codes.
+    pub fn is_codes(&self) -> bool {
+        matches!(self, ValueKind::Factor(_) | ValueKind::Character(_))
+    }
 }
 
 /// One array of a prediction: a vector (`dim` = None) or an array whose
@@ -35,11 +45,22 @@ pub struct ArrayShape {
     /// Named numbers the source package attaches to the result
     /// (`predict.lm(type = "terms")`'s "constant").
     pub attributes: Vec<(String, f64)>,
+    /// The source package returns a single row as a plain vector, named
+    /// by the last dimension's names (as `drop()` does): the values are
+    /// those of the array, without its dimensions.
+    pub drop: bool,
 }
 
 impl ArrayShape {
     pub fn vector() -> ArrayShape {
-        ArrayShape { values: ValueKind::Real, dim: None, dimnames: None, class: None, attributes: Vec::new() }
+        ArrayShape {
+            values: ValueKind::Real,
+            dim: None,
+            dimnames: None,
+            class: None,
+            attributes: Vec::new(),
+            drop: false,
+        }
     }
 
     pub fn factor(levels: Vec<String>) -> ArrayShape {
@@ -85,6 +106,9 @@ pub enum OutputShape {
 pub enum Part {
     Array(ArrayShape),
     Number(f64),
+    /// Numbers known before the call runs, not one per row (a survival
+    /// forest's `unique.death.times`).
+    Numbers(Vec<f64>),
 }
 
 impl OutputShape {
@@ -96,7 +120,7 @@ impl OutputShape {
                 .iter()
                 .filter_map(|(_, p)| match p {
                     Part::Array(a) => Some(a),
-                    Part::Number(_) => None,
+                    Part::Number(_) | Part::Numbers(_) => None,
                 })
                 .collect(),
         }
@@ -165,9 +189,10 @@ pub enum Values {
 
 impl Values {
     pub(crate) fn alloc(shape: &ArrayShape, nrows: usize) -> Values {
-        match shape.values {
-            ValueKind::Real => Values::Real(vec![0.0; shape.len(nrows)]),
-            ValueKind::Factor(_) => Values::Int(vec![0; shape.len(nrows)]),
+        if shape.values.is_codes() {
+            Values::Int(vec![0; shape.len(nrows)])
+        } else {
+            Values::Real(vec![0.0; shape.len(nrows)])
         }
     }
 
@@ -229,7 +254,7 @@ pub(crate) fn split_rows<'o>(
         return Err(Error::internal(format!("{} output parts for a shape of {}", parts.len(), arrays.len())));
     }
     for (p, a) in parts.iter().zip(&arrays) {
-        let int = matches!(a.values, ValueKind::Factor(_));
+        let int = a.values.is_codes();
         if p.len() != a.len(nrows) || int != matches!(p, OutBuf::Int(_)) {
             return Err(Error::internal("an output buffer does not match the prediction's shape"));
         }

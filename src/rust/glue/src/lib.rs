@@ -9,8 +9,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use extendr_api::prelude::*;
+use fastpredict_engine::io::{self, SourceFormat};
 use fastpredict_engine::wire::{Protocol, WireError};
-use fastpredict_engine::{io, Error, Model, ModelDoc};
+use fastpredict_engine::{Error, Model, ModelDoc};
 
 mod args;
 mod guard;
@@ -44,8 +45,8 @@ fn rs_model_from_spec(spec: Robj) -> Robj {
 #[extendr]
 fn rs_model_from_json(text: Robj) -> Robj {
     guard(|| {
-        let t = args::string(&text, "json")?;
-        Ok(pointer::wrap_model(Model::from_json(t.as_bytes())?))
+        let t = args::text_bytes(&text, "json")?;
+        Ok(pointer::wrap_model(Model::from_json(t)?))
     })
 }
 
@@ -55,6 +56,35 @@ fn rs_model_load(path: Robj) -> Robj {
     guard(|| {
         let p = args::string(&path, "path")?;
         Ok(pointer::wrap_model(Model::load(Path::new(&p))?))
+    })
+}
+
+/// Import a model file of another library (or any model file, `auto`).
+/// @noRd
+#[extendr]
+fn rs_model_import(path: Robj, format: Robj) -> Robj {
+    guard(|| {
+        let p = args::string(&path, "path")?;
+        let f = SourceFormat::parse(&args::string(&format, "format")?)?;
+        let name = p.clone();
+        let doc = io::import_file(Path::new(&p), f)?;
+        Ok(pointer::wrap_model(Model::from_doc(doc).map_err(|e| e.in_file(&name))?))
+    })
+}
+
+/// Import a model from its bytes (a raw vector) or text (a string), as
+/// the libraries' R packages dump them.
+/// @noRd
+#[extendr]
+fn rs_model_import_bytes(data: Robj, format: Robj) -> Robj {
+    guard(|| {
+        let f = SourceFormat::parse(&args::string(&format, "format")?)?;
+        let doc = if let Some(raw) = data.as_raw_slice() {
+            io::import(raw, f)?
+        } else {
+            io::import(args::string(&data, "the model dump")?.as_bytes(), f)?
+        };
+        Ok(pointer::wrap_model(Model::from_doc(doc).map_err(|e| e.in_file(""))?))
     })
 }
 
@@ -91,7 +121,7 @@ fn rs_model_info(model: Robj) -> Robj {
     })
 }
 
-/// Predict `newdata` (a data.frame or a named list of columns); `options`
+/// Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
 /// holds the extra arguments of the call by their R names.
 /// @noRd
 #[extendr]
@@ -102,7 +132,10 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         opts.type_ = if type_.is_null() { None } else { Some(args::string(&type_, "type")?) };
         let threads = args::threads(&threads)?;
         let wanted: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
-        let data = unsafe { newdata::read(newdata.get(), &wanted)? };
+        // a library that reads a sparse matrix's absent entries as missing
+        // says so in its description
+        let absent = newdata::absent(m.info().facts.get("sparse_absent").and_then(|v| v.as_str()));
+        let data = unsafe { newdata::read(newdata.get(), &wanted, m.info().matrix_input, absent)? };
         let expanded;
         let frame = match &data {
             newdata::NewData::Borrowed(f) => f,
@@ -117,7 +150,7 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         let bufs = unsafe { output::buffers(&out, &shape) };
         let mut poll = || interrupt::pending().then_some(Error::Interrupted);
         job.run_watched(bufs, threads, INTERRUPT_POLL, &mut poll)?;
-        Ok(out)
+        output::finish(out, &shape)
     })
 }
 
@@ -162,34 +195,54 @@ fn rs_predict_json(
     })
 }
 
-/// The JSON texts that describe a model on the wire: vetiver's prototype,
-/// the OIP model metadata (as `name`) and the engine's `ModelInfo`.
+/// The JSON texts that describe a model served as `name`: vetiver's
+/// prototype, the OIP model metadata and vetiver's metadata (its card as
+/// `user`, the engine's `ModelInfo` under `fastpredict`, as
+/// fastpredict-server writes them).
 /// @noRd
 #[extendr]
 fn rs_wire_meta(model: Robj, name: Robj) -> Robj {
     guard(|| {
         let m = pointer::model_ref(&model)?;
         let name = args::string(&name, "name")?;
-        let info = serde_json::to_string(m.info()).map_err(|e| Error::internal(e.to_string()))?;
+        let info = m.info();
+        let hash = m.content_hash()?;
+        let metadata = serde_json::json!({
+            "user": info.card.as_ref().map_or_else(|| serde_json::json!({}), |c| serde_json::json!(c)),
+            "version": hash,
+            "url": null,
+            "required_pkgs": ["fastpredict"],
+            "fastpredict": { "name": name, "content_hash": hash, "model": info },
+        });
         let texts = [
             fastpredict_engine::wire::vetiver_prototype(m.inputs()).to_string(),
-            fastpredict_engine::wire::oip_model_metadata(m, &name, "1").to_string(),
-            info,
+            fastpredict_engine::wire::oip_model_metadata(m, &name, hash).to_string(),
+            metadata.to_string(),
         ];
         let mut l: Robj =
             List::from_values(texts.iter().map(|t| strings(&[t])).collect::<fastpredict_engine::Result<Vec<_>>>()?)
                 .into();
-        let _ = l.set_attrib("names", strings(&["prototype", "oip", "info"])?);
+        let _ = l.set_attrib("names", strings(&["prototype", "oip", "metadata"])?);
         Ok(l)
     })
 }
 
 /// The body of an OIP inference request for the columns `inputs` of
-/// `newdata` (a raw vector); `options` by their R names for `algorithm`.
+/// `newdata` (a raw vector); `options` by their R names for `algorithm`;
+/// `by_position` NULL, or whether a matrix model reads columns by position;
+/// `sparse_absent` the model's fact of that name (NULL if it has none).
 /// @noRd
 #[extendr]
-fn rs_oip_request(newdata: Robj, inputs: Robj, type_: Robj, options: Robj, algorithm: Robj) -> Robj {
-    guard(|| wire::oip_request(&newdata, &inputs, &type_, &options, &algorithm))
+fn rs_oip_request(
+    newdata: Robj,
+    inputs: Robj,
+    type_: Robj,
+    options: Robj,
+    algorithm: Robj,
+    by_position: Robj,
+    sparse_absent: Robj,
+) -> Robj {
+    guard(|| wire::oip_request(&newdata, &inputs, &type_, &options, &algorithm, &by_position, &sparse_absent))
 }
 
 /// The prediction in an OIP inference answer (a raw vector or string), as
@@ -302,6 +355,8 @@ extendr_module! {
     fn rs_model_from_spec;
     fn rs_model_from_json;
     fn rs_model_load;
+    fn rs_model_import;
+    fn rs_model_import_bytes;
     fn rs_model_save;
     fn rs_model_to_json;
     fn rs_model_info;

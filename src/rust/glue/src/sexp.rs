@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use extendr_api::prelude::*;
 use extendr_ffi::{
     cetype_t, R_ClassSymbol, R_NaString, R_NilValue, R_xlen_t, Rf_allocVector, Rf_getAttrib, Rf_mkCharLenCE,
-    Rf_xlength, SET_STRING_ELT, SEXP, SEXPTYPE, STRING_ELT, TYPEOF,
+    Rf_xlength, DATAPTR, DATAPTR_OR_NULL, R_CHAR, SET_STRING_ELT, SEXP, SEXPTYPE, STRING_ELT, TYPEOF,
 };
 use fastpredict_engine::{Error, Result};
 
@@ -37,6 +37,16 @@ unsafe extern "C" fn alloc_body(data: *mut c_void) -> SEXP {
 
 unsafe extern "C" fn alloc_failed(_: SEXP, _: *mut c_void) -> SEXP {
     R_NilValue
+}
+
+/// The bytes of a CHARSXP as UTF-8 where it has text (translated from
+/// latin1 or the native encoding), its raw bytes in the "bytes" encoding.
+/// Not checked to be valid UTF-8.
+pub fn char_bytes(c: SEXP) -> &'static [u8] {
+    unsafe {
+        let p = if Rf_getCharCE(c) == cetype_t::CE_BYTES { R_CHAR(c) } else { Rf_translateCharUTF8(c) };
+        CStr::from_ptr(p).to_bytes()
+    }
 }
 
 /// The UTF-8 text of a CHARSXP. The returned slice lives as long as the
@@ -72,6 +82,40 @@ pub unsafe fn first_class(x: SEXP) -> Option<&'static str> {
         return None;
     }
     char_str(STRING_ELT(cl, 0)).ok()
+}
+
+unsafe extern "C" fn dataptr_body(data: *mut c_void) -> SEXP {
+    let x = *(data as *const SEXP);
+    DATAPTR(x);
+    x
+}
+
+/// Make the data of `x` addressable: an ALTREP vector (a compact sequence
+/// such as `1:3e9`) is materialized here, where R may fail to allocate it,
+/// and not inside `INTEGER()` or `REAL()`, whose error would jump over Rust
+/// frames.
+pub fn materialize(x: SEXP) -> Result<()> {
+    if unsafe { !DATAPTR_OR_NULL(x).is_null() } || unsafe { Rf_xlength(x) } == 0 {
+        return Ok(());
+    }
+    let mut req = x;
+    let r =
+        unsafe { R_tryCatchError(dataptr_body, (&mut req as *mut SEXP).cast(), alloc_failed, std::ptr::null_mut()) };
+    if unsafe { TYPEOF(r) } == SEXPTYPE::NILSXP {
+        let n = unsafe { Rf_xlength(x) };
+        return Err(Error::bad_argument(format!("R cannot allocate a vector of {n} values")));
+    }
+    Ok(())
+}
+
+/// The dimensions of an array (none negative), if it has them.
+pub unsafe fn dim(x: SEXP) -> Option<Vec<usize>> {
+    let d = Rf_getAttrib(x, extendr_ffi::R_DimSymbol);
+    if TYPEOF(d) != SEXPTYPE::INTSXP {
+        return None;
+    }
+    let n = Rf_xlength(d) as usize;
+    (0..n).map(|i| usize::try_from(*extendr_ffi::INTEGER(d).add(i)).ok()).collect()
 }
 
 /// Vectors up to this length are allocated directly: catching R's error

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use extendr_api::prelude::*;
 use extendr_ffi::{RAW, SEXPTYPE};
 use fastpredict_engine::wire::{self, OipReply, Protocol, WireError, WireLimits};
-use fastpredict_engine::{Error, Model, OutBuf, PredictOptions, Values};
+use fastpredict_engine::{Error, MatrixInput, Model, OutBuf, PredictOptions, Values};
 
 use super::sexp::{alloc_vector, strings};
 use super::{args, interrupt, newdata, output, INTERRUPT_POLL};
@@ -164,22 +164,28 @@ pub fn prediction_to_r(p: &fastpredict_engine::Prediction) -> fastpredict_engine
             _ => return Err(Error::internal("an answer's values do not match its shape")),
         }
     }
-    Ok(out)
+    output::finish(out, &p.shape)
 }
 
 /// The OIP request for `newdata`'s columns named in `inputs`, read as
-/// `predict_fast()` reads them (a data frame, a list, a matrix).
+/// `predict_fast()` reads them (a data frame, a list, a matrix; only a
+/// matrix for a model that predicts from one, `by_position` TRUE or FALSE;
+/// a sparse matrix's absent entries as the model's `sparse_absent` says).
 pub fn oip_request(
     newdata: &Robj,
     inputs: &Robj,
     type_: &Robj,
     options: &Robj,
     algorithm: &Robj,
+    by_position: &Robj,
+    sparse_absent: &Robj,
 ) -> fastpredict_engine::Result<Robj> {
     let names: Vec<&str> = inputs.as_str_iter().ok_or_else(|| Error::bad_argument("inputs must be strings"))?.collect();
     let mut opts = args::options_for(algorithm.as_str().unwrap_or(""), options)?;
     opts.type_ = if type_.is_null() { None } else { Some(args::string(type_, "type")?) };
-    let data = unsafe { newdata::read(newdata.get(), &names)? };
+    let matrix = by_position.as_bool().map(|by_position| MatrixInput { by_position });
+    let absent = newdata::absent(sparse_absent.as_str());
+    let data = unsafe { newdata::read(newdata.get(), &names, matrix, absent)? };
     let body = match &data {
         newdata::NewData::Borrowed(frame) => wire::write_oip_request(frame, &opts),
         newdata::NewData::Owned(buf) => wire::write_oip_request(&buf.frame(), &opts),

@@ -31,6 +31,22 @@ pub struct LinearSpec {
     /// Optional; since format 1.2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference: Option<InferenceSpec>,
+    /// Several responses (an `mlm`), predicted as a matrix with a column per
+    /// response: `coefficients` then holds the design's coefficients of
+    /// each response in turn. Optional; since format 1.6.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responses: Option<ResponsesSpec>,
+}
+
+/// The responses of a multi-response linear model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponsesSpec {
+    /// How many: the columns of the prediction.
+    pub count: usize,
+    /// The prediction's column names, as R names the responses (absent when
+    /// R gives none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<String>>,
 }
 
 /// The parts of a fitted lm or glm that `predict.lm()` reads for `se.fit`,
@@ -88,7 +104,66 @@ pub enum VariableSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         contrasts: Option<Vec<Vec<f64>>>,
     },
+    /// `cut(x, breaks)`: a factor whose level is the interval of a number.
+    /// Since 1.6.
+    Cut(Box<CutSpec>),
+    /// `interaction(a, b, ...)`: a factor whose level joins its inputs'
+    /// levels. Since 1.6.
+    Interaction(Box<InteractionSpec>),
+    /// A comparison such as `I(x > 0)`: a factor with the levels FALSE and
+    /// TRUE, TRUE where `arg` is not 0. Since 1.6.
+    Logical {
+        label: String,
+        arg: Expr,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contrasts: Option<Vec<Vec<f64>>>,
+    },
 }
+
+/// `cut(arg, breaks, right, include.lowest)` with its breaks stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CutSpec {
+    pub label: String,
+    pub arg: Expr,
+    /// The finite breaks, increasing.
+    pub breaks: Vec<f64>,
+    /// Whether the breaks start with -Inf / end with +Inf (JSON holds no
+    /// infinity).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lower_inf: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upper_inf: bool,
+    /// Intervals closed on the right, `(a, b]` (else `[a, b)`).
+    pub right: bool,
+    /// The first interval (the last, when not `right`) also holds its outer
+    /// break.
+    pub include_lowest: bool,
+    /// Each interval's label, in order.
+    pub labels: Vec<String>,
+    /// The model's levels: the labels of the intervals the training data
+    /// used (an interval whose label is not one of them is an unseen level).
+    pub levels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contrasts: Option<Vec<Vec<f64>>>,
+}
+
+/// `interaction(inputs..., sep)`: a row's level is its inputs' levels
+/// joined by `sep`, matched to `levels` by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InteractionSpec {
+    pub label: String,
+    pub inputs: Vec<String>,
+    /// Each input's levels, which its values are matched to as `factor()`
+    /// turns them into labels.
+    pub components: Vec<Vec<String>>,
+    pub sep: String,
+    pub levels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contrasts: Option<Vec<Vec<f64>>>,
+}
+
+/// The levels of a logical variable, as model.matrix() codes it.
+pub const LOGICAL_LEVELS: [&str; 2] = ["FALSE", "TRUE"];
 
 impl LinearSpec {
     pub(crate) fn strings<'s>(&'s self, out: &mut Vec<&'s str>) {
@@ -108,6 +183,17 @@ impl LinearSpec {
                     out.push(input);
                     out.extend(levels.iter().map(String::as_str));
                 }
+                VariableSpec::Cut(c) => {
+                    c.arg.strings(out);
+                    out.extend(c.labels.iter().chain(&c.levels).map(String::as_str));
+                }
+                VariableSpec::Interaction(i) => {
+                    out.push(&i.sep);
+                    out.extend(
+                        i.inputs.iter().chain(i.components.iter().flatten()).chain(&i.levels).map(String::as_str),
+                    );
+                }
+                VariableSpec::Logical { arg, .. } => arg.strings(out),
             }
         }
         for e in &self.offsets {
@@ -115,6 +201,9 @@ impl LinearSpec {
         }
         if let Some(i) = &self.inference {
             out.push(&i.method);
+        }
+        if let Some(names) = self.responses.as_ref().and_then(|r| r.names.as_ref()) {
+            out.extend(names.iter().map(String::as_str));
         }
     }
 }
@@ -125,8 +214,23 @@ impl VariableSpec {
             VariableSpec::Numeric { label, .. }
             | VariableSpec::Poly { label, .. }
             | VariableSpec::PolyRaw { label, .. }
-            | VariableSpec::Factor { label, .. } => label,
+            | VariableSpec::Factor { label, .. }
+            | VariableSpec::Logical { label, .. } => label,
             VariableSpec::Spline(s) => &s.label,
+            VariableSpec::Cut(c) => &c.label,
+            VariableSpec::Interaction(i) => &i.label,
+        }
+    }
+
+    /// For a variable that terms code as a factor: its number of levels
+    /// and its contrast matrix.
+    pub(crate) fn factor_coding(&self) -> Option<(usize, Option<&Vec<Vec<f64>>>)> {
+        match self {
+            VariableSpec::Factor { levels, contrasts, .. } => Some((levels.len(), contrasts.as_ref())),
+            VariableSpec::Cut(c) => Some((c.levels.len(), c.contrasts.as_ref())),
+            VariableSpec::Interaction(i) => Some((i.levels.len(), i.contrasts.as_ref())),
+            VariableSpec::Logical { contrasts, .. } => Some((LOGICAL_LEVELS.len(), contrasts.as_ref())),
+            _ => None,
         }
     }
 }
@@ -233,6 +337,18 @@ pub enum Op {
     Scale,
     /// `as.numeric(x)`: numbers unchanged, logicals 0/1, factors their codes.
     AsNumeric,
+    /// Comparisons and logic (since 1.6), as R's `>`, `>=`, `<`, `<=`,
+    /// `==`, `!=`, `&`, `|` and `!` read as numbers: 1 (TRUE), 0 (FALSE)
+    /// or NA.
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
+    And,
+    Or,
+    Not,
 }
 
 impl Expr {

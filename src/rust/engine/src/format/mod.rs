@@ -10,14 +10,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod boosted;
 mod card;
 mod compact;
+mod glmnet;
 mod inputs;
 mod linear;
 mod trees;
 
+pub use boosted::*;
 pub use card::{ModelCard, TrainingSummary};
 pub use compact::MAX_EXACT_INT;
+pub use glmnet::*;
 pub use inputs::*;
 pub use linear::*;
 pub use trees::*;
@@ -27,7 +31,7 @@ pub const FORMAT_NAME: &str = "fastpredict-model";
 /// Major version this engine reads and writes. A file with a larger major
 /// version is refused; a larger minor version is read.
 pub const FORMAT_MAJOR: u32 = 1;
-pub const FORMAT_MINOR: u32 = 3;
+pub const FORMAT_MINOR: u32 = 6;
 
 pub fn format_version() -> String {
     format!("{FORMAT_MAJOR}.{FORMAT_MINOR}")
@@ -48,6 +52,12 @@ pub struct ModelDoc {
     /// Optional; since 1.3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<ModelCard>,
+    /// Since format 1.4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glmnet: Option<GlmnetSpec>,
+    /// Since format 1.5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boosted: Option<BoostedSpec>,
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
@@ -75,6 +85,10 @@ pub struct Producer {
 pub enum ModelKind {
     Linear,
     Trees,
+    /// Since format 1.4.
+    Glmnet,
+    /// Since format 1.5.
+    Boosted,
 }
 
 impl ModelKind {
@@ -82,6 +96,8 @@ impl ModelKind {
         match self {
             ModelKind::Linear => "linear",
             ModelKind::Trees => "trees",
+            ModelKind::Glmnet => "glmnet",
+            ModelKind::Boosted => "boosted",
         }
     }
 }
@@ -90,6 +106,8 @@ impl ModelKind {
 pub(crate) enum Section<'d> {
     Linear(&'d LinearSpec),
     Trees(&'d TreesSpec),
+    Glmnet(&'d GlmnetSpec),
+    Boosted(&'d BoostedSpec),
 }
 
 impl ModelDoc {
@@ -100,6 +118,8 @@ impl ModelDoc {
         Ok(match self.kind {
             ModelKind::Linear => Section::Linear(self.linear.as_ref().ok_or_else(missing)?),
             ModelKind::Trees => Section::Trees(self.trees.as_ref().ok_or_else(missing)?),
+            ModelKind::Glmnet => Section::Glmnet(self.glmnet.as_ref().ok_or_else(missing)?),
+            ModelKind::Boosted => Section::Boosted(self.boosted.as_ref().ok_or_else(missing)?),
         })
     }
 
@@ -115,6 +135,8 @@ impl ModelDoc {
             linear: self.linear.clone(),
             trees: self.trees.as_ref().map(TreesSpec::shell),
             card: self.card.clone(),
+            glmnet: self.glmnet.clone(),
+            boosted: self.boosted.clone(),
             extensions: self.extensions.clone(),
         }
     }
@@ -141,8 +163,14 @@ impl ModelDoc {
         if let Some(t) = &self.trees {
             t.strings(&mut strings);
         }
+        if let Some(b) = &self.boosted {
+            b.strings(&mut strings);
+        }
         if let Some(c) = &self.card {
             c.strings(&mut strings);
+        }
+        if let Some(g) = &self.glmnet {
+            g.strings(&mut strings);
         }
         match strings.iter().find(|s| s.contains('\0')) {
             Some(s) => Err(Error::corrupt(format!("the string '{}' holds a NUL character", s.replace('\0', "\\0")))),

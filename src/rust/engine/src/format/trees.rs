@@ -127,6 +127,17 @@ pub enum Aggregation {
     },
     /// The mean of the trees' `probs` vectors.
     ProbMean,
+    /// As `Votes` without cutoff, for classes that are numbers (ranger's
+    /// classification of a numeric response): the result is the winning
+    /// class's number in `values` (the first on a tie). Since 1.6.
+    VoteValues { values: Vec<f64> },
+    /// The mean of the trees' `matrix` rows: a matrix without column names
+    /// (ranger's probability forest of a numeric response). Since 1.6.
+    MatrixMean,
+    /// Survival curves (ranger's survival forest): the nodes' `matrix` rows
+    /// hold the cumulative hazard at `times`; their mean is `chf`, and
+    /// `exp(-chf)` the survival. Since 1.6.
+    Survival { times: Vec<f64> },
     /// Boosting: `init + sum of values` over the first n trees; with
     /// `n_classes` > 1 the trees take turns between the classes.
     Sum {

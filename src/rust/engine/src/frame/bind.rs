@@ -51,9 +51,11 @@ impl Inputs {
     pub fn bind<'f, 'a>(&self, frame: &'f Frame<'a>) -> Result<Bound<'f, 'a>> {
         let mut cols = Vec::with_capacity(self.specs.len());
         let mut nrows: Option<usize> = None;
-        for spec in &self.specs {
-            let col = frame.get(&spec.name).ok_or_else(|| Error::MissingColumn { column: spec.name.clone() })?;
+        let find = Finder::new(frame, &self.specs);
+        for (i, spec) in self.specs.iter().enumerate() {
+            let col = find.get(i, &spec.name).ok_or_else(|| Error::MissingColumn { column: spec.name.clone() })?;
             check_type(spec, col)?;
+            check_sparse(spec, col)?;
             match nrows {
                 None => nrows = Some(col.len()),
                 Some(n) if n != col.len() => {
@@ -69,9 +71,50 @@ impl Inputs {
     }
 }
 
+/// Above this many columns, a frame's names are looked up through an index.
+const INDEXED: usize = 16;
+
+/// How binding finds each input's column in a frame.
+enum Finder<'f, 'a> {
+    /// The frame holds exactly the inputs, in order (as the R package's
+    /// readers build it): nothing to look up. Input names are unique, so
+    /// each is there once.
+    InOrder(&'f [Column<'a>]),
+    /// A wide frame: name -> its first column.
+    Index(&'f Frame<'a>, HashMap<&'a str, usize>),
+    Scan(&'f Frame<'a>),
+}
+
+impl<'f, 'a> Finder<'f, 'a> {
+    fn new(frame: &'f Frame<'a>, specs: &[InputSpec]) -> Finder<'f, 'a> {
+        let names = frame.names();
+        if names.len() == specs.len() && names.iter().zip(specs).all(|(n, s)| *n == s.name) {
+            return Finder::InOrder(frame.columns());
+        }
+        if names.len() <= INDEXED {
+            return Finder::Scan(frame);
+        }
+        let mut index = HashMap::with_capacity(2 * names.len());
+        for (i, n) in names.iter().enumerate() {
+            index.entry(*n).or_insert(i);
+        }
+        Finder::Index(frame, index)
+    }
+
+    fn get(&self, input: usize, name: &str) -> Option<&'f Column<'a>> {
+        match self {
+            Finder::InOrder(cols) => cols.get(input),
+            Finder::Index(frame, index) => index.get(name).map(|&i| &frame.columns()[i]),
+            Finder::Scan(frame) => frame.get(name),
+        }
+    }
+}
+
 fn check_type(spec: &InputSpec, col: &Column) -> Result<()> {
     let (ok, expected) = match spec.kind {
-        InputType::Numeric => (matches!(col, Column::Real(_) | Column::Int(_)), "numeric (double or integer)"),
+        InputType::Numeric => {
+            (matches!(col, Column::Real(_) | Column::Int(_) | Column::Sparse { .. }), "numeric (double or integer)")
+        }
         InputType::Logical => (matches!(col, Column::Logical(_)), "logical"),
         InputType::Factor | InputType::Ordered | InputType::Character => {
             (matches!(col, Column::Factor { .. } | Column::Str(_)), "a factor or character vector")
@@ -91,6 +134,21 @@ fn check_type(spec: &InputSpec, col: &Column) -> Result<()> {
     })
 }
 
+/// A sparse column's entries must be in increasing rows below its length,
+/// which the readers of one rely on.
+fn check_sparse(spec: &InputSpec, col: &Column) -> Result<()> {
+    let Column::Sparse { nrows, rows, values } = col else { return Ok(()) };
+    let increasing = rows.windows(2).all(|w| w[0] < w[1]);
+    let inside = rows.first().is_none_or(|&r| r >= 0) && rows.last().is_none_or(|&r| (r as usize) < *nrows);
+    if rows.len() == values.len() && increasing && inside {
+        return Ok(());
+    }
+    Err(Error::bad_argument(format!(
+        "sparse column '{}' does not hold increasing row indices below its length, one per value",
+        spec.name
+    )))
+}
+
 /// Numeric view of a column, with `as.numeric()` semantics: factor codes
 /// for factors, strings parsed as numbers.
 #[derive(Debug, Clone, Copy)]
@@ -98,15 +156,17 @@ pub(crate) enum NumView<'a> {
     Real(&'a [f64]),
     Int(&'a [i32]),
     Str(&'a [Option<&'a str>]),
+    Sparse { rows: &'a [i32], values: &'a [f64] },
 }
 
 impl<'a> NumView<'a> {
-    fn of(c: &'a Column<'a>) -> NumView<'a> {
+    pub(crate) fn of(c: &'a Column<'_>) -> NumView<'a> {
         match c {
             Column::Real(x) => NumView::Real(x),
             Column::Int(x) | Column::Logical(x) => NumView::Int(x),
             Column::Factor { codes, .. } => NumView::Int(codes),
             Column::Str(s) => NumView::Str(s),
+            Column::Sparse { rows, values, .. } => NumView::Sparse { rows, values },
         }
     }
 
@@ -123,6 +183,10 @@ impl<'a> NumView<'a> {
                 }
             }
             NumView::Str(s) => s[r].map_or(NA_REAL, parse_number),
+            NumView::Sparse { rows, values } => match rows.binary_search(&(r as i32)) {
+                Ok(k) => values[k],
+                Err(_) => 0.0,
+            },
         }
     }
 }

@@ -14,7 +14,7 @@ pub(crate) const NA_CODE: u32 = u32::MAX;
 const UNSEEN_CODE: u32 = u32::MAX - 1;
 
 /// What to do with a level the model did not see in training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unseen {
     /// Refuse the input, as R's `model.frame()` does.
     Error,
@@ -56,6 +56,10 @@ impl Levels {
 
     pub fn len(&self) -> usize {
         self.names.len()
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 
     pub fn code(&self, name: &str) -> Option<u32> {
@@ -131,9 +135,11 @@ impl<'a> FactorCodes<'a> {
                 }
                 Ok(FactorCodes::Owned(out))
             }
-            Column::Real(x) => {
-                let mut out = Vec::with_capacity(x.len());
-                for &v in x.iter() {
+            Column::Real(_) | Column::Sparse { .. } => {
+                let num = crate::frame::bind::NumView::of(col);
+                let mut out = Vec::with_capacity(col.len());
+                for r in 0..col.len() {
+                    let v = num.get(r);
                     out.push(if v.is_nan() { NA_CODE } else { resolve(levels.code_of_value(v), &|| format!("{v}"))? });
                 }
                 Ok(FactorCodes::Owned(out))

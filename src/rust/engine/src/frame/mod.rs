@@ -7,16 +7,11 @@
 //! doubles use R's NA bit pattern (any NaN counts as missing, unless a tree
 //! model's `nan` rule says otherwise), and factor codes are 1-based.
 
-use std::collections::HashMap;
-
 pub(crate) mod bind;
 pub(crate) mod levels;
 mod owned;
 
 pub use owned::{ColumnBuf, FrameBuf};
-
-/// Above this many columns a frame looks names up through an index.
-const INDEXED: usize = 16;
 
 /// R's `NA_integer_` (and `NA` for logicals).
 pub const NA_INTEGER: i32 = i32::MIN;
@@ -45,6 +40,10 @@ pub enum Column<'a> {
     Factor { codes: &'a [i32], levels: Vec<&'a str> },
     /// Strings; `None` is a missing value.
     Str(Vec<Option<&'a str>>),
+    /// Numbers that are zero except at `rows` (0-based, increasing, below
+    /// `nrows`), which hold `values`: a column of a sparse matrix (R's
+    /// `dgCMatrix`), read where it lies.
+    Sparse { nrows: usize, rows: &'a [i32], values: &'a [f64] },
 }
 
 impl Column<'_> {
@@ -54,6 +53,7 @@ impl Column<'_> {
             Column::Int(x) | Column::Logical(x) => x.len(),
             Column::Factor { codes, .. } => codes.len(),
             Column::Str(x) => x.len(),
+            Column::Sparse { nrows, .. } => *nrows,
         }
     }
 
@@ -69,6 +69,7 @@ impl Column<'_> {
             Column::Logical(_) => "a logical vector",
             Column::Factor { .. } => "a factor",
             Column::Str(_) => "a character vector",
+            Column::Sparse { .. } => "a sparse column",
         }
     }
 }
@@ -80,8 +81,6 @@ pub struct Frame<'a> {
     columns: Vec<Column<'a>>,
     /// Row count of the source table, for models that read no column.
     nrows: Option<usize>,
-    /// Name -> first column of that name, for wide frames.
-    index: Option<HashMap<&'a str, usize>>,
 }
 
 impl<'a> Frame<'a> {
@@ -99,15 +98,6 @@ impl<'a> Frame<'a> {
     pub fn push(&mut self, name: &'a str, column: Column<'a>) {
         self.names.push(name);
         self.columns.push(column);
-        if let Some(index) = self.index.as_mut() {
-            index.entry(name).or_insert(self.names.len() - 1);
-        } else if self.names.len() > INDEXED {
-            let mut index = HashMap::with_capacity(2 * self.names.len());
-            for (i, n) in self.names.iter().enumerate() {
-                index.entry(*n).or_insert(i);
-            }
-            self.index = Some(index);
-        }
     }
 
     /// Declare the number of rows (needed when no column is read).
@@ -124,11 +114,17 @@ impl<'a> Frame<'a> {
         self.names.iter().copied().zip(&self.columns)
     }
 
+    /// The first column called `name` (binding a model looks many names
+    /// up through an index instead).
     pub fn get(&self, name: &str) -> Option<&Column<'a>> {
-        let i = match &self.index {
-            Some(index) => index.get(name).copied(),
-            None => self.names.iter().position(|n| *n == name),
-        };
-        i.map(|i| &self.columns[i])
+        self.names.iter().position(|n| *n == name).map(|i| &self.columns[i])
+    }
+
+    pub(crate) fn names(&self) -> &[&'a str] {
+        &self.names
+    }
+
+    pub(crate) fn columns(&self) -> &[Column<'a>] {
+        &self.columns
     }
 }

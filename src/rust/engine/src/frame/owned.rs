@@ -15,6 +15,12 @@ pub enum ColumnBuf {
         levels: Vec<String>,
     },
     Str(Vec<Option<String>>),
+    /// A sparse column (see [`Column::Sparse`]).
+    Sparse {
+        nrows: usize,
+        rows: Vec<i32>,
+        values: Vec<f64>,
+    },
 }
 
 impl ColumnBuf {
@@ -24,6 +30,7 @@ impl ColumnBuf {
             ColumnBuf::Int(x) | ColumnBuf::Logical(x) => x.len(),
             ColumnBuf::Factor { codes, .. } => codes.len(),
             ColumnBuf::Str(x) => x.len(),
+            ColumnBuf::Sparse { nrows, .. } => *nrows,
         }
     }
 
@@ -40,6 +47,7 @@ impl ColumnBuf {
                 Column::Factor { codes, levels: levels.iter().map(String::as_str).collect() }
             }
             ColumnBuf::Str(x) => Column::Str(x.iter().map(Option::as_deref).collect()),
+            ColumnBuf::Sparse { nrows, rows, values } => Column::Sparse { nrows: *nrows, rows, values },
         }
     }
 }

@@ -9,6 +9,7 @@
 //! the ordinary way.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::{DeflateDecoder, MultiGzDecoder};
 use flate2::write::DeflateEncoder;
@@ -90,15 +91,47 @@ fn read_limited(r: impl Read, reserve: usize, limit: u64) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Decompress one member of a split gzip, and check it.
-pub(super) fn inflate_member(member: &[u8], limit: u64) -> Result<Vec<u8>> {
+/// A reader that counts what it reads into a total shared by the members
+/// inflated at once, and fails once the total passes `limit`: members
+/// inflated in parallel must not each take the whole limit.
+struct Counted<'a, R> {
+    inner: R,
+    total: &'a AtomicU64,
+    limit: u64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.total.fetch_add(n as u64, Ordering::Relaxed) + n as u64 > self.limit {
+            return Err(std::io::Error::other(OVER_LIMIT));
+        }
+        Ok(n)
+    }
+}
+
+const OVER_LIMIT: &str = "over the json_bytes limit";
+
+/// Decompress one member of a split gzip, and check it. `total` counts the
+/// bytes that all members inflated so far.
+pub(super) fn inflate_member(member: &[u8], total: &AtomicU64, limit: u64) -> Result<Vec<u8>> {
     let n = member.len();
     let word = |at: usize| u32::from_le_bytes([member[at], member[at + 1], member[at + 2], member[at + 3]]);
     let (want_crc, want_len) = (word(n - TRAILER), word(n - 4));
     // ISIZE is only a hint (and the member's own claim): reserve no more
     // than the compressed data can plausibly hold.
     let reserve = (want_len as usize).min(n.saturating_mul(16)).min(limit as usize);
-    let out = read_limited(DeflateDecoder::new(&member[PREFIX..n - TRAILER]), reserve, limit)?;
+    let counted = Counted { inner: DeflateDecoder::new(&member[PREFIX..n - TRAILER]), total, limit };
+    let mut out = Vec::with_capacity(reserve);
+    if let Err(e) = counted.take(limit.saturating_add(1)).read_to_end(&mut out) {
+        if e.to_string() == OVER_LIMIT {
+            let now = total.load(Ordering::Relaxed);
+            return Err(crate::limits::check("a decompressed document", now, limit, "json_bytes")
+                .err()
+                .unwrap_or_else(|| Error::unsupported("a decompressed document over the load limit 'json_bytes'")));
+        }
+        return Err(damaged(e));
+    }
     let mut crc = Crc::new();
     crc.update(&out);
     if crc.sum() != want_crc || out.len() as u32 != want_len {

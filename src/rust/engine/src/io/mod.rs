@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::format::{ModelDoc, TreeSpec, FORMAT_MAJOR, FORMAT_MINOR, FORMAT_NAME};
+pub use crate::import::SourceFormat;
 use crate::limits::{self, limits};
 use crate::runtime;
 
@@ -22,12 +23,32 @@ mod gzip;
 /// card), as "sha256:<hex>".
 pub fn content_hash(doc: &ModelDoc) -> Result<String> {
     use sha2::{Digest, Sha256};
+    // Destructured in full so that a new section cannot be left out of the hash.
+    let ModelDoc {
+        format: _,
+        format_version: _,
+        producer: _,
+        card: _,
+        kind,
+        inputs,
+        linear,
+        trees,
+        glmnet,
+        boosted,
+        extensions,
+    } = doc;
     #[derive(serde::Serialize)]
     struct Content<'d> {
-        kind: crate::format::ModelKind,
+        kind: &'d crate::format::ModelKind,
         inputs: &'d [crate::format::InputSpec],
         linear: &'d Option<crate::format::LinearSpec>,
         trees: &'d Option<crate::format::TreesSpec>,
+        // the sections added later are left out when absent, so that earlier
+        // models keep their hashes
+        #[serde(skip_serializing_if = "Option::is_none")]
+        glmnet: Option<&'d crate::format::GlmnetSpec>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        boosted: Option<&'d crate::format::BoostedSpec>,
         extensions: &'d serde_json::Map<String, serde_json::Value>,
     }
     struct Hasher(Sha256);
@@ -40,13 +61,8 @@ pub fn content_hash(doc: &ModelDoc) -> Result<String> {
             Ok(())
         }
     }
-    let content = Content {
-        kind: doc.kind,
-        inputs: &doc.inputs,
-        linear: &doc.linear,
-        trees: &doc.trees,
-        extensions: &doc.extensions,
-    };
+    let content =
+        Content { kind, inputs, linear, trees, glmnet: glmnet.as_ref(), boosted: boosted.as_ref(), extensions };
     let mut h = Hasher(Sha256::new());
     serde_json::to_writer(&mut h, &content).map_err(|e| Error::internal(format!("cannot hash the model: {e}")))?;
     Ok(format!("sha256:{}", h.0.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()))
@@ -93,8 +109,8 @@ fn check_header(format: Option<&str>, version: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-/// Parse a document from JSON text (not compressed).
-fn from_json_bytes(bytes: &[u8]) -> Result<ModelDoc> {
+/// Parse a fastpredict document from JSON text (not compressed).
+pub(crate) fn from_json_text(bytes: &[u8]) -> Result<ModelDoc> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::corrupt("it is empty"));
     }
@@ -114,23 +130,39 @@ fn from_json_bytes(bytes: &[u8]) -> Result<ModelDoc> {
     }
 }
 
-/// Parse a document from the bytes of a file: JSON, gzip or split gzip
-/// (recognised by content, not by name).
+/// Parse a document from the bytes of a file: a fastpredict document (JSON,
+/// gzip or split gzip), an xgboost JSON model or a LightGBM text model
+/// (either also gzip-compressed), recognised by content, not by name. The
+/// libraries' models are imported.
 pub fn from_bytes(bytes: &[u8]) -> Result<ModelDoc> {
-    let limit = limits().json_bytes;
-    if let Some(members) = gzip::split_members(bytes) {
-        return from_members(bytes, &members, limit);
-    }
-    if bytes.starts_with(&gzip::MAGIC) {
-        return from_json_bytes(&gzip::gunzip(bytes, limit)?);
-    }
-    limits::check("a document", bytes.len() as u64, limit, "json_bytes")?;
-    from_json_bytes(bytes)
+    import(bytes, SourceFormat::Auto)
 }
 
-/// Read a model file. Only a regular file is read (a FIFO or a device
-/// would block or never end), and no more of it than the load limit.
+/// As `from_bytes`, for a file of the given format (`Auto`: recognised by
+/// its content).
+pub fn import(bytes: &[u8], format: SourceFormat) -> Result<ModelDoc> {
+    let limit = limits().json_bytes;
+    if matches!(format, SourceFormat::Auto | SourceFormat::Fastpredict) {
+        if let Some(members) = gzip::split_members(bytes) {
+            return from_members(bytes, &members, limit);
+        }
+    }
+    if bytes.starts_with(&gzip::MAGIC) {
+        return crate::import::import_text(&gzip::gunzip(bytes, limit)?, format);
+    }
+    limits::check("a document", bytes.len() as u64, limit, "json_bytes")?;
+    crate::import::import_text(bytes, format)
+}
+
+/// Read a model file (any format `from_bytes` reads). Only a regular file
+/// is read (a FIFO or a device would block or never end), and no more of it
+/// than the load limit.
 pub fn read_file(path: &Path) -> Result<ModelDoc> {
+    import_file(path, SourceFormat::Auto)
+}
+
+/// Read a model file of the given format.
+pub fn import_file(path: &Path, format: SourceFormat) -> Result<ModelDoc> {
     let name = path.display().to_string();
     let io_err = |e: std::io::Error| Error::Io { file: name.clone(), detail: e.to_string() };
     let not_file = || Error::Io { file: name.clone(), detail: "not a regular file".into() };
@@ -147,7 +179,7 @@ pub fn read_file(path: &Path) -> Result<ModelDoc> {
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     Read::by_ref(&mut f).take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(io_err)?;
     limits::check("a model file", bytes.len() as u64, max, "file_bytes").map_err(|e| e.in_file(&name))?;
-    from_bytes(&bytes).map_err(|e| e.in_file(&name))
+    import(&bytes, format).map_err(|e| e.in_file(&name))
 }
 
 /// Open for reading without blocking on a FIFO swapped in after the check.
@@ -180,6 +212,14 @@ pub fn write_file(doc: &ModelDoc, path: &Path, gzip: bool) -> Result<()> {
         .file_name()
         .ok_or_else(|| Error::Io { file: name.clone(), detail: "not a file path".into() })?
         .to_string_lossy();
+    // The rename would replace whatever the path names: a device, a FIFO
+    // or a directory is not ours to replace (as root, `/dev/null` would
+    // become a regular file).
+    if let Ok(m) = fs::symlink_metadata(path) {
+        if !m.file_type().is_file() && !m.file_type().is_symlink() {
+            return Err(Error::Io { file: name, detail: "not a regular file".into() });
+        }
+    }
     remove_stale_temporaries(dir, &file_name);
     let (tmp, mut f) = create_temporary(dir, &file_name).map_err(io_err)?;
     let result = f.write_all(&bytes).and_then(|_| f.sync_all()).and_then(|_| fs::rename(&tmp, path));
@@ -289,9 +329,8 @@ fn from_members(bytes: &[u8], members: &[(usize, usize, u8)], limit: u64) -> Res
         members
             .par_iter()
             .map(|&(a, b, kind)| {
-                let text = gzip::inflate_member(&bytes[a..b], limit.saturating_sub(used.load(Ordering::Relaxed)))?;
-                let total = used.fetch_add(text.len() as u64, Ordering::Relaxed) + text.len() as u64;
-                limits::check("a decompressed document", total, limit, "json_bytes")?;
+                // the members' bytes count against the limit as they inflate
+                let text = gzip::inflate_member(&bytes[a..b], &used, limit)?;
                 if kind != gzip::KIND_TREES {
                     return Ok(Part::Text(text));
                 }
@@ -313,7 +352,7 @@ fn from_members(bytes: &[u8], members: &[(usize, usize, u8)], limit: u64) -> Res
             Part::Trees(t) => trees.extend(t),
         }
     }
-    let mut doc = from_json_bytes(&shell)?;
+    let mut doc = from_json_text(&shell)?;
     if !trees.is_empty() {
         match doc.trees.as_mut() {
             Some(spec) if spec.trees.is_empty() => spec.trees = trees,

@@ -25,6 +25,7 @@ fn forest(ntrees: usize) -> ModelDoc {
         kind: ModelKind::Trees,
         inputs: vec![InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None }],
         linear: None,
+        glmnet: None,
         trees: Some(TreesSpec {
             algorithm: "randomForest".into(),
             features: vec![FeatureSpec {
@@ -44,6 +45,7 @@ fn forest(ntrees: usize) -> ModelDoc {
             trees: (0..ntrees).map(tree).collect(),
         }),
         card: None,
+        boosted: None,
         extensions: Default::default(),
     }
 }
@@ -80,4 +82,33 @@ fn damaged_members_are_corrupt_files() {
     let bytes = to_gzip(&doc).unwrap();
     let cut = bytes[..bytes.len() - 100].to_vec();
     assert!(matches!(from_bytes(&cut), Err(Error::CorruptFile { .. })));
+}
+
+#[test]
+fn a_save_does_not_replace_what_is_not_a_regular_file() {
+    // a directory stands for devices and FIFOs: the rename would replace it
+    let dir = std::env::temp_dir().join(format!("fastpredict-io-target-{}", std::process::id()));
+    let target = dir.join("model.json");
+    std::fs::create_dir_all(&target).unwrap();
+    let r = write_file(&forest(2), &target, false);
+    assert!(matches!(&r, Err(Error::Io { detail, .. }) if detail == "not a regular file"), "{r:?}");
+    assert!(target.is_dir());
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left.len(), 1, "a temporary was left behind: {left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn members_inflated_in_parallel_share_one_budget() {
+    // two members of 600 kB each: alone under 1 MB, together over it
+    let blanks = vec![b' '; 600_000];
+    let bytes = [
+        super::gzip::member(&blanks, super::gzip::KIND_HEAD).unwrap(),
+        super::gzip::member(&blanks, super::gzip::KIND_TAIL).unwrap(),
+    ]
+    .concat();
+    let members = split_members(&bytes).unwrap();
+    let r = from_members(&bytes, &members, 1_000_000);
+    assert!(matches!(&r, Err(Error::Unsupported { what }) if what.contains("json_bytes")), "{r:?}");
+    assert!(matches!(from_members(&bytes, &members, 2_000_000), Err(Error::CorruptFile { .. })));
 }

@@ -11,7 +11,7 @@
 //! row NA.
 
 use crate::error::{Error, Result};
-use crate::format::{Coding, TermSpec, VariableSpec};
+use crate::format::{Coding, InteractionSpec, TermSpec, VariableSpec};
 use crate::frame::levels::Levels;
 use crate::frame::NA_REAL;
 use crate::limits::{self, Limits};
@@ -36,11 +36,50 @@ pub(super) enum Var {
     },
     /// `slot` indexes the per-call factor codes.
     Factor {
-        input: usize,
-        levels: Levels,
-        column: String,
         slot: usize,
+        source: FactorSource,
     },
+}
+
+/// Where a factor variable's level codes come from.
+#[derive(Debug, Clone)]
+pub(super) enum FactorSource {
+    /// An input column, matched to the levels by name.
+    Input { input: usize, levels: Levels, column: String },
+    /// `cut()`: the interval of `arg` among `breaks` (infinite ends
+    /// included), and each interval's level code (`None`: a label the
+    /// model did not see, named by `labels`).
+    Cut(Box<Cut>),
+    /// `interaction()`: each input coded against its own levels, and the
+    /// combination (first input fastest) looked up in `table`.
+    Interaction(Box<Interaction>),
+    /// A comparison: TRUE (code 1) where `arg` is not 0.
+    Logical(CExpr),
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Cut {
+    pub label: String,
+    pub arg: CExpr,
+    pub breaks: Vec<f64>,
+    pub right: bool,
+    pub include_lowest: bool,
+    pub codes: Vec<Option<u32>>,
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Interaction {
+    pub label: String,
+    /// (input, column name, its levels) per component.
+    pub inputs: Vec<(usize, String, Levels)>,
+    /// The level code of each combination of component codes, `None` for
+    /// a combination that is no level.
+    pub table: Vec<Option<u32>>,
+    /// The labels of each component's levels and the separator, to name an
+    /// unknown combination.
+    pub components: Vec<Vec<String>>,
+    pub sep: String,
 }
 
 impl Var {
@@ -92,9 +131,124 @@ pub(super) fn compile_var(
                 return Err(Error::invalid(format!("factor '{label}' has no levels")));
             }
             *nslots += 1;
-            Var::Factor { input: i, levels: Levels::new(levels)?, column: input.clone(), slot: *nslots - 1 }
+            let source = FactorSource::Input { input: i, levels: Levels::new(levels)?, column: input.clone() };
+            Var::Factor { slot: *nslots - 1, source }
+        }
+        VariableSpec::Cut(c) => {
+            let label = &c.label;
+            let mut breaks = Vec::with_capacity(c.breaks.len() + 2);
+            if c.lower_inf {
+                breaks.push(f64::NEG_INFINITY);
+            }
+            breaks.extend(&c.breaks);
+            if c.upper_inf {
+                breaks.push(f64::INFINITY);
+            }
+            if breaks.len() < 2 || breaks.windows(2).any(|w| !(w[0] < w[1])) {
+                return Err(Error::invalid(format!("cut '{label}': breaks must be at least two increasing numbers")));
+            }
+            if c.labels.len() != breaks.len() - 1 {
+                return Err(Error::invalid(format!("cut '{label}': needs one label per interval")));
+            }
+            let levels = Levels::new(&c.levels)?;
+            *nslots += 1;
+            let source = FactorSource::Cut(Box::new(Cut {
+                label: label.clone(),
+                arg: c.arg.compile(resolve)?,
+                breaks,
+                right: c.right,
+                include_lowest: c.include_lowest,
+                codes: c.labels.iter().map(|l| levels.code(l)).collect(),
+                labels: c.labels.clone(),
+            }));
+            Var::Factor { slot: *nslots - 1, source }
+        }
+        VariableSpec::Interaction(spec) => {
+            *nslots += 1;
+            let source = FactorSource::Interaction(Box::new(Interaction::new(spec, resolve, lim)?));
+            Var::Factor { slot: *nslots - 1, source }
+        }
+        VariableSpec::Logical { arg, .. } => {
+            *nslots += 1;
+            Var::Factor { slot: *nslots - 1, source: FactorSource::Logical(arg.compile(resolve)?) }
         }
     })
+}
+
+impl Interaction {
+    fn new(spec: &InteractionSpec, resolve: &dyn Fn(&str) -> Result<usize>, lim: &Limits) -> Result<Interaction> {
+        let label = &spec.label;
+        if spec.inputs.is_empty() || spec.inputs.len() != spec.components.len() {
+            return Err(Error::invalid(format!("interaction '{label}': needs one list of levels per input")));
+        }
+        if spec.components.iter().any(Vec::is_empty) {
+            return Err(Error::invalid(format!("interaction '{label}': an input has no levels")));
+        }
+        let levels = Levels::new(&spec.levels)?;
+        let what = format!("interaction '{label}': level combinations");
+        let n = size(spec.components.iter().map(Vec::len), &what, lim)?;
+        let inputs = spec
+            .inputs
+            .iter()
+            .zip(&spec.components)
+            .map(|(name, lv)| Ok((resolve(name)?, name.clone(), Levels::new(lv)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut table = Vec::with_capacity(n);
+        let mut parts: Vec<&str> = Vec::with_capacity(inputs.len());
+        for combo in 0..n {
+            parts.clear();
+            let mut rest = combo;
+            for lv in &spec.components {
+                parts.push(&lv[rest % lv.len()]);
+                rest /= lv.len();
+            }
+            table.push(levels.code(&parts.join(&spec.sep)));
+        }
+        Ok(Interaction {
+            label: label.clone(),
+            inputs,
+            table,
+            components: spec.components.clone(),
+            sep: spec.sep.clone(),
+        })
+    }
+
+    /// The label of a combination that is no level, for the error.
+    pub fn name(&self, combo: usize) -> String {
+        let mut rest = combo;
+        let parts: Vec<&str> = self
+            .components
+            .iter()
+            .map(|lv| {
+                let p = &lv[rest % lv.len()];
+                rest /= lv.len();
+                p.as_str()
+            })
+            .collect();
+        parts.join(&self.sep)
+    }
+}
+
+/// The interval of `x` among `breaks` (0-based), as R's `.bincode()`
+/// finds it; NA outside them or for a missing `x`.
+pub(super) fn bincode(x: f64, breaks: &[f64], right: bool, include_lowest: bool) -> Option<u32> {
+    if x.is_nan() {
+        return None;
+    }
+    let (mut lo, mut hi) = (0, breaks.len() - 1);
+    let border = if right { lo } else { hi };
+    if x < breaks[lo] || breaks[hi] < x || (x == breaks[border] && !include_lowest) {
+        return None;
+    }
+    while hi - lo >= 2 {
+        let mid = (hi + lo) / 2;
+        if x > breaks[mid] || (!right && x == breaks[mid]) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(lo as u32)
 }
 
 #[derive(Debug, Clone)]
@@ -193,13 +347,14 @@ fn term_parts(t: &TermSpec, specs: &[VariableSpec], vars: &[Var]) -> Result<Vec<
         if parts.iter().any(|p| p.var == v) {
             return Err(Error::invalid(format!("term '{}' lists variable {v} twice", t.label)));
         }
-        let part = match (&specs[v], tf.coding) {
-            (VariableSpec::Factor { levels, .. }, Some(Coding::Indicators)) => {
-                Part { var: v, ncols: levels.len(), coding: Some(FactorCoding::Indicators(levels.len())) }
+        let spec = &specs[v];
+        let label = spec.label();
+        let part = match (spec.factor_coding(), tf.coding) {
+            (Some((nl, _)), Some(Coding::Indicators)) => {
+                Part { var: v, ncols: nl, coding: Some(FactorCoding::Indicators(nl)) }
             }
-            (VariableSpec::Factor { label, levels, contrasts, .. }, Some(Coding::Contrasts)) => {
-                let nl = levels.len();
-                let c = contrasts.as_ref().ok_or_else(|| {
+            (Some((nl, contrasts)), Some(Coding::Contrasts)) => {
+                let c = contrasts.ok_or_else(|| {
                     Error::invalid(format!("factor '{label}' is coded by contrasts but has no contrast matrix"))
                 })?;
                 if c.len() != nl || c.is_empty() {
@@ -212,18 +367,20 @@ fn term_parts(t: &TermSpec, specs: &[VariableSpec], vars: &[Var]) -> Result<Vec<
                 let m = c.iter().flatten().copied().collect();
                 Part { var: v, ncols: nc, coding: Some(FactorCoding::Matrix { nlevels: nl, m }) }
             }
-            (VariableSpec::Factor { label, .. }, None) => {
+            (Some(_), None) => {
                 return Err(Error::invalid(format!("factor '{label}' in term '{}' needs a coding", t.label)))
             }
-            (_, None) => Part { var: v, ncols: vars[v].ncols(), coding: None },
-            (other, Some(_)) => {
-                return Err(Error::invalid(format!("numeric variable '{}' cannot have a coding", other.label())))
-            }
+            (None, None) => Part { var: v, ncols: vars[v].ncols(), coding: None },
+            (None, Some(_)) => return Err(Error::invalid(format!("numeric variable '{label}' cannot have a coding"))),
         };
         parts.push(part);
     }
     Ok(parts)
 }
+
+/// Design entries one table entry with unfolded columns stands for: its
+/// `Unfolded` (4 words), its coefficient pairs and the copies folding makes.
+const UNFOLDED_WEIGHT: usize = 8;
 
 /// The product of `sizes`, checked against overflow and the design limit.
 fn size(mut sizes: impl Iterator<Item = usize>, what: &str, lim: &Limits) -> Result<usize> {
@@ -241,6 +398,7 @@ pub(super) fn build_term(
     vars: &[Var],
     beta: &[Option<f64>],
     lim: &Limits,
+    used: &mut usize,
 ) -> Result<Option<Term>> {
     let parts = term_parts(t, specs, vars)?;
     let label = &t.label;
@@ -258,6 +416,15 @@ pub(super) fn build_term(
     let n_num_combos: usize = numeric.iter().map(|p| p.ncols).product();
     let entries = limits::product(n_level_combos + 1, n_num_combos, "a term's table")?;
     size([entries].into_iter(), &format!("term '{label}': its table"), lim)?;
+    // All terms together count against the limit, and a table whose entries
+    // also keep their unfolded columns (factors times numbers) counts each
+    // entry as the words that folding it takes: a term at the limit cost
+    // 9 GB and a minute to load from a 75 KB file.
+    let weight = if !numeric.is_empty() && n_level_combos > 1 { UNFOLDED_WEIGHT } else { 1 };
+    *used = limits::product(entries, weight, "a linear model's design")?
+        .checked_add(*used)
+        .ok_or_else(|| Error::unsupported("a linear model's design too large to count"))?;
+    limits::check("a linear model: design entries of all terms", *used as u64, lim.design as u64, "design")?;
     // folding visits the non-zero coding weights of every level combination
     let weights = factor_parts().map(|(c, nc)| c.nonzero_total(nc));
     size(weights.chain([n_num_combos]), &format!("term '{label}': its coding weights"), lim)?;
@@ -339,25 +506,42 @@ fn fold(
             live_per_combo[numeric_combo(parts, k)] += 1;
         }
     }
-    let mut cands: Vec<Vec<(usize, f64)>> = vec![Vec::new(); parts.len()];
+    // each part's candidate (column, weight) pairs, per level: a factor's
+    // non-zero coding weights at the level, every column of a numeric
+    // variable. Built once, so that a level combination costs a few steps
+    // (16M combinations took 3.5 s when each rebuilt them).
+    let per_level: Vec<Vec<Vec<(usize, f64)>>> = parts.iter().map(candidates).collect();
+    let mut level = vec![0usize; parts.len()];
     let mut pos = vec![0usize; parts.len()];
+    let mut cands: Vec<&[(usize, f64)]> = Vec::with_capacity(parts.len());
     for lc in 0..n_level_combos {
-        if !candidates(parts, lc, &mut cands) {
-            continue;
-        }
-        // every combination of candidates, first part fastest
-        pos.fill(0);
-        loop {
-            let (column, w, nk) = design_column(parts, &strides, &cands, &pos);
-            if let Some(b) = beta[t.columns[column]] {
-                let e = lc * n_num_combos + nk;
-                table[e] += b * w;
-                if with_numbers {
-                    unfolded[e].pairs.push((b, w));
+        cands.clear();
+        cands.extend(per_level.iter().zip(&level).map(|(c, &l)| c[l].as_slice()));
+        if cands.iter().all(|c| !c.is_empty()) {
+            // every combination of candidates, first part fastest
+            pos.fill(0);
+            loop {
+                let (column, w, nk) = design_column(parts, &strides, &cands, &pos);
+                if let Some(b) = beta[t.columns[column]] {
+                    let e = lc * n_num_combos + nk;
+                    table[e] += b * w;
+                    if with_numbers {
+                        unfolded[e].pairs.push((b, w));
+                    }
+                }
+                if !next_combination(&mut pos, &cands) {
+                    break;
                 }
             }
-            if !next_combination(&mut pos, &cands) {
-                break;
+        }
+        // the next level combination: factors in part order, first fastest
+        for (l, c) in level.iter_mut().zip(&per_level) {
+            if c.len() > 1 {
+                *l += 1;
+                if *l < c.len() {
+                    break;
+                }
+                *l = 0;
             }
         }
     }
@@ -369,28 +553,23 @@ fn fold(
     Folded { table, unfolded, live }
 }
 
-/// Each part's candidate (column, weight) pairs for level combination
-/// `lc`: a factor's non-zero coding weights at its level, every column of
-/// a numeric variable. False if some part has none.
-fn candidates(parts: &[Part], lc: usize, cands: &mut [Vec<(usize, f64)>]) -> bool {
-    let mut rest = lc;
-    for (p, c) in parts.iter().zip(cands.iter_mut()) {
-        c.clear();
-        match &p.coding {
-            Some(coding) => {
-                let level = rest % coding.nlevels();
-                rest /= coding.nlevels();
-                c.extend((0..p.ncols).map(|col| (col, coding.weight(level, col, p.ncols))).filter(|e| e.1 != 0.0));
-            }
-            None => c.extend((0..p.ncols).map(|col| (col, 1.0))),
-        }
+/// A part's candidate (column, weight) pairs by level: a factor's non-zero
+/// coding weights at each level; for a numeric variable one list, of every
+/// column.
+fn candidates(p: &Part) -> Vec<Vec<(usize, f64)>> {
+    match &p.coding {
+        Some(coding) => (0..coding.nlevels())
+            .map(|level| {
+                (0..p.ncols).map(|col| (col, coding.weight(level, col, p.ncols))).filter(|e| e.1 != 0.0).collect()
+            })
+            .collect(),
+        None => vec![(0..p.ncols).map(|col| (col, 1.0)).collect()],
     }
-    cands.iter().all(|c| !c.is_empty())
 }
 
 /// For the candidates at `pos`: the design column, the product of the
 /// coding weights, and the numeric combination.
-fn design_column(parts: &[Part], strides: &[usize], cands: &[Vec<(usize, f64)>], pos: &[usize]) -> (usize, f64, usize) {
+fn design_column(parts: &[Part], strides: &[usize], cands: &[&[(usize, f64)]], pos: &[usize]) -> (usize, f64, usize) {
     let (mut column, mut w, mut nk, mut nstride) = (0, 1.0, 0, 1);
     for (i, p) in parts.iter().enumerate() {
         let (col, wi) = cands[i][pos[i]];
@@ -406,7 +585,7 @@ fn design_column(parts: &[Part], strides: &[usize], cands: &[Vec<(usize, f64)>],
 }
 
 /// Step `pos` to the next combination (first part fastest); false after the last.
-fn next_combination(pos: &mut [usize], cands: &[Vec<(usize, f64)>]) -> bool {
+fn next_combination(pos: &mut [usize], cands: &[&[(usize, f64)]]) -> bool {
     for (p, c) in pos.iter_mut().zip(cands) {
         *p += 1;
         if *p < c.len() {

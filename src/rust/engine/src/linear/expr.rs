@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{Expr, Op};
+use crate::frame::NA_REAL;
 
 impl Expr {
     /// Turn the document form into the evaluable form, resolving input
@@ -52,35 +53,64 @@ impl Expr {
                     Some(b) => CExpr::Unary(Unary::LogBase(b), arg(0)?),
                 }
             }
-            Op::Neg | Op::Log2 | Op::Log10 | Op::Log1p | Op::Exp | Op::Sqrt | Op::Abs => {
+            Op::Neg | Op::Log2 | Op::Log10 | Op::Log1p | Op::Exp | Op::Sqrt | Op::Abs | Op::Not => {
                 arity(1)?;
-                let u = match self.op {
-                    Op::Neg => Unary::Neg,
-                    Op::Log2 => Unary::Log2,
-                    Op::Log10 => Unary::Log10,
-                    Op::Log1p => Unary::Log1p,
-                    Op::Exp => Unary::Exp,
-                    Op::Sqrt => Unary::Sqrt,
-                    _ => Unary::Abs,
-                };
-                CExpr::Unary(u, arg(0)?)
+                CExpr::Unary(unary_of(self.op), arg(0)?)
             }
             Op::Scale => {
                 arity(1)?;
                 CExpr::Unary(Unary::Scale { center: self.center, scale: self.scale }, arg(0)?)
             }
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow => {
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Pow
+            | Op::Gt
+            | Op::Ge
+            | Op::Lt
+            | Op::Le
+            | Op::Eq
+            | Op::Ne
+            | Op::And
+            | Op::Or => {
                 arity(2)?;
-                let b = match self.op {
-                    Op::Add => Binary::Add,
-                    Op::Sub => Binary::Sub,
-                    Op::Mul => Binary::Mul,
-                    Op::Div => Binary::Div,
-                    _ => Binary::Pow,
-                };
-                CExpr::Binary(b, arg(0)?, arg(1)?)
+                CExpr::Binary(binary_of(self.op), arg(0)?, arg(1)?)
             }
         })
+    }
+}
+
+/// The function of a one-argument op (of those `compile` sends here).
+fn unary_of(op: Op) -> Unary {
+    match op {
+        Op::Neg => Unary::Neg,
+        Op::Not => Unary::Not,
+        Op::Log2 => Unary::Log2,
+        Op::Log10 => Unary::Log10,
+        Op::Log1p => Unary::Log1p,
+        Op::Exp => Unary::Exp,
+        Op::Sqrt => Unary::Sqrt,
+        _ => Unary::Abs,
+    }
+}
+
+/// The function of a two-argument op (of those `compile` sends here).
+fn binary_of(op: Op) -> Binary {
+    match op {
+        Op::Add => Binary::Add,
+        Op::Sub => Binary::Sub,
+        Op::Mul => Binary::Mul,
+        Op::Div => Binary::Div,
+        Op::Gt => Binary::Gt,
+        Op::Ge => Binary::Ge,
+        Op::Lt => Binary::Lt,
+        Op::Le => Binary::Le,
+        Op::Eq => Binary::Eq,
+        Op::Ne => Binary::Ne,
+        Op::And => Binary::And,
+        Op::Or => Binary::Or,
+        _ => Binary::Pow,
     }
 }
 
@@ -104,7 +134,12 @@ pub enum Unary {
     Exp,
     Sqrt,
     Abs,
-    Scale { center: Option<f64>, scale: Option<f64> },
+    Scale {
+        center: Option<f64>,
+        scale: Option<f64>,
+    },
+    /// R's `!x`: 1 for 0, 0 otherwise, NA for NA or NaN (since 1.6).
+    Not,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -114,6 +149,18 @@ pub enum Binary {
     Mul,
     Div,
     Pow,
+    /// Comparisons (since 1.6): 1 for TRUE, 0 for FALSE, NA when either
+    /// side is NA or NaN, as R's `x > y` read as a number.
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
+    /// R's `&` and `|` of numbers (non-zero is TRUE), three-valued:
+    /// `FALSE & NA` is FALSE and `TRUE | NA` is TRUE (since 1.6).
+    And,
+    Or,
 }
 
 /// Something that yields the numeric value of input `i` at row `r`.
@@ -155,12 +202,13 @@ fn r_log(x: f64) -> f64 {
 
 #[inline]
 pub fn apply_unary(u: Unary, x: f64) -> f64 {
-    // R's math functions hand back a missing input unchanged, which keeps
-    // NA as NA rather than turning it into NaN.
-    if x.is_nan() {
-        return x;
-    }
     match u {
+        // a logical: NaN is NA too
+        Unary::Not if x.is_nan() => NA_REAL,
+        Unary::Not => f64::from(u8::from(x == 0.0)),
+        // R's math functions hand back a missing input unchanged, which
+        // keeps NA as NA rather than turning it into NaN.
+        _ if x.is_nan() => x,
         Unary::Neg => -x,
         Unary::Log => r_log(x),
         Unary::LogBase(b) => {
@@ -211,6 +259,33 @@ pub fn apply_binary(b: Binary, x: f64, y: f64) -> f64 {
         Binary::Mul => x * y,
         Binary::Div => x / y,
         Binary::Pow => r_pow(x, y),
+        Binary::Gt | Binary::Ge | Binary::Lt | Binary::Le | Binary::Eq | Binary::Ne => {
+            if x.is_nan() || y.is_nan() {
+                return NA_REAL;
+            }
+            let t = match b {
+                Binary::Gt => x > y,
+                Binary::Ge => x >= y,
+                Binary::Lt => x < y,
+                Binary::Le => x <= y,
+                Binary::Eq => x == y,
+                _ => x != y,
+            };
+            f64::from(u8::from(t))
+        }
+        Binary::And | Binary::Or => {
+            // the value that decides whatever the other side is wins
+            let decisive = b == Binary::Or;
+            let truth = |v: f64| if v.is_nan() { None } else { Some(v != 0.0) };
+            let (tx, ty) = (truth(x), truth(y));
+            if tx == Some(decisive) || ty == Some(decisive) {
+                f64::from(u8::from(decisive))
+            } else if tx.is_none() || ty.is_none() {
+                NA_REAL
+            } else {
+                f64::from(u8::from(!decisive))
+            }
+        }
     }
 }
 

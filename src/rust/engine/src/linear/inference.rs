@@ -95,6 +95,10 @@ impl Inference {
             _ => Ok(()),
         };
         positive(i.residual_variance, "residual_variance")?;
+        // n - rank in R: a count
+        if !(i.df_residual >= 0.0 && i.df_residual.fract() == 0.0) {
+            return Err(Error::invalid("'df_residual' must be a whole number >= 0"));
+        }
         positive(i.dispersion, "dispersion")?;
         match method {
             Method::Lm if i.residual_variance.is_none() => {
@@ -211,6 +215,11 @@ impl Extra {
         if interval.is_some() && !(df > 0.0) {
             return Err(Error::bad_argument("df must be a positive number"));
         }
+        // below one degree of freedom the t quantile is not checked against
+        // R's (and below 1e-323 statrs cannot compute it at all)
+        if interval.is_some() && df < 1.0 {
+            return Err(Error::unsupported(format!("intervals with df = {df}, below 1")));
+        }
         let level = opts.level.unwrap_or(0.95);
         if interval.is_some() && !(level > 0.0 && level < 1.0) {
             return Err(Error::bad_argument("level must be between 0 and 1"));
@@ -232,7 +241,7 @@ impl Extra {
             terms,
             response_scale: method == Method::Glm && ty == PredictType::Response,
             res_var,
-            tfrac: qt((1.0 - level) / 2.0, df),
+            tfrac: if interval.is_some() { qt((1.0 - level) / 2.0, df) } else { f64::NAN },
             df,
             pred_var,
         }))

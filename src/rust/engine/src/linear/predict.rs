@@ -36,6 +36,9 @@ pub(super) struct LinearCall<'c> {
 
 impl Call for LinearCall<'_> {
     fn shape(&self) -> OutputShape {
+        if let Some(r) = &self.model.responses {
+            return ArrayShape::matrix(r.rest.len() + 1, r.names.clone()).into();
+        }
         match &self.extra {
             None => ArrayShape::vector().into(),
             Some(e) => {
@@ -52,6 +55,9 @@ impl Call for LinearCall<'_> {
     fn predict(&self, bound: &Bound, block: &mut RowBlock, _cancel: &AtomicBool) {
         if let Some(extra) = &self.extra {
             return self.predict_inference(extra, bound, block);
+        }
+        if self.model.responses.is_some() {
+            return self.predict_responses(bound, block);
         }
         let m = self.model;
         let rows = block.rows();
@@ -76,6 +82,35 @@ impl Call for LinearCall<'_> {
 }
 
 impl LinearCall<'_> {
+    /// Several responses (an mlm): each response's column as the single
+    /// response's, from the same gathered variables; the offset is added
+    /// to every column, as `predict.mlm()` adds it.
+    fn predict_responses(&self, bound: &Bound, block: &mut RowBlock) {
+        let m = self.model;
+        let Some(resp) = &m.responses else { return };
+        let rows = block.rows();
+        let mut s = Scratch::new(m, rows.len().min(BLOCK));
+        let mut start = rows.start;
+        while start < rows.end {
+            let end = (start + BLOCK).min(rows.end);
+            let r = start..end;
+            let at = start - rows.start..end - rows.start;
+            s.gather(m, bound, r.clone());
+            let first = (m.intercept, &m.terms);
+            for (c, (intercept, terms)) in
+                std::iter::once(first).chain(resp.rest.iter().map(|(i, t)| (*i, t))).enumerate()
+            {
+                let out = &mut block.real(c)[at.clone()];
+                out.fill(intercept);
+                for t in terms {
+                    s.add_term(m, t, &self.codes, bound, r.clone(), out);
+                }
+                add_offsets(m, bound, r.clone(), out);
+            }
+            start = end;
+        }
+    }
+
     /// The fitted values (link scale) of `rows` into `eta`.
     fn eta(&self, s: &mut Scratch, bound: &Bound, rows: Range<usize>, eta: &mut [f64]) {
         let m = self.model;

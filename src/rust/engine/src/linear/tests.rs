@@ -43,6 +43,7 @@ fn spec_x_f() -> (LinearSpec, Inputs) {
         ],
         offsets: vec![],
         inference: None,
+        responses: None,
     };
     let inputs = Inputs::new(vec![
         InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None },

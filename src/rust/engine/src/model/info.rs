@@ -22,6 +22,10 @@ pub struct ModelInfo {
     /// (a tree model's "rpart", "gbm", ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub algorithm: Option<String>,
+    /// Set where the source package's predict() takes a numeric matrix
+    /// (glmnet's `newx`): how its columns are matched to the inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matrix_input: Option<MatrixInput>,
     /// Class labels of a classifier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<String>>,
@@ -33,6 +37,15 @@ pub struct ModelInfo {
     pub summary: Vec<String>,
     /// The model card, if the document has one.
     pub card: Option<ModelCard>,
+}
+
+/// How a model whose package predicts from a matrix reads one: only a
+/// matrix (or one row as a plain vector), with the columns matched to the
+/// inputs by name, or by position when `by_position` (the fit had no column
+/// names). A sparse matrix's columns are read where they lie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MatrixInput {
+    pub by_position: bool,
 }
 
 impl ModelInfo {
@@ -52,6 +65,7 @@ impl ModelInfo {
             default_type,
             options: options.to_vec(),
             algorithm: None,
+            matrix_input: None,
             classes: None,
             facts: serde_json::Map::new(),
             headline: None,

@@ -59,7 +59,7 @@ impl Job<'_> {
         self.predict_with(threads, None)
     }
 
-    /// As `predict`, watched as `run_watched` is (a server's deadline).
+    /// As `predict`, watched as `run_watched` is.
     pub fn predict_watched(
         &self,
         threads: usize,

@@ -2,10 +2,12 @@
 //! second copy of its nodes beside the compiled ones), its inputs, its
 //! compiled family and its description; and the per-call `Job`.
 
+use crate::boosted::BoostedModel;
 use crate::error::Result;
 use crate::format::{InputSpec, ModelDoc, Section};
 use crate::frame::bind::Inputs;
 use crate::frame::Frame;
+use crate::glmnet::GlmnetModel;
 use crate::io;
 use crate::linear::LinearModel;
 use crate::trees::TreeModel;
@@ -16,11 +18,11 @@ mod job;
 mod types;
 
 pub(crate) use family::{Call, Family};
-pub use info::ModelInfo;
 pub(crate) use info::{big_mark, shorten};
+pub use info::{MatrixInput, ModelInfo};
 pub use job::Job;
 pub(crate) use types::PredictTypes;
-pub use types::{PredictOption, PredictOptions, PredictType};
+pub use types::{Numbers, Penalty, PredictOption, PredictOptions, PredictType};
 
 #[derive(Debug)]
 pub struct Model {
@@ -37,6 +39,8 @@ fn compile(doc: &ModelDoc, inputs: &Inputs) -> Result<Box<dyn Family>> {
     Ok(match doc.section()? {
         Section::Linear(s) => Box::new(LinearModel::new(s, inputs)?),
         Section::Trees(s) => Box::new(TreeModel::new(s, inputs)?),
+        Section::Glmnet(s) => Box::new(GlmnetModel::new(s, inputs)?),
+        Section::Boosted(s) => Box::new(BoostedModel::new(s, inputs)?),
     })
 }
 

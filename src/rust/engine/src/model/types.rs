@@ -18,10 +18,14 @@ pub enum PredictType {
     Vote,
     /// `predict.lm(type = "terms")`: each term's contribution.
     Terms,
+    /// xgboost's margin (`output_margin`, `predict_type = "margin"`).
+    Margin,
+    /// LightGBM's raw score (`raw_score`).
+    Raw,
 }
 
 impl PredictType {
-    const ALL: [PredictType; 8] = [
+    const ALL: [PredictType; 10] = [
         PredictType::Link,
         PredictType::Response,
         PredictType::Vector,
@@ -30,6 +34,8 @@ impl PredictType {
         PredictType::Matrix,
         PredictType::Vote,
         PredictType::Terms,
+        PredictType::Margin,
+        PredictType::Raw,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +48,8 @@ impl PredictType {
             PredictType::Matrix => "matrix",
             PredictType::Vote => "vote",
             PredictType::Terms => "terms",
+            PredictType::Margin => "margin",
+            PredictType::Raw => "raw",
         }
     }
 
@@ -95,6 +103,11 @@ impl PredictTypes {
         if name == "terms" {
             return Err(Error::unsupported("type = \"terms\" for this model (its file has no column means)"));
         }
+        // glmnet's "coefficients" and "nonzero" are the model's own numbers,
+        // not a prediction per row
+        if ["coefficients", "nonzero"].contains(&name) {
+            return Err(Error::unsupported(format!("type = \"{name}\" (use coef() on the fitted model)")));
+        }
         Err(Error::bad_argument(format!(
             "type = \"{name}\" is not available for this model; use one of: {}",
             self.offered.iter().map(|t| format!("\"{}\"", t.as_str())).collect::<Vec<_>>().join(", ")
@@ -126,6 +139,24 @@ pub enum PredictOption {
     Scale,
     /// lm: the degrees of freedom of the t quantile, with `scale`.
     Df,
+    /// glmnet: the penalty (or penalties) to predict at, `s`.
+    S,
+    /// glmnet: the offset of each row, for fits with an offset.
+    Newoffset,
+    /// glmnet: `exact = TRUE`, which refits in R unless every `s` is on
+    /// the path.
+    Exact,
+    /// xgboost: the boosting rounds `[begin, end)` to use.
+    IterationRange,
+    /// xgboost: the number of trees to use (its deprecated `ntree_limit`).
+    NTreeLimit,
+    /// xgboost: predict as `Booster.predict(DMatrix)` does, rather than
+    /// `inplace_predict` (they differ for dart only).
+    Dmatrix,
+    /// LightGBM: the first boosting round to use.
+    StartIteration,
+    /// LightGBM: the number of boosting rounds to use.
+    NumIteration,
 }
 
 impl PredictOption {
@@ -141,8 +172,37 @@ impl PredictOption {
             PredictOption::Weights => "weights",
             PredictOption::Scale => "scale",
             PredictOption::Df => "df",
+            PredictOption::S => "s",
+            PredictOption::Newoffset => "newoffset",
+            PredictOption::Exact => "exact",
+            PredictOption::IterationRange => "iteration_range",
+            PredictOption::NTreeLimit => "ntree_limit",
+            PredictOption::Dmatrix => "dmatrix",
+            PredictOption::StartIteration => "start_iteration",
+            PredictOption::NumIteration => "num_iteration",
         }
     }
+}
+
+/// glmnet's `s`: penalty values, or the rule of a cross-validated fit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Penalty {
+    /// Values of lambda, with the names R gives them (`names(s)`).
+    Values { values: Vec<f64>, names: Option<Vec<String>> },
+    /// `"lambda.1se"` or `"lambda.min"`, or a unique start of one (as R's
+    /// `match.arg()` takes it).
+    Rule(String),
+    /// `s = NULL`: the whole path of a glmnet fit; a cross-validated fit
+    /// refuses it, as `predict.cv.glmnet()` does.
+    Path,
+}
+
+/// Numbers a call passes by value: a vector, or a matrix (column-major,
+/// `dim` = rows and columns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Numbers {
+    pub values: Vec<f64>,
+    pub dim: Option<[usize; 2]>,
 }
 
 /// Options of one prediction call.
@@ -160,6 +220,22 @@ pub struct PredictOptions {
     pub weights: Option<Vec<f64>>,
     pub scale: Option<f64>,
     pub df: Option<f64>,
+    pub s: Option<Penalty>,
+    pub newoffset: Option<Numbers>,
+    pub exact: Option<bool>,
+    /// xgboost's `iteration_range`: rounds `[begin, end)`, 0-based; an end
+    /// of 0 means every round.
+    pub iteration_range: Option<(usize, usize)>,
+    /// xgboost's `ntree_limit`: the first `ntree_limit / num_parallel_tree`
+    /// rounds; 0 means every round.
+    pub ntree_limit: Option<usize>,
+    /// xgboost: `Booster.predict(DMatrix)`'s arithmetic (default: that of
+    /// `inplace_predict`).
+    pub dmatrix: Option<bool>,
+    /// LightGBM's `start_iteration` (clamped to the rounds there are).
+    pub start_iteration: Option<i64>,
+    /// LightGBM's `num_iteration` (0 or less: every round from the start).
+    pub num_iteration: Option<i64>,
 }
 
 impl PredictOptions {
@@ -176,6 +252,14 @@ impl PredictOptions {
             (PredictOption::Weights, self.weights.is_some()),
             (PredictOption::Scale, self.scale.is_some()),
             (PredictOption::Df, self.df.is_some()),
+            (PredictOption::S, self.s.is_some()),
+            (PredictOption::Newoffset, self.newoffset.is_some()),
+            (PredictOption::Exact, self.exact.is_some()),
+            (PredictOption::IterationRange, self.iteration_range.is_some()),
+            (PredictOption::NTreeLimit, self.ntree_limit.is_some()),
+            (PredictOption::Dmatrix, self.dmatrix.is_some()),
+            (PredictOption::StartIteration, self.start_iteration.is_some()),
+            (PredictOption::NumIteration, self.num_iteration.is_some()),
         ]
         .into_iter()
         .filter_map(|(o, set)| set.then_some(o))

@@ -20,7 +20,8 @@ impl Acc {
     pub fn new(m: &TreeModel, plan: &Plan, rows: usize) -> Acc {
         let width = match plan.out {
             Out::Mean => 1,
-            Out::VoteClass | Out::VoteFraction | Out::VoteCount | Out::ProbMean => m.n_classes(),
+            Out::VoteClass | Out::VoteFraction | Out::VoteCount | Out::ProbMean | Out::VoteValue => m.n_classes(),
+            Out::MatrixMean | Out::Survival => m.widths.matrix,
             Out::Sum { .. } => plan.per_class,
             _ => 0,
         };
@@ -91,7 +92,7 @@ pub(super) fn add(m: &TreeModel, plan: &Plan, t: usize, tree: &Tree, leaves: &[u
                 *a += tree.values[l as usize];
             }
         }
-        Out::VoteClass | Out::VoteFraction | Out::VoteCount => {
+        Out::VoteClass | Out::VoteFraction | Out::VoteCount | Out::VoteValue => {
             for (r, &l) in leaves.iter().enumerate() {
                 // only a whole class index votes
                 let v = tree.values[l as usize];
@@ -100,8 +101,9 @@ pub(super) fn add(m: &TreeModel, plan: &Plan, t: usize, tree: &Tree, leaves: &[u
                 }
             }
         }
-        Out::ProbMean => {
-            if let Some(p) = &tree.probs {
+        Out::ProbMean | Out::MatrixMean | Out::Survival => {
+            let payload = if plan.out == Out::ProbMean { &tree.probs } else { &tree.matrix };
+            if let Some(p) = payload {
                 for (r, &l) in leaves.iter().enumerate() {
                     let src = &p[l as usize * w..(l as usize + 1) * w];
                     for (x, v) in a[r * w..(r + 1) * w].iter_mut().zip(src) {
@@ -176,7 +178,25 @@ pub(super) fn finish(m: &TreeModel, plan: &Plan, used: usize, na_row: &[bool], n
                     if na(row) { i32::MIN } else { vote_winner(&a[row * w..(row + 1) * w], used, cutoff) as i32 + 1 };
             }
         }
-        Out::VoteFraction | Out::VoteCount | Out::ProbMean => {
+        Out::VoteValue => {
+            let Agg::VoteValues { values } = &m.agg else { return };
+            let out = dest.block.real(0);
+            for row in 0..n {
+                out[at + row] =
+                    if na(row) { NA_REAL } else { values[vote_winner(&a[row * w..(row + 1) * w], used, None)] };
+            }
+        }
+        Out::Survival => {
+            // chf, then survival = exp(-chf) as predict.ranger() takes it
+            for c in 0..w {
+                for row in 0..n {
+                    let chf = a[row * w + c] / used;
+                    dest.block.real(c)[at + row] = chf;
+                    dest.block.real(w + c)[at + row] = (-chf).exp();
+                }
+            }
+        }
+        Out::VoteFraction | Out::VoteCount | Out::ProbMean | Out::MatrixMean => {
             let counts = plan.out == Out::VoteCount;
             for c in 0..w {
                 let out = dest.block.real(c);

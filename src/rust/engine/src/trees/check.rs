@@ -96,12 +96,15 @@ pub(super) enum Agg {
     Mean { bias: Option<(f64, f64)> },
     Votes { cutoff: Option<Vec<f64>> },
     ProbMean,
+    VoteValues { values: Vec<f64> },
+    MatrixMean,
+    Survival { times: Vec<f64> },
     Sum { init: Vec<f64>, n_classes: usize, transform: Transform, default_n_trees: usize },
 }
 
 /// Check the section's sizes, aggregation and class indices; return the
 /// aggregation parsed.
-pub(super) fn check_section(spec: &TreesSpec, n_probs: usize, lim: &Limits) -> Result<Agg> {
+pub(super) fn check_section(spec: &TreesSpec, n_probs: usize, n_matrix: usize, lim: &Limits) -> Result<Agg> {
     limits::check("a tree model: trees", spec.trees.len() as u64, lim.trees as u64, "trees")?;
     limits::check("a tree model: features", spec.features.len() as u64, lim.features as u64, "features")?;
     let nodes = spec.trees.iter().fold(0u64, |n, t| n.saturating_add(t.feature.len() as u64));
@@ -123,8 +126,11 @@ pub(super) fn check_section(spec: &TreesSpec, n_probs: usize, lim: &Limits) -> R
             return Err(Error::invalid(format!("feature '{}': 'code_offset' is for codes features", f.input)));
         }
     }
-    let n_classes = spec.classes.as_ref().map_or(0, |c| c.len());
     let agg = aggregation(spec)?;
+    let n_classes = match &agg {
+        Agg::VoteValues { values } => values.len(),
+        _ => spec.classes.as_ref().map_or(0, |c| c.len()),
+    };
     match &agg {
         Agg::Votes { .. } | Agg::ProbMean if n_classes == 0 => {
             return Err(Error::invalid("a classification forest needs 'classes'"))
@@ -132,6 +138,12 @@ pub(super) fn check_section(spec: &TreesSpec, n_probs: usize, lim: &Limits) -> R
         Agg::ProbMean if n_probs != n_classes => return Err(Error::invalid("'probs' must have one column per class")),
         Agg::Votes { cutoff: Some(c) } if c.len() != n_classes => {
             return Err(Error::invalid("'cutoff' needs one value per class"))
+        }
+        Agg::MatrixMean | Agg::Survival { .. } if n_matrix == 0 => {
+            return Err(Error::invalid("this aggregation averages the trees' 'matrix' rows, which are missing"))
+        }
+        Agg::Survival { times } if times.len() != n_matrix => {
+            return Err(Error::invalid("a survival forest's 'matrix' needs one column per time"))
         }
         _ => {}
     }
@@ -160,6 +172,19 @@ fn aggregation(spec: &TreesSpec) -> Result<Agg> {
             Agg::Votes { cutoff: cutoff.clone() }
         }
         Aggregation::ProbMean => Agg::ProbMean,
+        Aggregation::VoteValues { values } => {
+            if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
+                return Err(Error::invalid("'values' must be finite numbers, one per class"));
+            }
+            Agg::VoteValues { values: values.clone() }
+        }
+        Aggregation::MatrixMean => Agg::MatrixMean,
+        Aggregation::Survival { times } => {
+            if times.is_empty() || times.iter().any(|v| !v.is_finite()) || times.windows(2).any(|w| !(w[0] < w[1])) {
+                return Err(Error::invalid("'times' must be increasing finite numbers"));
+            }
+            Agg::Survival { times: times.clone() }
+        }
         Aggregation::Sum { init, n_classes, transform, default_n_trees } => {
             let k = (*n_classes).max(1);
             if init.iter().any(|v| !v.is_finite()) {
@@ -190,7 +215,7 @@ fn aggregation(spec: &TreesSpec) -> Result<Agg> {
 fn check_class_values(spec: &TreesSpec, agg: &Agg, n_classes: usize) -> Result<()> {
     let leaves_only = match agg {
         Agg::Single if n_classes > 0 && spec.types.iter().any(|t| t == "class") => false,
-        Agg::Votes { .. } => true,
+        Agg::Votes { .. } | Agg::VoteValues { .. } => true,
         _ => return Ok(()),
     };
     for (k, t) in spec.trees.iter().enumerate() {

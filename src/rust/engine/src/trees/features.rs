@@ -1,6 +1,7 @@
 //! Features: what the splits read from the input, and the per-block copy of
 //! those values (row-major, one slot per feature some split can read).
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::error::{Error, Result};
@@ -119,19 +120,51 @@ impl LoadPlan {
     }
 }
 
-/// Per-call state: the level codes of the categorical features. With
-/// `missing = "error"` a missing value anywhere is refused first.
+/// What a call does with a categorical feature's level codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Use {
+    /// A split reads them: map them and keep them for the call.
+    Read,
+    /// No split reads them, but R checks every predictor for unseen
+    /// levels: map them, and drop them at once.
+    Check,
+    /// Another feature makes the same check (same input, levels and rule).
+    Skip,
+}
+
+/// How each feature's codes are used, given which features have a slot.
+pub(super) fn uses(features: &[Feature], slots: &[u32]) -> Vec<Use> {
+    let mut checked: HashSet<(usize, &[String], Unseen)> = HashSet::new();
+    features
+        .iter()
+        .zip(slots)
+        .map(|(f, &slot)| match &f.levels {
+            _ if slot != u32::MAX => Use::Read,
+            Some(l) if f.kind != FeatureKind::Numeric && checked.insert((f.input, l.names(), f.unseen)) => Use::Check,
+            _ => Use::Skip,
+        })
+        .collect()
+}
+
+/// Per-call state: the level codes of the categorical features a split
+/// reads. The others are checked, but their codes are not kept: a call's
+/// memory follows what the splits read, not how many features a document
+/// declares. With `missing = "error"` a missing value anywhere is refused
+/// first.
 pub(super) fn codes<'c>(
     features: &[Feature],
+    uses: &[Use],
     bound: &Bound<'_, 'c>,
     missing: MissingRule,
     is_missing: impl Fn(f64) -> bool,
 ) -> Result<Vec<Option<FactorCodes<'c>>>> {
     let codes = features
         .iter()
-        .map(|f| match &f.levels {
-            Some(levels) if f.kind != FeatureKind::Numeric => {
-                FactorCodes::new(bound.column(f.input), &f.column, levels, f.unseen).map(Some)
+        .zip(uses)
+        .map(|(f, &u)| match &f.levels {
+            Some(levels) if f.kind != FeatureKind::Numeric && u != Use::Skip => {
+                let c = FactorCodes::new(bound.column(f.input), &f.column, levels, f.unseen)?;
+                Ok((u == Use::Read).then_some(c))
             }
             _ => Ok(None),
         })

@@ -63,6 +63,8 @@ pub struct TreeModel {
     options: Vec<PredictOption>,
     features: Vec<Feature>,
     load: LoadPlan,
+    /// Per feature: what a call does with its level codes.
+    uses: Vec<features::Use>,
     rules: Rules,
     missing: MissingRule,
     agg: Agg,
@@ -91,7 +93,7 @@ impl TreeModel {
             probs: per_node(first.and_then(|t| t.probs.as_ref())),
             matrix: per_node(first.and_then(|t| t.matrix.as_ref())),
         };
-        let agg = check::check_section(spec, widths.probs, &lim)?;
+        let agg = check::check_section(spec, widths.probs, widths.matrix, &lim)?;
         let route = spec.missing == MissingRule::Route;
         let build = |(k, t): (usize, &crate::format::TreeSpec)| {
             build_tree(t, &features, route, widths).map_err(|e| e.context(format_args!("tree {}", k + 1)))
@@ -104,13 +106,16 @@ impl TreeModel {
             spec.trees.iter().enumerate().map(build).collect::<Result<Vec<_>>>()?
         };
         let load = LoadPlan::new(&features, &trees, route);
-        relabel_features(&mut trees, &load.slot_of(features.len()));
+        let slots = load.slot_of(features.len());
+        relabel_features(&mut trees, &slots);
+        let uses = features::uses(&features, &slots);
         let avg_depth = (trees.iter().map(|t| t.mean_depth).sum::<usize>() / trees.len().max(1)).max(1);
         Ok(TreeModel {
             algorithm,
             options: agg.options(),
             features,
             load,
+            uses,
             rules: Rules {
                 le: spec.split == SplitRule::Le,
                 nan_missing: spec.nan.unwrap_or(NanRule::Missing) == NanRule::Missing,
@@ -127,7 +132,10 @@ impl TreeModel {
     }
 
     fn n_classes(&self) -> usize {
-        self.classes.as_ref().map_or(0, |c| c.len())
+        match &self.agg {
+            Agg::VoteValues { values } => values.len(),
+            _ => self.classes.as_ref().map_or(0, |c| c.len()),
+        }
     }
 }
 
@@ -161,6 +169,17 @@ impl Family for TreeModel {
         if let Some(c) = &self.classes {
             info.summary.push(format!("classes: {}", shorten(c)));
         }
+        match &self.agg {
+            Agg::VoteValues { values } => {
+                let shown: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                info.summary.push(format!("classes (numbers): {}", shorten(&shown)));
+            }
+            Agg::Survival { times } => {
+                info.fact("n_times", times.len());
+                info.summary.push(format!("survival curves at {} unique death times", big_mark(times.len())));
+            }
+            _ => {}
+        }
     }
 
     fn row_cost(&self) -> usize {
@@ -173,8 +192,8 @@ impl Family for TreeModel {
         ty: PredictType,
         opts: &PredictOptions,
     ) -> Result<Box<dyn Call + 'c>> {
-        let plan = self.plan(ty, opts)?;
-        let codes = features::codes(&self.features, bound, self.missing, |v| self.rules.is_missing(v))?;
+        let plan = self.plan(ty, opts, bound.nrows())?;
+        let codes = features::codes(&self.features, &self.uses, bound, self.missing, |v| self.rules.is_missing(v))?;
         Ok(Box::new(TreeCall { model: self, codes, plan }))
     }
 }

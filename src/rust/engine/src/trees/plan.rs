@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{PredictOptions, PredictType};
-use crate::output::{ArrayShape, OutputShape};
+use crate::output::{ArrayShape, OutputShape, Part};
 use crate::trees::check::Agg;
 use crate::trees::TreeModel;
 
@@ -21,6 +21,10 @@ pub(super) enum Out {
     VoteFraction,
     VoteCount,
     ProbMean,
+    /// The winning class's number (`Agg::VoteValues`).
+    VoteValue,
+    MatrixMean,
+    Survival,
     Sum {
         response: bool,
     },
@@ -55,7 +59,7 @@ fn check_n(n: usize, max: usize, what: &str) -> Result<usize> {
 
 impl TreeModel {
     /// Check the options of a call and work out the output.
-    pub(super) fn plan(&self, ty: PredictType, opts: &PredictOptions) -> Result<Plan> {
+    pub(super) fn plan(&self, ty: PredictType, opts: &PredictOptions, nrows: usize) -> Result<Plan> {
         let k = self.classes.as_ref().map_or(0, |c| c.len());
         let out = match (&self.agg, ty) {
             (Agg::Single, PredictType::Vector) => Out::Value,
@@ -69,6 +73,9 @@ impl TreeModel {
             (Agg::Votes { .. }, PredictType::Vote) if opts.norm_votes.unwrap_or(true) => Out::VoteFraction,
             (Agg::Votes { .. }, PredictType::Vote) => Out::VoteCount,
             (Agg::ProbMean, PredictType::Response) => Out::ProbMean,
+            (Agg::VoteValues { .. }, PredictType::Response) => Out::VoteValue,
+            (Agg::MatrixMean, PredictType::Response) => Out::MatrixMean,
+            (Agg::Survival { .. }, PredictType::Response) => Out::Survival,
             (Agg::Sum { .. }, PredictType::Link) => Out::Sum { response: false },
             (Agg::Sum { .. }, PredictType::Response) => Out::Sum { response: true },
             (_, t) => {
@@ -80,7 +87,7 @@ impl TreeModel {
             }
         };
         let (checkpoints, per_class) = self.checkpoints(opts)?;
-        let shape = self.shape(out, &checkpoints, per_class);
+        let shape = self.shape(out, &checkpoints, per_class, nrows);
         Ok(Plan { out, checkpoints, per_class, shape })
     }
 
@@ -107,11 +114,26 @@ impl TreeModel {
         Ok((vec![n], 1))
     }
 
-    fn shape(&self, out: Out, checkpoints: &[usize], per_class: usize) -> OutputShape {
+    fn shape(&self, out: Out, checkpoints: &[usize], per_class: usize, nrows: usize) -> OutputShape {
         let k = self.classes.as_ref().map_or(0, |c| c.len());
         let classes = || self.classes.clone();
         let shape = match out {
-            Out::Value | Out::Mean => ArrayShape::vector(),
+            Out::Value | Out::Mean | Out::VoteValue => ArrayShape::vector(),
+            Out::MatrixMean => ArrayShape::matrix(self.widths.matrix, None),
+            // the list predict.ranger() returns for a survival forest
+            Out::Survival => {
+                let times = match &self.agg {
+                    Agg::Survival { times } => times.clone(),
+                    _ => Vec::new(),
+                };
+                // (for one row, predict.ranger() gives vectors)
+                let curves = || Part::Array(ArrayShape { drop: nrows == 1, ..ArrayShape::matrix(times.len(), None) });
+                return OutputShape::List(vec![
+                    ("unique.death.times".to_string(), Part::Numbers(times.clone())),
+                    ("chf".to_string(), curves()),
+                    ("survival".to_string(), curves()),
+                ]);
+            }
             Out::ClassOfValue | Out::VoteClass => ArrayShape::factor(self.classes.clone().unwrap_or_default()),
             // predict.randomForest marks its vote matrices with class "votes"
             Out::VoteFraction | Out::VoteCount => ArrayShape {

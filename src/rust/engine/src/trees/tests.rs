@@ -34,6 +34,7 @@ fn doc(missing: MissingRule) -> ModelDoc {
             },
         ],
         linear: None,
+        glmnet: None,
         trees: Some(TreesSpec {
             algorithm: "gbm".into(),
             features: vec![
@@ -67,6 +68,7 @@ fn doc(missing: MissingRule) -> ModelDoc {
             trees: vec![tree],
         }),
         card: None,
+        boosted: None,
         extensions: Default::default(),
     }
 }

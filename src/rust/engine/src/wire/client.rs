@@ -39,8 +39,8 @@ fn string(out: &mut Vec<u8>, s: Option<&str>) -> Written {
 }
 
 /// An OIP inference request for the columns of `frame`: one tensor per
-/// column, `[N]` long, FP64 for numbers, BOOL for logicals and BYTES for
-/// factors and strings, `null` for a missing value; the options in
+/// column, `[N]` long, FP64 for numbers (a sparse column with its zeros),
+/// BOOL for logicals and BYTES for factors and strings, `null` for a missing value; the options in
 /// `parameters`.
 pub fn write_oip_request(frame: &Frame, options: &PredictOptions) -> Result<Vec<u8>, WireError> {
     let mut out = Vec::with_capacity(64 + 24 * frame.nrows().unwrap_or(0));
@@ -58,7 +58,7 @@ pub fn write_oip_request(frame: &Frame, options: &PredictOptions) -> Result<Vec<
                 out.push(b',');
             }
             let datatype = match column {
-                Column::Real(_) | Column::Int(_) => "FP64",
+                Column::Real(_) | Column::Int(_) | Column::Sparse { .. } => "FP64",
                 Column::Logical(_) => "BOOL",
                 Column::Factor { .. } | Column::Str(_) => "BYTES",
             };
@@ -81,6 +81,11 @@ pub fn write_oip_request(frame: &Frame, options: &PredictOptions) -> Result<Vec<
                         string(&mut out, level.copied())?
                     }
                     Column::Str(x) => string(&mut out, x[i])?,
+                    // a sparse matrix's column: zero where it holds nothing
+                    Column::Sparse { rows, values, .. } => {
+                        let at = i32::try_from(i).ok().and_then(|r| rows.binary_search(&r).ok());
+                        num(&mut out, at.map_or(0.0, |k| values[k]))?
+                    }
                 }
             }
             out.extend_from_slice(b"]}");
@@ -98,10 +103,10 @@ fn bad(message: impl Into<String>) -> WireError {
 
 /// The prediction in an OIP inference response: one output is an array,
 /// several are a list by output name, in which an output marked `scalar`
-/// is a number for the whole call. FP64 outputs are doubles (`null` is NA;
-/// `"NaN"`, `"Inf"`, `"-Inf"` the special values), BYTES outputs factors of
-/// their `levels` parameter; the shape and the `columns`, `dimnames` and
-/// `class` parameters give the R array.
+/// is a number for the whole call. FP64 outputs are doubles (`null` is NA; `"NaN"`,
+/// `"Inf"`, `"-Inf"` the special values), BYTES outputs factors of their
+/// `levels` parameter, or text without one; the shape and the `columns`,
+/// `dimnames`, `class` and `drop` parameters give the R array.
 pub fn read_oip(body: &[u8]) -> Result<Prediction, WireError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| bad(format!("the answer is not JSON: {e}")))?;
     let outputs = v.get("outputs").and_then(Value::as_array).ok_or_else(|| bad("the answer has no 'outputs'"))?;
@@ -114,7 +119,8 @@ pub fn read_oip(body: &[u8]) -> Result<Prediction, WireError> {
     for o in outputs {
         let name = o.get("name").and_then(Value::as_str).unwrap_or("").to_string();
         let said = |m: String| bad(format!("output '{name}': {m}"));
-        if o.get("parameters").and_then(|p| p.get("scalar")) == Some(&Value::Bool(true)) {
+        let marked = |k: &str| o.get("parameters").and_then(|p| p.get(k)) == Some(&Value::Bool(true));
+        if marked("scalar") {
             let x = match o.get("data").and_then(Value::as_array).map(Vec::as_slice) {
                 Some([x]) => real(x).map_err(said)?,
                 _ => return Err(said("a scalar output holds one value".into())),
@@ -156,10 +162,15 @@ fn read_output(o: &Value) -> Result<(ArrayShape, Values, usize), String> {
     let params = o.get("parameters");
     let param = |k: &str| params.and_then(|p| p.get(k));
     let values = match o.get("datatype").and_then(Value::as_str) {
-        Some("BYTES") => {
-            let levels = strings(param("levels")).ok_or("a BYTES output without its 'levels'")?;
-            ValueKind::Factor(levels)
-        }
+        // a factor names its levels; text (glmnet's classes) is its values
+        Some("BYTES") => match strings(param("levels")) {
+            Some(levels) => ValueKind::Factor(levels),
+            None => {
+                let mut seen = std::collections::HashSet::new();
+                let labels = data.iter().filter_map(Value::as_str).filter(|s| seen.insert(*s)).map(String::from);
+                ValueKind::Character(labels.collect())
+            }
+        },
         Some("FP64") | Some("FP32") => ValueKind::Real,
         other => return Err(format!("datatype {other:?}; expected FP64 or BYTES")),
     };
@@ -189,6 +200,7 @@ fn read_output(o: &Value) -> Result<(ArrayShape, Values, usize), String> {
         dim: (shape.len() > 1).then(|| shape.clone()),
         dimnames: dimnames.filter(|d| d.iter().any(Option::is_some)),
         class: strings(param("class")),
+        drop: param("drop") == Some(&Value::Bool(true)),
         attributes: match param("attributes") {
             Some(Value::Object(o)) => {
                 o.iter().map(|(k, v)| real(v).map(|x| (k.clone(), x))).collect::<Result<_, _>>()?
@@ -209,7 +221,7 @@ fn read_output(o: &Value) -> Result<(ArrayShape, Values, usize), String> {
             }
             Values::Real(v)
         }
-        ValueKind::Factor(levels) => {
+        ValueKind::Factor(levels) | ValueKind::Character(levels) => {
             let index: std::collections::HashMap<&str, i32> =
                 levels.iter().enumerate().map(|(i, l)| (l.as_str(), i as i32 + 1)).collect();
             let mut v = vec![NA_INTEGER; n * cols];

@@ -239,6 +239,35 @@ impl<'de> Visitor<'de> for Record<'_, '_> {
         }
         Ok(())
     }
+
+    /// A matrix row (a model that predicts from a matrix): the values of
+    /// the inputs in their order, all of them.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Record { t, row } = self;
+        let p = t.dec.inputs.len();
+        if !t.dec.matrix {
+            let msg = format!("row {} is an array; {VETIVER_SHAPE}", row + 1);
+            return Err(t.fail(Failure::Malformed(msg)));
+        }
+        let mut input = 0;
+        loop {
+            if input == p {
+                if seq.next_element::<IgnoredAny>()?.is_some() {
+                    let msg = format!("row {} has more than {p} values, the model's inputs", row + 1);
+                    return Err(t.fail(Failure::Malformed(msg)));
+                }
+                return Ok(());
+            }
+            let len = t.cols[input].as_ref().map_or(0, Cells::len);
+            t.spend(row.saturating_sub(len) + 1)?;
+            t.cols[input].get_or_insert_with(Cells::default).pad_to(row);
+            if seq.next_element_seed(Value { t: &mut *t, input, row })?.is_none() {
+                let msg = format!("row {} has {input} values; the model reads {p} inputs", row + 1);
+                return Err(t.fail(Failure::Malformed(msg)));
+            }
+            input += 1;
+        }
+    }
 }
 
 /// One value of a column.
@@ -591,16 +620,17 @@ impl<'de> Visitor<'de> for TensorSeed<'_, '_> {
     }
 }
 
-/// A checked tensor: name, datatype, rows and values.
+/// A checked tensor: name, datatype, columns and values (row-major).
 struct Checked {
     name: String,
     datatype: String,
+    cols: usize,
     data: Cells,
 }
 
 impl Tensor {
-    /// The tensor's own consistency: every field there, shape `[N]` or
-    /// `[N, 1]` matching the data, and data of its datatype.
+    /// The tensor's own consistency: every field there, shape `[N]`,
+    /// `[N, 1]` or `[N, K]` matching the data, and data of its datatype.
     fn check(self) -> Result<Checked, Failure> {
         let bad = |m: String| Failure::Malformed(m);
         let name = self.name.ok_or_else(|| bad("an input tensor has no 'name'".into()))?;
@@ -608,11 +638,12 @@ impl Tensor {
         let shape = self.shape.ok_or_else(|| field("shape"))?;
         let datatype = self.datatype.ok_or_else(|| field("datatype"))?;
         let data = self.data.ok_or_else(|| field("data"))?;
-        let rows = match shape.as_slice() {
-            [n] | [n, 1] => *n,
+        let (rows, cols) = match shape.as_slice() {
+            [n] => (*n, 1),
+            [n, k] => (*n, *k),
             _ => return Err(bad(format!("input '{name}' has shape {shape:?}; give one column: [N] or [N, 1]"))),
         };
-        if rows != data.len() as u64 {
+        if rows.checked_mul(cols) != Some(data.len() as u64) {
             return Err(bad(format!("input '{name}' has shape {shape:?} but {} values", data.len())));
         }
         let fits = match datatype.as_str() {
@@ -629,7 +660,7 @@ impl Tensor {
             let found = data.found();
             return Err(bad(format!("input '{name}' has datatype {datatype} but holds {found}")));
         }
-        Ok(Checked { name, datatype, data })
+        Ok(Checked { name, datatype, cols: cols as usize, data })
     }
 }
 
@@ -663,6 +694,9 @@ fn accepted(kind: InputType) -> &'static str {
 
 /// Put a checked tensor in its column, if the model reads it.
 fn add_tensor(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
+    if tensor.cols != 1 {
+        return add_matrix(t, tensor);
+    }
     let Some(input) = t.dec.input(&tensor.name) else { return Ok(()) };
     if t.cols[input].is_some() {
         return Err(Failure::Malformed(format!("input '{}' is given twice", tensor.name)));
@@ -688,6 +722,42 @@ fn add_tensor(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A tensor of shape `[N, P]`: the whole input matrix of a model that
+/// predicts from one, whatever its name, its columns in the order of the
+/// model's inputs.
+fn add_matrix(t: &mut Table, tensor: Checked) -> Result<(), Failure> {
+    let (name, p) = (&tensor.name, t.dec.inputs.len());
+    if !t.dec.matrix {
+        let msg = format!("input '{name}' has {} columns; give one column: shape [N] or [N, 1]", tensor.cols);
+        return Err(Failure::Malformed(msg));
+    }
+    if tensor.cols != p {
+        let msg = format!("input '{name}' has {} columns; the model reads a matrix of {p}", tensor.cols);
+        return Err(Failure::Malformed(msg));
+    }
+    let values = match tensor.data.numbers() {
+        Some(v) if NUMERIC_TYPES.contains(&tensor.datatype.as_str()) => v,
+        _ => {
+            let msg = format!("input '{name}' is a matrix of {}; the model reads numbers", tensor.datatype);
+            return Err(Failure::Malformed(msg));
+        }
+    };
+    let rows = values.len() / p;
+    if rows > t.max_rows {
+        let msg = format!("the request has more than {} rows, the most this server accepts per request", t.max_rows);
+        return Err(Failure::TooLarge(msg));
+    }
+    for (j, col) in t.cols.iter_mut().enumerate() {
+        if col.is_some() {
+            let msg = format!("input '{}' is given twice (in the matrix '{name}' too)", t.dec.inputs[j].name);
+            return Err(Failure::Malformed(msg));
+        }
+        *col = Some(Cells::Num((0..rows).map(|i| values[i * p + j]).collect()));
+    }
+    t.rows = t.rows.max(rows);
+    Ok(())
+}
+
 /// A tensor's `data`: values, flat or nested, row-major. (`name` is the
 /// tensor's, if it came before its data.)
 struct Data<'t, 'd, 'c> {
@@ -706,7 +776,11 @@ impl<'de> DeserializeSeed<'de> for Data<'_, '_, '_> {
 
 impl Data<'_, '_, '_> {
     fn push<E: serde::de::Error>(self, x: Scalar) -> Result<(), E> {
-        if self.cells.len() == self.t.max_rows {
+        // (a matrix tensor holds a row of values per row; its rows are
+        // counted once its shape is known)
+        let most =
+            if self.t.dec.matrix { self.t.max_rows.saturating_mul(self.t.dec.inputs.len()) } else { self.t.max_rows };
+        if self.cells.len() == most {
             return Err(self.t.too_many_rows());
         }
         self.t.spend(1)?;

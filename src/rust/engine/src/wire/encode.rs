@@ -22,6 +22,9 @@ enum Item<'p> {
     Array(Option<&'p str>, &'p ArrayShape, &'p Values),
     /// A number known for the whole call (`predict.lm`'s `df`).
     Number(&'p str, f64),
+    /// Numbers known for the whole call, not per row (a survival forest's
+    /// `unique.death.times`): written once, as they are.
+    Numbers(&'p str, &'p [f64]),
 }
 
 /// The parts of a prediction in order.
@@ -34,6 +37,7 @@ fn items(p: &Prediction) -> Vec<Item<'_>> {
                 .filter_map(|(name, part)| match part {
                     Part::Array(a) => values.next().map(|v| Item::Array(Some(name.as_str()), a, v)),
                     Part::Number(x) => Some(Item::Number(name, *x)),
+                    Part::Numbers(x) => Some(Item::Numbers(name, x)),
                 })
                 .collect()
         }
@@ -98,7 +102,7 @@ pub(crate) fn number(x: f64) -> serde_json::Value {
 fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize) -> Written {
     match (values, &a.values) {
         (Values::Real(v), _) => json_num(out, v[i]),
-        (Values::Int(v), ValueKind::Factor(levels)) => {
+        (Values::Int(v), ValueKind::Factor(levels) | ValueKind::Character(levels)) => {
             let code = v[i];
             match usize::try_from(code).ok().and_then(|c| c.checked_sub(1)).and_then(|c| levels.get(c)) {
                 Some(l) if code != NA_INTEGER => json_str(out, l),
@@ -176,6 +180,16 @@ pub fn write_vetiver(p: &Prediction) -> Result<Vec<u8>, WireError> {
                     }
                     out.push(b']');
                 }
+                Item::Numbers(part, xs) => {
+                    key(&mut out, &vetiver_name(Some(part), None, false))?;
+                    for (i, &x) in xs.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        json_num(&mut out, x)?;
+                    }
+                    out.push(b']');
+                }
             }
         }
         out.push(b'}');
@@ -205,8 +219,9 @@ pub struct OipReply<'a> {
 /// the column names (`columns`, or `dimnames` beyond two dimensions), a
 /// factor's `levels` (all of them, in order, not only those predicted), an
 /// R `class` and named numbers (`attributes`, as `type = "terms"`'s
-/// `constant`) the package puts on its result, and `scalar` for a list's
-/// number (one value for the call, not one per row).
+/// `constant`) the package puts on its result, `drop` for an array R
+/// returns as a named vector (one row of glmnet's), and `scalar` for a
+/// list's number (one value for the call, not one per row).
 pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError> {
     let n = p.nrows;
     let mut out = Vec::with_capacity(128 + 24 * n * p.parts.len().max(1));
@@ -232,6 +247,16 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
                         b",\"datatype\":\"FP64\",\"shape\":[1],\"parameters\":{\"scalar\":true},\"data\":[",
                     );
                     json_num(&mut out, x)?;
+                }
+                Item::Numbers(name, xs) => {
+                    json_str(&mut out, name)?;
+                    write!(out, ",\"datatype\":\"FP64\",\"shape\":[{}],\"data\":[", xs.len())?;
+                    for (i, &x) in xs.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        json_num(&mut out, x)?;
+                    }
                 }
                 Item::Array(name, a, values) => {
                     json_str(&mut out, name.unwrap_or(reply.output))?;
@@ -266,7 +291,7 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
 /// The OIP datatype of an output's values.
 pub(crate) fn datatype(values: &ValueKind) -> &'static str {
     match values {
-        ValueKind::Factor(_) => "BYTES",
+        ValueKind::Factor(_) | ValueKind::Character(_) => "BYTES",
         ValueKind::Real => "FP64",
     }
 }
@@ -305,6 +330,9 @@ fn write_parameters(out: &mut Vec<u8>, a: &ArrayShape) -> Written {
     }
     if let Some(class) = &a.class {
         fields.push(("class", serde_json::json!(class)));
+    }
+    if a.drop {
+        fields.push(("drop", serde_json::Value::Bool(true)));
     }
     if !a.attributes.is_empty() {
         let numbers = a.attributes.iter().map(|(name, x)| (name.clone(), number(*x))).collect();

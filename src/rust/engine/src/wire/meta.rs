@@ -91,6 +91,7 @@ fn outputs(shape: &OutputShape, type_name: &str) -> Vec<Value> {
             .map(|(name, part)| match part {
                 Part::Array(a) => array(name, a),
                 Part::Number(_) => json!({ "name": name, "datatype": "FP64", "shape": [1] }),
+                Part::Numbers(x) => json!({ "name": name, "datatype": "FP64", "shape": [x.len()] }),
             })
             .collect(),
     }

@@ -35,7 +35,7 @@ use std::collections::HashMap;
 use crate::error::Error;
 use crate::format::InputSpec;
 use crate::frame::FrameBuf;
-use crate::model::PredictOptions;
+use crate::model::{Model, PredictOptions};
 
 mod cells;
 mod client;
@@ -89,12 +89,24 @@ pub struct Request {
 pub struct Decoder {
     inputs: Vec<InputSpec>,
     index: HashMap<String, usize>,
+    /// The model's package predicts from a matrix (glmnet): a body may
+    /// also give whole rows of values in the order of the inputs.
+    matrix: bool,
 }
 
 impl Decoder {
     pub fn new(inputs: &[InputSpec]) -> Decoder {
         let index = inputs.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
-        Decoder { inputs: inputs.to_vec(), index }
+        Decoder { inputs: inputs.to_vec(), index, matrix: false }
+    }
+
+    /// The decoder of a model: its inputs, and for a model whose package
+    /// predicts from a matrix ([`crate::ModelInfo::matrix_input`]) the
+    /// matrix forms too: vetiver rows as arrays (`[[1.5, 2], ...]`, as
+    /// jsonlite writes a matrix) and one OIP tensor of shape `[N, P]`, both
+    /// with the values in the order of the model's inputs.
+    pub fn for_model(model: &Model) -> Decoder {
+        Decoder { matrix: model.info().matrix_input.is_some(), ..Decoder::new(model.inputs()) }
     }
 
     pub fn inputs(&self) -> &[InputSpec] {

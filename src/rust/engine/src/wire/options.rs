@@ -10,10 +10,10 @@ use serde_json::{Map, Value};
 use super::WireError;
 use crate::error::Error;
 use crate::frame::NA_REAL;
-use crate::model::{PredictOption, PredictOptions};
+use crate::model::{Numbers, Penalty, PredictOption, PredictOptions};
 
 /// Every option, by its wire name (the engine's).
-const OPTIONS: [PredictOption; 10] = [
+const OPTIONS: [PredictOption; 18] = [
     PredictOption::NTrees,
     PredictOption::NormVotes,
     PredictOption::SeFit,
@@ -24,6 +24,14 @@ const OPTIONS: [PredictOption; 10] = [
     PredictOption::Weights,
     PredictOption::Scale,
     PredictOption::Df,
+    PredictOption::S,
+    PredictOption::Newoffset,
+    PredictOption::Exact,
+    PredictOption::IterationRange,
+    PredictOption::NTreeLimit,
+    PredictOption::Dmatrix,
+    PredictOption::StartIteration,
+    PredictOption::NumIteration,
 ];
 
 /// The names a request may set: `type` and every option.
@@ -61,7 +69,7 @@ pub(crate) fn set(opts: &mut PredictOptions, name: &str, value: Given) -> Result
     let Some(option) = OPTIONS.into_iter().find(|o| o.as_str() == name) else { return Ok(false) };
     match option {
         PredictOption::NTrees => {
-            opts.n_trees.get_or_insert_with(Vec::new).extend(whole_numbers(&numbers(name, value)?)?)
+            opts.n_trees.get_or_insert_with(Vec::new).extend(whole_numbers(name, &numbers(name, value)?, 1.0)?)
         }
         PredictOption::NormVotes => opts.norm_votes = Some(flag(name, value)?),
         PredictOption::SeFit => opts.se_fit = Some(flag(name, value)?),
@@ -72,6 +80,20 @@ pub(crate) fn set(opts: &mut PredictOptions, name: &str, value: Given) -> Result
         PredictOption::Weights => opts.weights = Some(numbers(name, value)?),
         PredictOption::Scale => opts.scale = Some(number(name, value)?),
         PredictOption::Df => opts.df = Some(number(name, value)?),
+        PredictOption::S => opts.s = Some(penalty(value)?),
+        PredictOption::Newoffset => opts.newoffset = Some(matrix(name, value)?),
+        PredictOption::Exact => opts.exact = Some(flag(name, value)?),
+        PredictOption::IterationRange => match whole_numbers(name, &numbers(name, value)?, 0.0)?[..] {
+            [a, b] => opts.iteration_range = Some((a, b)),
+            _ => return Err(Error::bad_argument(format!("{name} must be two whole numbers, [begin, end]"))),
+        },
+        PredictOption::NTreeLimit => match whole_numbers(name, &numbers(name, value)?, 0.0)?[..] {
+            [n] => opts.ntree_limit = Some(n),
+            _ => return Err(Error::bad_argument(format!("{name} must be one whole number"))),
+        },
+        PredictOption::Dmatrix => opts.dmatrix = Some(flag(name, value)?),
+        PredictOption::StartIteration => opts.start_iteration = Some(integer(name, value)?),
+        PredictOption::NumIteration => opts.num_iteration = Some(integer(name, value)?),
     }
     Ok(true)
 }
@@ -92,10 +114,18 @@ pub(crate) fn parameters(opts: &PredictOptions) -> Map<String, Value> {
         weights,
         scale,
         df,
+        s,
+        newoffset,
+        exact,
+        iteration_range,
+        ntree_limit,
+        dmatrix,
+        start_iteration,
+        num_iteration,
     } = opts;
     let num = |x: &f64| super::encode::number(*x);
     let nums = |v: &Vec<f64>| Value::Array(v.iter().map(num).collect());
-    let given: [(&str, Option<Value>); 11] = [
+    let given: [(&str, Option<Value>); 19] = [
         ("type", type_.as_deref().map(Value::from)),
         (PredictOption::NTrees.as_str(), n_trees.clone().map(Value::from)),
         (PredictOption::NormVotes.as_str(), norm_votes.map(Value::from)),
@@ -107,6 +137,32 @@ pub(crate) fn parameters(opts: &PredictOptions) -> Map<String, Value> {
         (PredictOption::Weights.as_str(), weights.as_ref().map(nums)),
         (PredictOption::Scale.as_str(), scale.as_ref().map(num)),
         (PredictOption::Df.as_str(), df.as_ref().map(num)),
+        (
+            PredictOption::S.as_str(),
+            s.as_ref().map(|p| match p {
+                Penalty::Values { values, .. } => nums(values),
+                Penalty::Rule(rule) => Value::from(rule.as_str()),
+                Penalty::Path => Value::Null,
+            }),
+        ),
+        // a matrix as its rows, as `matrix()` reads it
+        (
+            PredictOption::Newoffset.as_str(),
+            newoffset.as_ref().map(|m| match m.dim {
+                Some([nrow, ncol]) => Value::Array(
+                    (0..nrow)
+                        .map(|r| Value::Array((0..ncol).map(|c| num(&m.values[c * nrow + r])).collect()))
+                        .collect(),
+                ),
+                None => nums(&m.values),
+            }),
+        ),
+        (PredictOption::Exact.as_str(), exact.map(Value::from)),
+        (PredictOption::IterationRange.as_str(), iteration_range.map(|(a, b)| Value::from(vec![a, b]))),
+        (PredictOption::NTreeLimit.as_str(), ntree_limit.map(Value::from)),
+        (PredictOption::Dmatrix.as_str(), dmatrix.map(Value::from)),
+        (PredictOption::StartIteration.as_str(), start_iteration.map(Value::from)),
+        (PredictOption::NumIteration.as_str(), num_iteration.map(Value::from)),
     ];
     given.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect()
 }
@@ -181,17 +237,73 @@ fn number(name: &str, value: Given) -> Result<f64, Error> {
     }
 }
 
+/// glmnet's `s`: numbers, a cross-validation rule (`"lambda.min"`,
+/// `"lambda.1se"`, or a unique start of one, as R's `match.arg()`), or
+/// `null` (text `NULL`) for the whole path, as R's `s = NULL`.
+fn penalty(value: Given) -> Result<Penalty, Error> {
+    if let Some(t) = value.text() {
+        return Ok(match t {
+            "NULL" => Penalty::Path,
+            t => match numbers("s", Given::Text(t)) {
+                Ok(values) => Penalty::Values { values, names: None },
+                Err(_) => Penalty::Rule(t.to_string()),
+            },
+        });
+    }
+    match value {
+        Given::Json(Value::Null) => Ok(Penalty::Path),
+        _ => match numbers("s", value) {
+            Ok(values) => Ok(Penalty::Values { values, names: None }),
+            Err(_) => Err(Error::bad_argument(
+                "s must hold numbers, \"lambda.1se\" or \"lambda.min\" (a cv.glmnet model), or null",
+            )),
+        },
+    }
+}
+
+/// Numbers, or a matrix as an array of rows (glmnet's `newoffset` for a
+/// multinomial model: a column per class).
+fn matrix(name: &str, value: Given) -> Result<Numbers, Error> {
+    let Given::Json(Value::Array(rows)) = value else {
+        return numbers(name, value).map(|values| Numbers { values, dim: None });
+    };
+    if !rows.iter().any(Value::is_array) {
+        return numbers(name, value).map(|values| Numbers { values, dim: None });
+    }
+    let bad = || Error::bad_argument(format!("{name} must hold numbers, or rows of numbers of one length"));
+    let rows: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.as_array().and_then(|r| r.iter().map(scalar).collect::<Option<Vec<f64>>>()))
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
+    let ncol = rows.first().map_or(0, Vec::len);
+    if rows.iter().any(|r| r.len() != ncol) {
+        return Err(bad());
+    }
+    // column-major, as R stores a matrix
+    let values = (0..ncol).flat_map(|c| rows.iter().map(move |r| r[c])).collect();
+    Ok(Numbers { values, dim: Some([rows.len(), ncol]) })
+}
+
 /// Numbers of trees: whole numbers of at least 1.
-fn whole_numbers(v: &[f64]) -> Result<Vec<usize>, Error> {
+fn whole_numbers(name: &str, v: &[f64], min: f64) -> Result<Vec<usize>, Error> {
     v.iter()
         .map(|&x| {
-            if x.is_finite() && x >= 1.0 && x.fract() == 0.0 && x <= usize::MAX as f64 {
+            if x.is_finite() && x >= min && x.fract() == 0.0 && x <= 2f64.powi(53) {
                 Ok(x as usize)
             } else {
-                Err(Error::bad_argument("n_trees must hold whole numbers of at least 1"))
+                Err(Error::bad_argument(format!("{name} must hold whole numbers of at least {min}")))
             }
         })
         .collect()
+}
+
+/// One whole number, of any sign (LightGBM's rounds).
+fn integer(name: &str, value: Given) -> Result<i64, Error> {
+    match numbers(name, value)?[..] {
+        [v] if v.is_finite() && v.fract() == 0.0 && v.abs() <= 2f64.powi(53) => Ok(v as i64),
+        _ => Err(Error::bad_argument(format!("{name} must be one whole number"))),
+    }
 }
 
 /// The options a query string sets. Unknown names are refused rather than

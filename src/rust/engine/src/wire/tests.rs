@@ -338,6 +338,22 @@ fn vetiver_answers_vectors_classes_and_matrices() {
 }
 
 #[test]
+fn character_classes_are_labels_like_factors() {
+    // glmnet's type = "class": codes into labels, which R gets as a character vector
+    let p = Prediction {
+        shape: ArrayShape { values: ValueKind::Character(vec!["no".into(), "yes".into()]), ..ArrayShape::vector() }
+            .into(),
+        nrows: 3,
+        parts: vec![Values::Int(vec![2, NA_INTEGER, 1])],
+    };
+    assert_eq!(json_of(&write_vetiver(&p).unwrap()), json!({".pred": ["yes", null, "no"]}));
+    let reply = OipReply { model_name: "m", model_version: None, id: "x", output: "class" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["datatype"], "BYTES");
+    assert_eq!(out["outputs"][0]["data"], json!(["yes", null, "no"]));
+}
+
+#[test]
 fn oip_answers_are_row_major_with_their_column_names() {
     // a 2 x 2 x 3 array (gbm multinomial at three numbers of trees)
     let shape = ArrayShape {
@@ -399,7 +415,7 @@ fn query_strings_set_options() {
 /// string alike.
 #[test]
 fn every_option_is_read_from_parameters_and_query_strings() {
-    use crate::PredictOptions;
+    use crate::{Numbers, Penalty, PredictOptions};
     let want = PredictOptions {
         type_: Some("response".into()),
         n_trees: Some(vec![10, 20]),
@@ -412,12 +428,23 @@ fn every_option_is_read_from_parameters_and_query_strings() {
         weights: Some(vec![2.0]),
         scale: Some(1.5),
         df: Some(10.0),
+        s: Some(Penalty::Values { values: vec![0.5, 0.1], names: None }),
+        newoffset: Some(Numbers { values: vec![1.0, 2.0], dim: None }),
+        exact: Some(false),
+        iteration_range: Some((0, 5)),
+        ntree_limit: Some(3),
+        dmatrix: Some(true),
+        start_iteration: Some(-1),
+        num_iteration: Some(4),
     };
     let query = "type=response&n_trees=10,20&norm_votes=false&se_fit=TRUE&interval=prediction&level=0.9\
-                 &dispersion=2.5&pred_var=1,NA,Inf&weights=2&scale=1.5&df=10";
+                 &dispersion=2.5&pred_var=1,NA,Inf&weights=2&scale=1.5&df=10&s=0.5,0.1&newoffset=1,2&exact=0\
+                 &iteration_range=0,5&ntree_limit=3&dmatrix=1&start_iteration=-1&num_iteration=4";
     let from_query = query_options(query).unwrap();
     let params = r#"{"type":"response","n_trees":[10,20],"norm_votes":false,"se_fit":true,"interval":"prediction",
-        "level":0.9,"dispersion":"2.5","pred_var":[1,null,"Inf"],"weights":2,"scale":1.5,"df":10,"content_type":"pd"}"#;
+        "level":0.9,"dispersion":"2.5","pred_var":[1,null,"Inf"],"weights":2,"scale":1.5,"df":10,"content_type":"pd",
+        "s":[0.5,0.1],"newoffset":[1,2],"exact":false,"iteration_range":[0,5],"ntree_limit":3,"dmatrix":true,
+        "start_iteration":-1,"num_iteration":"4"}"#;
     let m = fixture("lm-mtcars.json");
     let body =
         format!(r#"{{"inputs":[{{"name":"wt","datatype":"FP64","shape":[1],"data":[3]}}],"parameters":{params}}}"#);
@@ -428,13 +455,104 @@ fn every_option_is_read_from_parameters_and_query_strings() {
         assert!(is_r_na(got.pred_var.as_ref().unwrap()[1]));
     }
     option_names().iter().for_each(|n| assert!(query.contains(&format!("{n}=")), "{n} is not tested"));
+    // glmnet's s: a rule, or the whole path; a multinomial newoffset as rows
+    let rule = query_options("s=lambda.min").unwrap().s;
+    assert_eq!(rule, Some(Penalty::Rule("lambda.min".into())));
+    assert_eq!(query_options("s=NULL").unwrap().s, Some(Penalty::Path));
+    let body = r#"{"inputs":[],"parameters":{"s":null,"newoffset":[[1,2,3],[4,5,6]]}}"#;
+    let o = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap().options;
+    assert_eq!(o.s, Some(Penalty::Path));
+    assert_eq!(o.newoffset, Some(Numbers { values: vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0], dim: Some([2, 3]) }));
     // values of the wrong kind name the option
-    for (name, value) in [("se_fit", "5"), ("level", "[0.9, 0.95]"), ("interval", "1"), ("weights", "{}")] {
+    for (name, value) in [
+        ("se_fit", "5"),
+        ("level", "[0.9, 0.95]"),
+        ("interval", "1"),
+        ("weights", "{}"),
+        ("s", "true"),
+        ("newoffset", "[[1, 2], [3]]"),
+    ] {
         let body = format!(r#"{{"inputs":[],"parameters":{{"{name}":{value}}}}}"#);
         let e = Decoder::new(m.inputs()).oip(body.as_bytes(), &limits()).unwrap_err();
         assert_eq!((e.status, e.kind), (400, "bad_argument"), "{name}");
         assert!(e.message.starts_with(name), "{}", e.message);
     }
+}
+
+/// glmnet: numbers at several s (a matrix named by s), classes as text.
+#[test]
+fn glmnet_answers_at_several_penalties_and_as_classes() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/testthat/fixtures/format-1.4/glmnet-binomial-cv-mtcars.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::new(m.inputs());
+    let body =
+        br#"[{"mpg":21,"wt":2.62,"hp":110,"qsec":16.46,"drat":3.9},{"mpg":30,"wt":1.8,"hp":60,"qsec":19,"drat":4.1}]"#;
+    let mut r = d.vetiver(body, &limits()).unwrap();
+    r.options = query_options("type=class&s=lambda.min").unwrap();
+    let p = predict(&m, &r).unwrap();
+    let Values::Int(codes) = &p.parts[0] else { panic!() };
+    let crate::ValueKind::Character(labels) = &p.shape.array().unwrap().values else { panic!("not text") };
+    let want: Vec<&str> = codes.iter().map(|&c| labels[c as usize - 1].as_str()).collect();
+    let v = json_of(&write_vetiver(&p).unwrap());
+    assert_eq!(v.as_object().unwrap().len(), 1, "{v}");
+    let (_, col) = v.as_object().unwrap().iter().next().unwrap();
+    assert_eq!(col, &json!(want));
+    let reply = OipReply { model_name: "cv", model_version: None, id: "1", output: "class" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["datatype"], "BYTES");
+    assert_eq!(out["outputs"][0]["data"], json!(want));
+
+    r.options = query_options("type=response&s=0.01,0.1").unwrap();
+    let p = predict(&m, &r).unwrap();
+    let Values::Real(v) = &p.parts[0] else { panic!() };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["shape"], json!([2, 2]));
+    assert_eq!(out["outputs"][0]["data"], json!([v[0], v[2], v[1], v[3]]));
+    let names = p.shape.array().unwrap().dimnames.clone().unwrap()[1].clone().unwrap();
+    assert_eq!(out["outputs"][0]["parameters"]["columns"], json!(names));
+    let keys = keys_in_order(&write_vetiver(&p).unwrap());
+    assert_eq!(keys, names.iter().map(|n| format!(".pred_{n}")).collect::<Vec<_>>());
+}
+
+/// A model that predicts from a matrix also takes rows as arrays (jsonlite's
+/// matrices) and one OIP tensor of shape [N, P], in the order of its inputs.
+#[test]
+fn matrix_models_take_rows_as_arrays_and_one_tensor() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/testthat/fixtures/format-1.4/glmnet-cox-mtcars.json");
+    let m = Model::load(&path).unwrap();
+    let d = Decoder::for_model(&m);
+    assert_eq!(m.inputs().iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["V1", "V2", "V3"]);
+    let records = d.vetiver(br#"[{"V1":2.62,"V2":110,"V3":160},{"V1":3.2,"V2":"NA","V3":258}]"#, &limits()).unwrap();
+    let rows = d.vetiver(br#"[[2.62,110,160],[3.2,"NA",258]]"#, &limits()).unwrap();
+    assert_eq!(format!("{:?}", rows.frame), format!("{:?}", records.frame));
+    let tensor =
+        r#"{"inputs":[{"name":"newx","datatype":"FP64","shape":[2,3],"data":[[2.62,110,160],[3.2,null,258]]}]}"#;
+    let oip = d.oip(tensor.as_bytes(), &limits()).unwrap();
+    assert_eq!(format!("{:?}", oip.frame), format!("{:?}", records.frame));
+    // (NaN for the missing value: compared as text)
+    assert_eq!(format!("{:?}", predict(&m, &oip).unwrap()), format!("{:?}", predict(&m, &records).unwrap()));
+    for (body, says) in [
+        (&br#"[[2.62,110]]"#[..], "row 1 has 2 values"),
+        (br#"[[2.62,110,160,1]]"#, "more than 3 values"),
+        (br#"[[2.62,"heavy",160]]"#, "'V2'"),
+    ] {
+        let e = d.vetiver(body, &limits()).unwrap_err();
+        assert!(e.message.contains(says), "{}", e.message);
+    }
+    let e = d.oip(tensor.replace("[2,3]", "[3,2]").as_bytes(), &limits()).unwrap_err();
+    assert!(e.message.contains("2 columns; the model reads a matrix of 3"), "{}", e.message);
+    let e = d.vetiver(br#"[[1,2,3],[4,5,6]]"#, &WireLimits { max_rows: 1 }).unwrap_err();
+    assert_eq!(e.status, 413);
+    let e = d.oip(tensor.as_bytes(), &WireLimits { max_rows: 1 }).unwrap_err();
+    assert_eq!(e.status, 413);
+    // other models refuse both forms
+    let lm = fixture("lm-mtcars.json");
+    let e = Decoder::for_model(&lm).vetiver(b"[[1, 2, 3, 4, 5]]", &limits()).unwrap_err();
+    assert!(e.message.contains("row 1 is an array"), "{}", e.message);
+    let e = Decoder::for_model(&lm).oip(tensor.as_bytes(), &limits()).unwrap_err();
+    assert!(e.message.contains("give one column"), "{}", e.message);
 }
 
 /// predict.lm()'s list (se.fit = TRUE, with an interval): one OIP output
@@ -545,12 +663,20 @@ fn as_r(shape: &OutputShape) -> (OutputShape, Vec<f64>) {
     match shape {
         OutputShape::Array(a) => (OutputShape::Array(plain(a)), Vec::new()),
         OutputShape::List(l) => {
-            let numbers = l.iter().filter_map(|(_, p)| if let Part::Number(x) = p { Some(*x) } else { None }).collect();
+            let numbers = l
+                .iter()
+                .flat_map(|(_, p)| match p {
+                    Part::Number(x) => vec![*x],
+                    Part::Numbers(xs) => xs.clone(),
+                    Part::Array(_) => Vec::new(),
+                })
+                .collect();
             let parts = l
                 .iter()
                 .map(|(n, p)| match p {
                     Part::Array(a) => (n.clone(), Part::Array(plain(a))),
                     Part::Number(_) => (n.clone(), Part::Number(0.0)),
+                    Part::Numbers(xs) => (n.clone(), Part::Numbers(vec![0.0; xs.len()])),
                 })
                 .collect();
             (OutputShape::List(parts), numbers)
@@ -681,7 +807,7 @@ fn random_prediction(rng: &mut Rng) -> Prediction {
         .into_iter()
         .map(|a| match &a.values {
             ValueKind::Real => Values::Real((0..a.len(nrows)).map(|_| rng.double()).collect()),
-            ValueKind::Factor(l) => Values::Int(
+            ValueKind::Factor(l) | ValueKind::Character(l) => Values::Int(
                 (0..a.len(nrows))
                     .map(|_| match rng.below(l.len() + 1) {
                         0 => NA_INTEGER,
@@ -707,13 +833,46 @@ fn reading_an_oip_answer_gives_back_the_prediction() {
 }
 
 #[test]
+fn text_and_dropped_outputs_read_back() {
+    let reply = OipReply { model_name: "m", model_version: None, id: "x", output: "class" };
+    // glmnet's classes: text, not a factor
+    let text = Prediction {
+        shape: OutputShape::Array(ArrayShape {
+            values: ValueKind::Character(vec!["b".into(), "a".into(), "unused".into()]),
+            ..ArrayShape::vector()
+        }),
+        nrows: 4,
+        parts: vec![Values::Int(vec![2, 1, NA_INTEGER, 2])],
+    };
+    let out = write_oip(&text, &reply).unwrap();
+    assert_eq!(json_of(&out)["outputs"][0]["data"], json!(["a", "b", null, "a"]));
+    let back = read_oip(&out).unwrap();
+    let (OutputShape::Array(a), [Values::Int(codes)]) = (&back.shape, back.parts.as_slice()) else { panic!() };
+    let ValueKind::Character(labels) = &a.values else { panic!("{back:?}") };
+    let read: Vec<Option<&str>> =
+        codes.iter().map(|&c| (c != NA_INTEGER).then(|| labels[c as usize - 1].as_str())).collect();
+    assert_eq!(read, [Some("a"), Some("b"), None, Some("a")]);
+    // one row of glmnet's, which R returns as a named vector
+    let dropped = Prediction {
+        shape: OutputShape::Array(ArrayShape {
+            drop: true,
+            ..ArrayShape::matrix(3, Some(vec!["s0".into(), "s1".into(), "s2".into()]))
+        })
+        .with_rows(1),
+        nrows: 1,
+        parts: vec![Values::Real(vec![1.0, 2.0, 3.5])],
+    };
+    let back = read_oip(&write_oip(&dropped, &reply).unwrap()).unwrap();
+    assert!(same_prediction(&back, &dropped), "{back:?}");
+}
+
+#[test]
 fn answers_that_cannot_be_read_are_refused() {
     for (bad, says) in [
         (&br#"not json"#[..], "not JSON"),
         (br#"{"error": "x"}"#, "no 'outputs'"),
         (br#"{"outputs": []}"#, "no outputs"),
         (br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [2], "data": [1]}]}"#, "but 1 values"),
-        (br#"{"outputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}"#, "levels"),
         (
             br#"{"outputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"], "parameters": {"levels": ["y"]}}]}"#,
             "not a level",
@@ -772,6 +931,14 @@ fn a_written_request_decodes_to_the_frame_it_was_written_from() {
             weights: Some(vec![2.0, 1e-300]),
             scale: Some(3.0),
             df: Some(4.0),
+            s: Some(crate::Penalty::Values { values: vec![0.5, 0.01], names: None }),
+            newoffset: Some(crate::Numbers { values: vec![1.0, 2.0, 3.0, f64::INFINITY], dim: Some([2, 2]) }),
+            exact: Some(false),
+            iteration_range: Some((1, 7)),
+            ntree_limit: Some(3),
+            dmatrix: Some(true),
+            start_iteration: Some(-2),
+            num_iteration: Some(9),
         };
         let body = write_oip_request(&frame.frame(), &options).unwrap();
         let r = Decoder::new(&inputs).oip(&body, &WireLimits::default()).unwrap();

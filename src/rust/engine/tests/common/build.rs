@@ -4,9 +4,9 @@
 use std::ops::Range;
 
 use fastpredict_engine::format::{
-    format_version, Aggregation, CategorySet, Coding, Expr, FeatureKind, FeatureSpec, InputSpec, InputType, LinearSpec,
-    MissingRule, ModelDoc, ModelKind, Producer, SplitRule, TermFactor, TermSpec, TreeSpec, TreesSpec, UnseenRule,
-    VariableSpec, FORMAT_NAME,
+    format_version, Aggregation, CategorySet, Coding, Expr, FeatureKind, FeatureSpec, GlmnetSpec, InputSpec, InputType,
+    LinearSpec, MissingRule, ModelDoc, ModelKind, Producer, SplitRule, TermFactor, TermSpec, TreeSpec, TreesSpec,
+    UnseenRule, VariableSpec, FORMAT_NAME,
 };
 
 pub fn strings<S: AsRef<str>>(v: &[S]) -> Vec<String> {
@@ -28,6 +28,8 @@ fn document(kind: ModelKind, inputs: Vec<InputSpec>) -> ModelDoc {
         linear: None,
         trees: None,
         card: None,
+        glmnet: None,
+        boosted: None,
         extensions: Default::default(),
     }
 }
@@ -38,6 +40,10 @@ pub fn linear_doc(inputs: Vec<InputSpec>, spec: LinearSpec) -> ModelDoc {
 
 pub fn trees_doc(inputs: Vec<InputSpec>, spec: TreesSpec) -> ModelDoc {
     ModelDoc { trees: Some(spec), ..document(ModelKind::Trees, inputs) }
+}
+
+pub fn glmnet_doc(inputs: Vec<InputSpec>, spec: GlmnetSpec) -> ModelDoc {
+    ModelDoc { glmnet: Some(spec), ..document(ModelKind::Glmnet, inputs) }
 }
 
 pub fn input(name: &str, kind: InputType, levels: Option<&[&str]>) -> InputSpec {
@@ -99,6 +105,7 @@ pub fn linear(
         terms,
         offsets: vec![],
         inference: None,
+        responses: None,
     }
 }
 
@@ -159,6 +166,9 @@ pub fn hand_doc(features: Vec<FeatureSpec>, missing: MissingRule, agg: Aggregati
         Aggregation::Votes { .. } => (&["response", "prob", "vote"], Some(names("k", 2))),
         Aggregation::ProbMean => (&["response"], Some(names("k", 2))),
         Aggregation::Sum { .. } => (&["link", "response"], None),
+        Aggregation::VoteValues { .. } | Aggregation::MatrixMean | Aggregation::Survival { .. } => {
+            (&["response"], None)
+        }
     };
     let inputs = features
         .iter()

@@ -53,6 +53,7 @@ impl ColumnExt for ColumnBuf {
             ColumnBuf::Real(x) => x[r],
             ColumnBuf::Int(x) | ColumnBuf::Logical(x) if x[r] == NA_INTEGER => NA_REAL,
             ColumnBuf::Int(x) | ColumnBuf::Logical(x) => x[r] as f64,
+            ColumnBuf::Sparse { rows, values, .. } => rows.binary_search(&(r as i32)).map_or(0.0, |k| values[k]),
             _ => panic!("a number asked of a categorical column"),
         }
     }
@@ -91,6 +92,11 @@ impl ColumnExt for ColumnBuf {
                 ColumnBuf::Factor { codes: codes.repeat(times), levels: levels.clone() }
             }
             ColumnBuf::Str(x) => ColumnBuf::Str(x.iter().cycle().take(x.len() * times).cloned().collect()),
+            ColumnBuf::Sparse { nrows, rows, values } => ColumnBuf::Sparse {
+                nrows: nrows * times,
+                rows: (0..times).flat_map(|t| rows.iter().map(move |&r| r + (t * nrows) as i32)).collect(),
+                values: values.repeat(times),
+            },
         }
     }
 

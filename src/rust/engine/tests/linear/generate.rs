@@ -359,6 +359,7 @@ pub fn arb_case_with(factors: RangeInclusive<usize>, rows: RangeInclusive<usize>
                 terms,
                 offsets,
                 inference: None,
+                responses: None,
             };
             Case { doc: linear_doc(inputs, spec), data }
         })
@@ -423,7 +424,11 @@ pub fn visit_floats(doc: &mut ModelDoc, f: &mut dyn FnMut(Slot, &mut f64)) {
             VariableSpec::Factor { contrasts, .. } => {
                 contrasts.iter_mut().flatten().flatten().for_each(|c| f(Slot::Any, c))
             }
-            VariableSpec::Spline(_) => {}
+            VariableSpec::Spline(_) | VariableSpec::Cut(_) | VariableSpec::Interaction(_) => {}
+            VariableSpec::Logical { arg, contrasts, .. } => {
+                visit_expr_floats(arg, f);
+                contrasts.iter_mut().flatten().flatten().for_each(|c| f(Slot::Any, c))
+            }
         }
     }
     lin.offsets.iter_mut().for_each(|e| visit_expr_floats(e, f));

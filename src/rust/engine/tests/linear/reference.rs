@@ -35,6 +35,15 @@ fn eval_expr(e: &Expr, data: &FrameBuf, r: usize) -> f64 {
         Op::Mul => bin(Binary::Mul),
         Op::Div => bin(Binary::Div),
         Op::Pow => bin(Binary::Pow),
+        Op::Gt => bin(Binary::Gt),
+        Op::Ge => bin(Binary::Ge),
+        Op::Lt => bin(Binary::Lt),
+        Op::Le => bin(Binary::Le),
+        Op::Eq => bin(Binary::Eq),
+        Op::Ne => bin(Binary::Ne),
+        Op::And => bin(Binary::And),
+        Op::Or => bin(Binary::Or),
+        Op::Not => un(Unary::Not),
     }
 }
 
@@ -73,6 +82,9 @@ fn var_value(v: &VariableSpec, data: &FrameBuf, r: usize) -> VarValue {
             levels.iter().position(|l| l == name).unwrap_or_else(|| panic!("reference: unseen level '{name}'"))
         })),
         VariableSpec::Spline(_) => unimplemented!("the generator makes no splines"),
+        VariableSpec::Cut(_) | VariableSpec::Interaction(_) | VariableSpec::Logical { .. } => {
+            unimplemented!("the generator makes no factors made in the formula")
+        }
     }
 }
 

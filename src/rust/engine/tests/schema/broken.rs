@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use fastpredict_engine::{io, Model};
 
-use crate::documents::doc_gbm_multinomial;
+use crate::documents::{doc_gbm_multinomial, doc_glmnet_multnet, doc_made_factors, doc_ranger_survival, doc_responses};
 use crate::{assert_invalid, errors, read_json, repo_root, validator};
 
 fn base_fixture() -> Value {
@@ -95,6 +95,36 @@ fn other_broken_documents_are_invalid() {
     }
 }
 
+/// The parts of format 1.6's linear section, broken one at a time.
+#[test]
+fn broken_made_factors_and_responses_are_invalid() {
+    let v = validator();
+    let m: Value = serde_json::from_str(&io::to_json(&doc_made_factors(), false).unwrap()).unwrap();
+    let r: Value = serde_json::from_str(&io::to_json(&doc_responses(), false).unwrap()).unwrap();
+    let cases = [
+        broken(&m, "a cut without breaks", |d| drop_key(&mut d["linear"]["variables"][0], "breaks")),
+        broken(&m, "a cut whose 'right' is a string", |d| d["linear"]["variables"][0]["right"] = json!("yes")),
+        broken(&m, "an interaction without components", |d| drop_key(&mut d["linear"]["variables"][1], "components")),
+        broken(&m, "a logical variable without 'arg'", |d| drop_key(&mut d["linear"]["variables"][2], "arg")),
+        broken(&m, "an unknown comparison op", |d| d["linear"]["variables"][2]["arg"]["op"] = json!("xor")),
+        broken(&r, "responses without a count", |d| drop_key(&mut d["linear"]["responses"], "count")),
+        broken(&r, "a negative number of responses", |d| d["linear"]["responses"]["count"] = json!(-2)),
+    ];
+    for (what, d) in &cases {
+        check_refused(&v, d, what);
+    }
+}
+
+/// Format 1.6's survival aggregation, broken.
+fn broken_survival_documents() -> Vec<(&'static str, Value)> {
+    let s: Value = serde_json::from_str(&io::to_json(&doc_ranger_survival(), false).unwrap()).unwrap();
+    vec![
+        broken(&s, "a survival aggregation without times", |d| drop_key(&mut d["trees"]["aggregation"], "times")),
+        broken(&s, "survival times that are strings", |d| d["trees"]["aggregation"]["times"] = json!(["5", "12.5"])),
+        broken(&s, "vote_values without values", |d| d["trees"]["aggregation"] = json!({"method": "vote_values"})),
+    ]
+}
+
 /// The trees section of an rpart fixture, broken one field at a time.
 fn broken_tree_sections() -> Vec<(&'static str, Value)> {
     let t = tree_fixture();
@@ -153,7 +183,27 @@ fn broken_gbm_documents() -> Vec<(&'static str, Value)> {
 #[test]
 fn broken_tree_documents_are_invalid() {
     let v = validator();
-    let cases = [broken_tree_sections(), broken_gbm_documents()].concat();
+    let cases = [broken_tree_sections(), broken_gbm_documents(), broken_survival_documents()].concat();
+    for (what, d) in &cases {
+        check_refused(&v, d, what);
+    }
+}
+
+#[test]
+fn broken_glmnet_documents_are_invalid() {
+    let v = validator();
+    let base: Value = serde_json::from_str(&io::to_json(&doc_glmnet_multnet(), false).unwrap()).unwrap();
+    let cases = [
+        broken(&base, "kind 'glmnet' without a 'glmnet' section", |d| drop_key(d, "glmnet")),
+        broken(&base, "a family named as glmnet()'s argument rather than its class", |d| {
+            d["glmnet"]["family"] = json!("gaussian")
+        }),
+        broken(&base, "a string coefficient", |d| d["glmnet"]["beta"][0]["x"][1] = json!("0.5")),
+        broken(&base, "a negative row index", |d| d["glmnet"]["beta"][1]["i"][0] = json!(-1)),
+        broken(&base, "sparse columns without their starts", |d| drop_key(&mut d["glmnet"]["beta"][2], "p")),
+        broken(&base, "a lambda that is not an array", |d| d["glmnet"]["lambda"] = json!(0.1)),
+        broken(&base, "cv without lambda_1se", |d| d["glmnet"]["cv"] = json!({ "lambda_min": 0.1 })),
+    ];
     for (what, d) in &cases {
         check_refused(&v, d, what);
     }

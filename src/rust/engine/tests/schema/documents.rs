@@ -6,13 +6,14 @@
 use serde_json::json;
 
 use fastpredict_engine::format::{
-    Aggregation, Coding, Expr, Extrapolation, FeatureKind, InputSpec, InputType, LinearSpec, MissingRule, ModelDoc,
-    NanRule, Op, Producer, SplineSpec, SplitRule, Surrogates, TreesSpec, UnseenRule, VariableSpec,
+    Aggregation, Coding, CutSpec, CvChoice, Expr, Extrapolation, FeatureKind, GlmnetFamily, GlmnetSpec, InputSpec,
+    InputType, InteractionSpec, LinearSpec, MissingRule, ModelDoc, NanRule, Op, Producer, ResponsesSpec, SparseColumns,
+    SplineSpec, SplitRule, Surrogates, TreesSpec, UnseenRule, VariableSpec,
 };
 
 use crate::common::build::{
-    explicit_tree, factor_var, input, level_feature, linear, linear_doc, num_feature, numeric_var, set, strings, term,
-    tree, trees_doc,
+    explicit_tree, factor_var, glmnet_doc, input, level_feature, linear, linear_doc, names, num_feature, num_input,
+    numeric_var, set, strings, term, tree, trees_doc,
 };
 
 /// A linear document as `fp_compile()` writes one for a `glm`.
@@ -176,6 +177,99 @@ pub fn doc_factors() -> ModelDoc {
             terms,
         ),
     )
+}
+
+/// A binomial glm of `cut(x, c(-Inf, 1, 2.5))`, `interaction(a, b)`,
+/// `I(z > 0 & !(x == 2))`, `I((x >= 1 | z < 0) * z)` and
+/// `I((x != 3) + (z <= 1))`: the factors made in the formula (since 1.6),
+/// with the combination "q.w" of the interaction absent from the training
+/// data, and every comparison and logic operator.
+pub fn doc_made_factors() -> ModelDoc {
+    let cut_labels = strings(&["(-Inf,1]", "(1,2.5]"]);
+    let cut = CutSpec {
+        label: "cut(x, c(-Inf, 1, 2.5))".into(),
+        arg: x("x"),
+        breaks: vec![1.0, 2.5],
+        lower_inf: true,
+        upper_inf: false,
+        right: true,
+        include_lowest: false,
+        labels: cut_labels.clone(),
+        levels: cut_labels,
+        contrasts: Some(vec![vec![0.0], vec![1.0]]),
+    };
+    let ia_levels = strings(&["p.u", "q.u", "p.v", "q.v", "p.w"]);
+    let nl = ia_levels.len();
+    let treatment = (0..nl).map(|i| (1..nl).map(|j| f64::from(u8::from(i == j))).collect()).collect();
+    let interaction = InteractionSpec {
+        label: "interaction(a, b)".into(),
+        inputs: strings(&["a", "b"]),
+        components: vec![strings(&["p", "q"]), strings(&["u", "v", "w"])],
+        sep: ".".into(),
+        levels: ia_levels,
+        contrasts: Some(treatment),
+    };
+    let c = Expr::constant;
+    let positive_not_two = call(
+        Op::And,
+        vec![call(Op::Gt, vec![x("z"), c(0.0)]), call(Op::Not, vec![call(Op::Eq, vec![x("x"), c(2.0)])])],
+    );
+    let either = call(Op::Or, vec![call(Op::Ge, vec![x("x"), c(1.0)]), call(Op::Lt, vec![x("z"), c(0.0)])]);
+    let variables = vec![
+        VariableSpec::Cut(Box::new(cut)),
+        VariableSpec::Interaction(Box::new(interaction)),
+        VariableSpec::Logical {
+            label: "I(z > 0 & !(x == 2))".into(),
+            arg: positive_not_two,
+            contrasts: Some(vec![vec![0.0], vec![1.0]]),
+        },
+        VariableSpec::Numeric { label: "I((x >= 1 | z < 0) * z)".into(), expr: call(Op::Mul, vec![either, x("z")]) },
+        VariableSpec::Numeric {
+            label: "I((x != 3) + (z <= 1))".into(),
+            expr: call(Op::Add, vec![call(Op::Ne, vec![x("x"), c(3.0)]), call(Op::Le, vec![x("z"), c(1.0)])]),
+        },
+    ];
+    let terms = vec![
+        term("cut(x, c(-Inf, 1, 2.5))", &[(0, Some(Coding::Contrasts))], 1..2),
+        term("interaction(a, b)", &[(1, Some(Coding::Contrasts))], 2..6),
+        term("I(z > 0 & !(x == 2))", &[(2, Some(Coding::Contrasts))], 6..7),
+        term("I((x >= 1 | z < 0) * z)", &[(3, None)], 7..8),
+        term("I((x != 3) + (z <= 1))", &[(4, None)], 8..9),
+    ];
+    let coefficients = [0.5, -1.0, 0.25, 0.75, -0.5, 1.5, 2.0, -0.125, 0.0625].map(Some).to_vec();
+    doc(
+        vec![
+            input("x", InputType::Numeric, None),
+            input("a", InputType::Factor, Some(&["p", "q"])),
+            input("b", InputType::Character, Some(&["u", "v", "w"])),
+            input("z", InputType::Numeric, None),
+        ],
+        linear("binomial", "logit", true, coefficients, variables, terms),
+    )
+}
+
+/// `lm(cbind(y1, y2) ~ x + f + offset(z))`: two responses (since 1.6), each
+/// its own coefficients, the offset added to both.
+pub fn doc_responses() -> ModelDoc {
+    let variables = vec![numeric_var("x"), factor_var("f", &["a", "b"], Some(vec![vec![0.0], vec![1.0]]))];
+    let terms = vec![term("x", &[(0, None)], 1..2), term("f", &[(1, Some(Coding::Contrasts))], 2..3)];
+    let coefficients = [1.0, 0.5, -2.0, 10.0, -0.25, 3.0].map(Some).to_vec();
+    let mut lin = linear("gaussian", "identity", true, coefficients, variables, terms);
+    lin.coefficient_names.truncate(3);
+    lin.types = vec!["response".into()];
+    lin.default_type = "response".into();
+    lin.offsets = vec![x("z")];
+    lin.responses = Some(ResponsesSpec { count: 2, names: Some(strings(&["y1", "y2"])) });
+    let mut d = doc(
+        vec![
+            input("x", InputType::Numeric, None),
+            input("f", InputType::Factor, Some(&["a", "b"])),
+            input("z", InputType::Numeric, None),
+        ],
+        lin,
+    );
+    d.producer.source_class = strings(&["mlm", "lm"]);
+    d
 }
 
 // ---------------------------------------------------------------------------
@@ -392,6 +486,66 @@ pub fn doc_ranger_votes() -> ModelDoc {
     )
 }
 
+/// A ranger forest of two trees on `x` as `fp_compile()` writes one for a
+/// response that is not a factor or for survival (since 1.6): leaves 1, 3,
+/// 4 hold `value` and, when `width` > 0, a `matrix` row each.
+fn ranger_numbers(
+    aggregation: Aggregation,
+    values: [[f64; 3]; 2],
+    matrix: Option<[[f64; 3]; 2]>,
+    width: usize,
+) -> ModelDoc {
+    let trees = (0..2)
+        .map(|k| {
+            let v = values[k];
+            let mut t = tree(&[0, -1, 0, -1, -1], &[1.0 + k as f64, 0.0, 3.5, 0.0, 0.0], &[0.0, v[0], 0.0, v[1], v[2]]);
+            if let Some(m) = matrix {
+                // a row per node: the leaf's numbers scaled, zeros at splits
+                let row = |leaf: Option<usize>| (0..width).map(move |j| leaf.map_or(0.0, |l| m[k][l] * (j + 1) as f64));
+                t.matrix = Some([None, Some(0), None, Some(1), Some(2)].into_iter().flat_map(row).collect());
+            }
+            t
+        })
+        .collect();
+    compiled(
+        &["ranger"],
+        "ranger",
+        vec![input("x", InputType::Numeric, None)],
+        TreesSpec {
+            algorithm: "ranger".into(),
+            features: vec![num_feature("x")],
+            split: SplitRule::Le,
+            missing: MissingRule::Error,
+            nan: None,
+            aggregation,
+            types: strings(&["response"]),
+            default_type: "response".into(),
+            classes: None,
+            trees,
+        },
+    )
+}
+
+/// ranger classification of a numeric response: votes for the classes 4, 6
+/// and 8 by their 1-based index.
+pub fn doc_ranger_vote_values() -> ModelDoc {
+    ranger_numbers(Aggregation::VoteValues { values: vec![4.0, 6.0, 8.0] }, [[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]], None, 0)
+}
+
+/// ranger probability forest of a numeric response: the mean of the
+/// leaves' `matrix` rows.
+pub fn doc_ranger_matrix_mean() -> ModelDoc {
+    let m = [[0.25, 0.5, 0.125], [0.0625, 0.25, 0.5]];
+    ranger_numbers(Aggregation::MatrixMean, [[0.0; 3]; 2], Some(m), 2)
+}
+
+/// ranger survival forest: each leaf's cumulative hazard at three death
+/// times.
+pub fn doc_ranger_survival() -> ModelDoc {
+    let m = [[0.125, 0.25, 0.5], [0.0625, 0.375, 0.75]];
+    ranger_numbers(Aggregation::Survival { times: vec![5.0, 12.5, 40.0] }, [[0.0; 3]; 2], Some(m), 3)
+}
+
 /// gbm multinomial: 3 iterations x 3 classes of interleaved trees, softmax,
 /// gbm's node layout (left, right and a third, distinct missing child), a
 /// factor whose unseen levels are missing, and the "compare" NaN rule.
@@ -486,12 +640,99 @@ pub fn doc_gbm_bernoulli() -> ModelDoc {
     )
 }
 
+// ---------------------------------------------------------------------------
+// glmnet models.
+
+/// A glmnet document as `fp_compile()` writes one: four features.
+fn glmnet_compiled(source_class: &str, spec: GlmnetSpec) -> ModelDoc {
+    let d = glmnet_doc(names("V", 4).iter().map(|n| num_input(n)).collect(), spec);
+    let producer = Producer {
+        source_class: strings(&[source_class, "glmnet"]),
+        source_package: Some("glmnet".into()),
+        ..d.producer.clone()
+    };
+    ModelDoc { producer, ..d }
+}
+
+/// Four features, three lambdas: nothing stored at the first, then one
+/// feature, then three (one of them a stored zero).
+fn glmnet_beta(scale: f64) -> SparseColumns {
+    SparseColumns {
+        p: vec![0, 0, 1, 4],
+        i: vec![1, 0, 1, 3],
+        x: [0.25, 0.5, 0.0, -1.5].iter().map(|v| v * scale).collect(),
+    }
+}
+
+fn glmnet_spec(family: GlmnetFamily, types: &[&str], a0: Vec<Vec<f64>>, beta: Vec<SparseColumns>) -> GlmnetSpec {
+    GlmnetSpec {
+        family,
+        types: strings(types),
+        default_type: "link".into(),
+        lambda: vec![0.4, 0.2, 0.1],
+        a0,
+        beta,
+        classes: None,
+        grouped: None,
+        offset: false,
+        by_position: false,
+        cv: None,
+    }
+}
+
+/// binomial, cross-validated, on a matrix without column names.
+pub fn doc_glmnet_lognet_cv() -> ModelDoc {
+    let spec = GlmnetSpec {
+        classes: Some(strings(&["no", "yes"])),
+        by_position: true,
+        cv: Some(CvChoice { lambda_min: 0.1, lambda_1se: 0.2 }),
+        ..glmnet_spec(
+            GlmnetFamily::Lognet,
+            &["link", "response", "class"],
+            vec![vec![0.0, -0.25, -0.5]],
+            vec![glmnet_beta(1.0)],
+        )
+    };
+    glmnet_compiled("lognet", spec)
+}
+
+/// multinomial, grouped: three classes.
+pub fn doc_glmnet_multnet() -> ModelDoc {
+    let spec = GlmnetSpec {
+        classes: Some(strings(&["a", "b", "c"])),
+        grouped: Some(true),
+        ..glmnet_spec(
+            GlmnetFamily::Multnet,
+            &["link", "response", "class"],
+            vec![vec![0.1, 0.2, 0.3], vec![-0.1, -0.2, -0.3], vec![0.0, 0.0, 0.0]],
+            vec![glmnet_beta(1.0), glmnet_beta(-1.0), glmnet_beta(0.5)],
+        )
+    };
+    glmnet_compiled("multnet", spec)
+}
+
+/// gaussian, fitted with an offset.
+pub fn doc_glmnet_elnet_offset() -> ModelDoc {
+    let spec = GlmnetSpec {
+        offset: true,
+        ..glmnet_spec(GlmnetFamily::Elnet, &["link", "response"], vec![vec![1.0, 1.5, 2.0]], vec![glmnet_beta(2.0)])
+    };
+    glmnet_compiled("elnet", spec)
+}
+
+/// cox: no intercept.
+pub fn doc_glmnet_coxnet() -> ModelDoc {
+    glmnet_compiled("coxnet", glmnet_spec(GlmnetFamily::Coxnet, &["link", "response"], vec![], vec![glmnet_beta(0.75)]))
+}
+
 pub fn engine_documents() -> Vec<(&'static str, ModelDoc)> {
     vec![
         ("numeric expressions, offsets, an aliased coefficient, extensions", doc_numeric_offsets_aliased()),
         ("poly and poly_raw", doc_polys()),
         ("splines with and without projection", doc_splines()),
         ("factors with and without contrasts, no intercept", doc_factors()),
+        ("cut, interaction and logical factors, comparisons and logic", doc_made_factors()),
+        ("several responses with an offset", doc_responses()),
         ("rpart: single tree, category sets, surrogates, missing children", doc_rpart_single()),
         ("randomForest regression: mean with bias, implicit children, na_row", doc_random_forest_mean()),
         ("randomForest classification: votes with cutoff", doc_random_forest_votes()),
@@ -499,5 +740,12 @@ pub fn engine_documents() -> Vec<(&'static str, ModelDoc)> {
         ("ranger classification: votes without cutoff, partition sets", doc_ranger_votes()),
         ("gbm multinomial: sum over interleaved classes, nan compare", doc_gbm_multinomial()),
         ("gbm bernoulli: sum through the logistic, ordered codes", doc_gbm_bernoulli()),
+        ("ranger classification of numbers: vote_values", doc_ranger_vote_values()),
+        ("ranger probability of numbers: matrix_mean", doc_ranger_matrix_mean()),
+        ("ranger survival: survival curves", doc_ranger_survival()),
+        ("glmnet lognet: classes, cv.glmnet's lambdas, columns by position", doc_glmnet_lognet_cv()),
+        ("glmnet multnet: three classes, grouped", doc_glmnet_multnet()),
+        ("glmnet elnet with an offset", doc_glmnet_elnet_offset()),
+        ("glmnet coxnet: no intercept", doc_glmnet_coxnet()),
     ]
 }

@@ -2,13 +2,14 @@
 //! real documents: it must be a valid draft 2020-12 schema, accept the
 //! format fixtures of every version, the models the R tests saved (when
 //! `FASTPREDICT_SCHEMA_OUT` names their directory) and documents the engine
-//! serializes from its own structs (linear and tree models), and refuse a
+//! serializes from its own structs (linear, tree and glmnet models), and refuse a
 //! few broken documents (`broken`). The engine's documents are built in
 //! `documents`.
 
 // A test may unwrap and panic: that is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod boosted;
 mod broken;
 #[path = "../common/mod.rs"]
 mod common;
@@ -297,7 +298,7 @@ fn saved_models_in_fastpredict_schema_out_are_valid() {
 // (d) documents the engine writes from its own structs
 
 /// Variable kinds the engine-built documents must cover.
-const VARIABLE_KINDS: [&str; 7] = [
+const VARIABLE_KINDS: [&str; 10] = [
     "numeric",
     "poly",
     "poly_raw",
@@ -305,10 +306,13 @@ const VARIABLE_KINDS: [&str; 7] = [
     "spline without projection",
     "factor with contrasts",
     "factor without contrasts",
+    "cut",
+    "interaction",
+    "logical",
 ];
 
 /// Parts of the trees format the engine-built documents must cover.
-const TREE_PARTS: [&str; 30] = [
+const TREE_PARTS: [&str; 33] = [
     "method single",
     "method mean",
     "method mean with bias",
@@ -317,6 +321,9 @@ const TREE_PARTS: [&str; 30] = [
     "method prob_mean",
     "method sum",
     "method sum with interleaved classes",
+    "method vote_values",
+    "method matrix_mean",
+    "method survival",
     "feature numeric",
     "feature codes",
     "feature codes with code_offset",
@@ -363,7 +370,14 @@ fn documents_written_by_the_engine_are_valid() {
                 tree_parts(&value["trees"], &mut tree_kinds);
                 predicts_every_type(&model, what);
             }
+            if let Some(g) = value.get("glmnet") {
+                kinds.insert(format!("glmnet {}", g["family"].as_str().unwrap()));
+                predicts_every_type(&model, what);
+            }
         }
+    }
+    for k in ["glmnet lognet", "glmnet multnet", "glmnet elnet", "glmnet coxnet"] {
+        assert!(kinds.contains(k), "no engine-built document is a '{k}'; found {kinds:?}");
     }
     for k in VARIABLE_KINDS {
         assert!(kinds.contains(k), "no engine-built document has a variable of kind '{k}'; found {kinds:?}");
@@ -445,10 +459,11 @@ fn tree_parts(t: &Value, seen: &mut BTreeSet<String>) {
     }
 }
 
-/// Every type a tree model offers predicts, from a few rows with values of
-/// each input (no missing values: some of these models refuse them).
+/// Every type a tree or glmnet model offers predicts, from a few rows with
+/// values of each input (no missing values: some of these models refuse
+/// them), and an offset where the model needs one.
 fn predicts_every_type(m: &Model, what: &str) {
-    use fastpredict_engine::{Column, Frame, OutBuf, PredictOptions, ValueKind};
+    use fastpredict_engine::{Column, Frame, Numbers, OutBuf, PredictOptions};
     let n = 4;
     let nums: Vec<f64> = vec![0.1, 1.75, 2.5, 6.0];
     let logicals: Vec<i32> = vec![0, 1, 1, 0];
@@ -466,17 +481,28 @@ fn predicts_every_type(m: &Model, what: &str) {
         fr.push(&i.name, col);
     }
     for t in m.info().types.iter().map(|t| t.as_str().to_string()) {
-        let opts = PredictOptions { type_: Some(t.clone()), ..Default::default() };
+        let newoffset =
+            (m.info().facts.get("offset") == Some(&json!(true))).then(|| Numbers { values: vec![0.5; n], dim: None });
+        let opts = PredictOptions { type_: Some(t.clone()), newoffset, ..Default::default() };
         let job = m.prepare(&fr, &opts).unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
+        // a buffer per part (a survival forest's prediction is a list)
         let shape = job.shape();
-        let shape = shape.array().expect("an array");
-        let len = shape.len(n);
-        let res = if matches!(shape.values, ValueKind::Factor(_)) {
-            job.run(vec![OutBuf::Int(&mut vec![0; len])], 1)
-        } else {
-            job.run(vec![OutBuf::Real(&mut vec![0.0; len])], 1)
-        };
-        res.unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
+        let mut store: Vec<(bool, Vec<i32>, Vec<f64>)> = shape
+            .parts()
+            .iter()
+            .map(|p| {
+                if p.values.is_codes() {
+                    (true, vec![0; p.len(n)], Vec::new())
+                } else {
+                    (false, Vec::new(), vec![0.0; p.len(n)])
+                }
+            })
+            .collect();
+        let bufs = store
+            .iter_mut()
+            .map(|(factor, ints, reals)| if *factor { OutBuf::Int(ints) } else { OutBuf::Real(reals) })
+            .collect();
+        job.run(bufs, 1).unwrap_or_else(|e| panic!("{what}: type {t}: {e}"));
     }
 }
 

@@ -47,6 +47,13 @@ pub enum AggKind {
     Votes,
     ProbMean,
     Sum,
+    /// Votes for classes that are numbers (ranger, numeric response).
+    VoteValues,
+    /// The mean of the nodes' matrix rows (ranger, numeric response).
+    MatrixMean,
+    /// Survival curves: the mean of the nodes' matrix rows and its exp(-x)
+    /// (ranger's survival forests).
+    Survival,
 }
 
 /// The shrinkable shape of a case.
@@ -79,7 +86,10 @@ pub fn arb_knobs(
         Just(AggKind::Mean),
         Just(AggKind::Votes),
         Just(AggKind::ProbMean),
-        Just(AggKind::Sum)
+        Just(AggKind::Sum),
+        Just(AggKind::VoteValues),
+        Just(AggKind::MatrixMean),
+        Just(AggKind::Survival)
     ];
     let missing = prop_oneof![Just(MissingRule::Route), Just(MissingRule::NaRow), Just(MissingRule::Error)];
     (
@@ -99,7 +109,10 @@ pub fn arb_knobs(
             |(features, agg, missing, nan_compare, le, n_trees, max_depth, dirt, nrows, doc_seed, row_seed)| {
                 // na_row goes with mean, votes and prob_mean only
                 let missing = match (missing, agg) {
-                    (MissingRule::NaRow, AggKind::Single | AggKind::Sum) => MissingRule::Route,
+                    (
+                        MissingRule::NaRow,
+                        AggKind::Single | AggKind::Sum | AggKind::VoteValues | AggKind::MatrixMean | AggKind::Survival,
+                    ) => MissingRule::Route,
                     (m, _) => m,
                 };
                 Knobs { features, agg, missing, nan_compare, le, n_trees, max_depth, dirt, nrows, doc_seed, row_seed }
@@ -194,13 +207,15 @@ struct Sizes {
 fn sizes(k: &Knobs, rng: &mut Rng) -> Sizes {
     let nk = match k.agg {
         AggKind::Single if rng.chance(0.5) => 2 + rng.below(4),
-        AggKind::Votes | AggKind::ProbMean => 1 + rng.below(5),
+        AggKind::Votes | AggKind::ProbMean | AggKind::VoteValues => 1 + rng.below(5),
         AggKind::Sum => rng.pick(&[0, 1, 1, 2, 3]),
         _ => 0,
     };
     // gbm's classes are trees per iteration; the others' are labels
     let (k_classes, per_iter) = match k.agg {
         AggKind::Sum => (if nk > 1 && rng.chance(0.5) { nk } else { 0 }, nk.max(1)),
+        // the classes are numbers, not labels
+        AggKind::VoteValues => (0, 1),
         _ => (nk, 1),
     };
     let n_trees = match k.agg {
@@ -212,7 +227,7 @@ fn sizes(k: &Knobs, rng: &mut Rng) -> Sizes {
 }
 
 /// The aggregation, its types and the default type.
-fn aggregation(k: &Knobs, s: &Sizes, rng: &mut Rng) -> (Aggregation, Vec<String>, &'static str) {
+fn aggregation(k: &Knobs, s: &Sizes, m_width: usize, rng: &mut Rng) -> (Aggregation, Vec<String>, &'static str) {
     let nk = s.nk;
     let (aggregation, types, default_type) = match k.agg {
         AggKind::Single if nk > 0 => (Aggregation::Single, vec!["vector", "prob", "class", "matrix"], "prob"),
@@ -228,6 +243,22 @@ fn aggregation(k: &Knobs, s: &Sizes, rng: &mut Rng) -> (Aggregation, Vec<String>
             (Aggregation::Votes { cutoff }, vec!["response", "prob", "vote"], "response")
         }
         AggKind::ProbMean => (Aggregation::ProbMean, vec!["response"], "response"),
+        AggKind::VoteValues => {
+            let values = (0..nk).map(|c| c as f64 * 2.5 - rng.range(0.0, 1.0)).collect();
+            (Aggregation::VoteValues { values }, vec!["response"], "response")
+        }
+        AggKind::MatrixMean => (Aggregation::MatrixMean, vec!["response"], "response"),
+        AggKind::Survival => {
+            // a death time per matrix column, increasing
+            let mut t = 0.0;
+            let times = (0..m_width)
+                .map(|_| {
+                    t += rng.range(0.5, 3.0);
+                    t
+                })
+                .collect();
+            (Aggregation::Survival { times }, vec!["response"], "response")
+        }
         AggKind::Sum => {
             let iters = s.n_trees / s.per_iter;
             let agg = Aggregation::Sum {
@@ -300,7 +331,11 @@ pub fn build_case(k: &Knobs) -> Case {
         agg: k.agg,
         k: if k.agg == AggKind::Sum { 0 } else { s.nk },
         with_probs: (k.agg == AggKind::Single && s.nk > 0) || k.agg == AggKind::ProbMean,
-        m_width: if k.agg == AggKind::Single { rng.below(4) } else { 0 },
+        m_width: match k.agg {
+            AggKind::Single => rng.below(4),
+            AggKind::MatrixMean | AggKind::Survival => 1 + rng.below(4),
+            _ => 0,
+        },
         main_features: if feats.len() > 1 && rng.chance(0.3) { 1 + rng.below(feats.len() - 1) } else { feats.len() },
         full_sets: rng.chance(0.3),
         feats,
@@ -312,7 +347,7 @@ pub fn build_case(k: &Knobs) -> Case {
             TreeGen::new(trng, &ctx).tree(depth)
         })
         .collect();
-    let (aggregation, types, default_type) = aggregation(k, &s, &mut rng);
+    let (aggregation, types, default_type) = aggregation(k, &s, ctx.m_width, &mut rng);
     let opts = options(k, &s, &types, &mut rng);
     let inputs = inputs(&ctx.feats, &mut rng);
     let features = features(&ctx.feats, &mut rng);

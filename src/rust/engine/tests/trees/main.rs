@@ -46,10 +46,15 @@ fn predict(model: &Model, data: &FrameBuf, opts: &PredictOptions, threads: usize
     let frame = data.frame();
     let job = model.prepare(&frame, opts)?;
     let shape = job.shape();
-    let shape = shape.array().expect("an array");
+    let Some(shape) = shape.array() else {
+        // a list (a survival forest): its arrays' values one after another
+        let mut parts: Vec<Vec<f64>> = shape.parts().iter().map(|p| vec![UNWRITTEN; p.len(job.nrows())]).collect();
+        job.run(parts.iter_mut().map(|p| OutBuf::Real(p)).collect(), threads)?;
+        return Ok(Pred::Real(parts.concat()));
+    };
     let len = shape.len(job.nrows());
     match shape.values {
-        ValueKind::Factor(_) => {
+        ValueKind::Factor(_) | ValueKind::Character(_) => {
             let mut out = vec![i32::MIN + 7; len];
             job.run(vec![OutBuf::Int(&mut out)], threads)?;
             Ok(Pred::Int(out))

@@ -232,7 +232,10 @@ pub fn reference(doc: &ModelDoc, data: &FrameBuf, opts: &PredictOptions) -> Resu
     let vals = ref_values(spec, data)?;
     let na_row = vals.iter().map(|row| spec.missing == MissingRule::NaRow && row.contains(&Fv::Missing)).collect();
     let kids = spec.trees.iter().map(children).collect();
-    let k = spec.classes.as_ref().map_or(0, |c| c.len());
+    let k = match &spec.aggregation {
+        Aggregation::VoteValues { values } => values.len(),
+        _ => spec.classes.as_ref().map_or(0, |c| c.len()),
+    };
     let w = Walks { spec, vals, kids, na_row, k };
     let type_ = opts.type_.clone().unwrap_or_else(|| spec.default_type.clone());
     let used = match (&spec.aggregation, &opts.n_trees) {
@@ -247,6 +250,19 @@ pub fn reference(doc: &ModelDoc, data: &FrameBuf, opts: &PredictOptions) -> Resu
             votes(&w, used, cutoff.as_deref(), type_ == "response", counts)
         }
         Aggregation::ProbMean => prob_mean(&w, used),
+        // the winning class's number
+        Aggregation::VoteValues { values } => match votes(&w, used, None, true, false) {
+            Pred::Int(classes) => Pred::Real(
+                classes.iter().map(|&c| if c == NA_INTEGER { NA_REAL } else { values[c as usize - 1] }).collect(),
+            ),
+            other => other,
+        },
+        Aggregation::MatrixMean => matrix_mean(&w, used),
+        // the engine's list parts in order: chf, then survival = exp(-chf)
+        Aggregation::Survival { .. } => match matrix_mean(&w, used) {
+            Pred::Real(chf) => Pred::Real(chf.iter().copied().chain(chf.iter().map(|c| (-c).exp())).collect()),
+            other => other,
+        },
         Aggregation::Sum { init, n_classes, transform: tf, default_n_trees } => {
             let ns = opts.n_trees.clone().unwrap_or_else(|| vec![*default_n_trees]);
             let response = type_ == "response";
@@ -356,6 +372,20 @@ fn prob_mean(w: &Walks, used: usize) -> Pred {
                 }
                 s / used as f64
             };
+        }
+    })
+}
+
+fn matrix_mean(w: &Walks, used: usize) -> Pred {
+    let t0 = &w.spec.trees[0];
+    let width = t0.matrix.as_ref().map_or(0, |m| m.len() / t0.feature.len());
+    w.fill(width, &|r, row| {
+        for (c, slot) in row.iter_mut().enumerate() {
+            let mut s = 0.0;
+            for t in 0..used {
+                s += w.spec.trees[t].matrix.as_ref().expect("matrix")[w.node(t, r) * width + c];
+            }
+            *slot = s / used as f64;
         }
     })
 }

@@ -88,10 +88,10 @@ impl<'a> TreeGen<'a> {
                     rng.range(-50.0, 50.0)
                 }
             }
-            AggKind::Votes if leaf => (1 + rng.below(k)) as f64,
+            AggKind::Votes | AggKind::VoteValues if leaf => (1 + rng.below(k)) as f64,
             // a walk may stop at a split node: its value may be no class index
-            AggKind::Votes => rng.pick(&[0.0, 0.0, 1.0, k as f64, -1.0, (k + 1) as f64]),
-            AggKind::ProbMean => 0.0,
+            AggKind::Votes | AggKind::VoteValues => rng.pick(&[0.0, 0.0, 1.0, k as f64, -1.0, (k + 1) as f64]),
+            AggKind::ProbMean | AggKind::MatrixMean | AggKind::Survival => 0.0,
             AggKind::Sum => rng.range(-1.0, 1.0),
         };
         let probs = if ctx.with_probs { (0..k).map(|_| rng.unit()).collect() } else { Vec::new() };

@@ -1,0 +1,680 @@
+//! xgboost's JSON model (`save_model("model.json")`, `xgb.save()`), versions
+//! 1.x to 3.x, read as `tests/boosters/SEMANTICS.md` S-1 describes it:
+//! `{"learner": {...}, "version": [major, minor, patch]}`.
+//!
+//! The document is read in two steps: objects as maps of raw JSON slices,
+//! then each field parsed on its own into its type, so that an error names
+//! the field (`learner.gradient_booster.model.trees[3].left_children`) and
+//! every array is allocated by what the file holds, never by a count it
+//! declares. xgboost 1.x and 2.x write `NaN` (not JSON) as the threshold of
+//! a categorical split; such tokens are read as strings first.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde::de::{self, Deserialize, Deserializer, Visitor};
+use serde_json::value::RawValue;
+
+use crate::boosted::transform::{logf, xgb_logit};
+use crate::error::{Error, Result};
+use crate::format::{BoostTransform, BoostTree, BoostedSpec, ModelDoc};
+use crate::limits::{self, limits};
+
+use super::{corrupt, document, inputs, number_name};
+
+/// An object as raw fields, with its path for error messages.
+struct Obj<'a> {
+    path: String,
+    fields: HashMap<String, &'a RawValue>,
+}
+
+impl<'a> Obj<'a> {
+    fn parse(raw: &'a RawValue, path: String) -> Result<Obj<'a>> {
+        match serde_json::from_str::<HashMap<String, &'a RawValue>>(raw.get()) {
+            Ok(fields) => Ok(Obj { path, fields }),
+            Err(e) => Err(corrupt(format!("{path} is not an object ({e})"))),
+        }
+    }
+
+    fn at(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+
+    fn opt<T: Deserialize<'a>>(&self, key: &str) -> Result<Option<T>> {
+        match self.fields.get(key) {
+            None => Ok(None),
+            Some(raw) => {
+                serde_json::from_str(raw.get()).map(Some).map_err(|e| corrupt(format!("{}: {e}", self.at(key))))
+            }
+        }
+    }
+
+    fn req<T: Deserialize<'a>>(&self, key: &str) -> Result<T> {
+        self.opt(key)?.ok_or_else(|| corrupt(format!("{} is missing", self.at(key))))
+    }
+
+    fn obj(&self, key: &str) -> Result<Obj<'a>> {
+        self.opt_obj(key)?.ok_or_else(|| corrupt(format!("{} is missing", self.at(key))))
+    }
+
+    fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>> {
+        self.fields.get(key).map(|raw| Obj::parse(raw, self.at(key))).transpose()
+    }
+
+    /// A whole number xgboost writes as a string ("5"), or as a number.
+    fn count(&self, key: &str) -> Result<Option<u64>> {
+        let Some(v) = self.opt::<Number>(key)? else { return Ok(None) };
+        let bad = || corrupt(format!("{} is {}, not a whole number", self.at(key), v.0));
+        let x: f64 = v.0.trim().parse().map_err(|_| bad())?;
+        if x >= 0.0 && x.fract() == 0.0 && x < 9e15 {
+            Ok(Some(x as u64))
+        } else {
+            Err(bad())
+        }
+    }
+
+    /// An array of float32 values, each parsed from its text as a float32
+    /// (a double first could round twice); `NaN` and the infinities too.
+    fn f32s(&self, key: &str) -> Result<Option<Vec<f32>>> {
+        let Some(raw) = self.fields.get(key) else { return Ok(None) };
+        let bad = |what: &str| corrupt(format!("{}: {what}", self.at(key)));
+        let body = raw.get().trim();
+        let body = body.strip_prefix('[').and_then(|b| b.strip_suffix(']')).ok_or_else(|| bad("not an array"))?;
+        if body.trim().is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        body.split(',')
+            .map(|tok| {
+                let t = tok.trim().trim_matches('"');
+                match t {
+                    "NaN" => Ok(f32::NAN),
+                    "Infinity" => Ok(f32::INFINITY),
+                    "-Infinity" => Ok(f32::NEG_INFINITY),
+                    _ => t.parse::<f32>().map_err(|_| bad(&format!("'{t}' is not a number"))),
+                }
+            })
+            .collect::<Result<Vec<f32>>>()
+            .map(Some)
+    }
+
+    fn req_f32s(&self, key: &str) -> Result<Vec<f32>> {
+        self.f32s(key)?.ok_or_else(|| corrupt(format!("{} is missing", self.at(key))))
+    }
+
+    fn req_count(&self, key: &str) -> Result<u64> {
+        self.count(key)?.ok_or_else(|| corrupt(format!("{} is missing", self.at(key))))
+    }
+}
+
+/// A number, or a string holding one, as its text.
+struct Number(String);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Number, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number or a string holding one")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Number, E> {
+                Ok(Number(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Number, E> {
+                Ok(Number(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Number, E> {
+                Ok(Number(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Number, E> {
+                Ok(Number(format!("{v:?}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A float of a node array: a number, or `NaN`/`Infinity` (read as strings).
+#[derive(Clone, Copy)]
+struct Float(f64);
+
+impl<'de> Deserialize<'de> for Float {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Float, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Float;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Float, E> {
+                Ok(Float(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Float, E> {
+                Ok(Float(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Float, E> {
+                Ok(Float(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Float, E> {
+                match v {
+                    "NaN" | "nan" => Ok(Float(f64::NAN)),
+                    "Infinity" | "inf" => Ok(Float(f64::INFINITY)),
+                    "-Infinity" | "-inf" => Ok(Float(f64::NEG_INFINITY)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A 0/1 flag, written as a number or a boolean.
+#[derive(Clone, Copy)]
+struct Flag(i64);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Flag, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Flag;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("0, 1 or a boolean")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> std::result::Result<Flag, E> {
+                Ok(Flag(i64::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Flag, E> {
+                Ok(Flag(v.min(2) as i64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Flag, E> {
+                Ok(Flag(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// xgboost 1.x/2.x write `NaN` and `Infinity` bare; make them strings.
+fn quote_non_finite(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let token_at = |i: usize| -> Option<&'static str> {
+        ["NaN", "Infinity", "-Infinity"].into_iter().find(|t| bytes[i..].starts_with(t.as_bytes()))
+    };
+    let (mut in_str, mut escaped) = (false, false);
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+        } else if b == b'"' {
+            in_str = true;
+        } else if b == b'N' || b == b'I' || b == b'-' {
+            if let Some(t) = token_at(i) {
+                let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
+                o.push_str(&text[copied..i]);
+                o.push('"');
+                o.push_str(t);
+                o.push('"');
+                i += t.len();
+                copied = i;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+    }
+}
+
+/// What an objective does: its `ProbToMargin` of `base_score` and its
+/// response (S-1.3, S-2.6).
+/// The intercept's map from probability to margin, in float32.
+type ProbToMargin = fn(f32) -> f32;
+
+fn objective(name: &str) -> Result<(ProbToMargin, BoostTransform)> {
+    fn identity(v: f32) -> f32 {
+        v
+    }
+    Ok(match name {
+        "reg:squarederror"
+        | "reg:linear"
+        | "reg:squaredlogerror"
+        | "reg:pseudohubererror"
+        | "reg:absoluteerror"
+        | "reg:quantileerror"
+        | "binary:logitraw"
+        | "rank:pairwise"
+        | "rank:ndcg"
+        | "rank:map" => (identity, BoostTransform::Identity),
+        "reg:logistic" | "binary:logistic" => (xgb_logit, BoostTransform::Logistic { scale: 1.0 }),
+        "count:poisson" | "reg:gamma" | "reg:tweedie" | "survival:cox" | "survival:aft" => (logf, BoostTransform::Exp),
+        "binary:hinge" => (identity, BoostTransform::Hinge),
+        "multi:softprob" => (identity, BoostTransform::Softmax),
+        "multi:softmax" => (identity, BoostTransform::Argmax),
+        other => return Err(Error::unsupported(format!("the xgboost objective '{other}'"))),
+    })
+}
+
+/// `base_score`: "5E-1" (1.x, 2.x) or "[5E-1]", "[a,b,c]" (3.x), float32.
+fn base_score(text: &str, at: &str) -> Result<Vec<f32>> {
+    let t = text.trim();
+    let t = t.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(t);
+    t.split(',')
+        .map(|v| v.trim().parse::<f32>().map_err(|_| corrupt(format!("{at} is '{text}', not a list of numbers"))))
+        .collect()
+}
+
+pub(super) fn import(bytes: &[u8]) -> Result<ModelDoc> {
+    let t = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let t = &t[t.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+    if t.first() == Some(&b'{') && t.get(1).is_some_and(|b| b"iUIlL".contains(b)) {
+        return Err(Error::unsupported(
+            "an xgboost UBJSON (binary JSON) model: save it as JSON (a file name ending in .json)",
+        ));
+    }
+    if t.starts_with(b"binf") {
+        return Err(Error::unsupported("an xgboost binary model: save it as JSON (a file name ending in .json)"));
+    }
+    let text = std::str::from_utf8(t).map_err(|e| corrupt(format!("it is not UTF-8 text ({e})")))?;
+    if text.is_empty() {
+        return Err(corrupt("it is empty"));
+    }
+    let text = quote_non_finite(text);
+    let root: &RawValue = serde_json::from_str(&text).map_err(|e| corrupt(format!("it is not JSON: {e}")))?;
+    let root = Obj::parse(root, "the model".into())?;
+    let version: Vec<i64> = root.opt("version")?.unwrap_or_default();
+    let major = version.first().copied().unwrap_or(0);
+    if !(1..=3).contains(&major) {
+        let v = version.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(".");
+        return Err(Error::unsupported(format!(
+            "xgboost model files of version '{v}' (fastpredict reads versions 1.x to 3.x)"
+        )));
+    }
+    let learner = root.obj("learner")?;
+    Xgb::read(&learner, version.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("."))
+}
+
+/// The learner's shape, and the model being built.
+struct Xgb {
+    n_features: usize,
+    k: usize,
+}
+
+impl Xgb {
+    fn read(learner: &Obj, version: String) -> Result<ModelDoc> {
+        let lim = limits();
+        let lmp = learner.obj("learner_model_param")?;
+        let n_features = lmp.req_count("num_feature")?;
+        limits::check("an xgboost model: features", n_features, lim.inputs as u64, "inputs")?;
+        let num_class = lmp.count("num_class")?.unwrap_or(0);
+        let num_target = lmp.count("num_target")?.unwrap_or(1);
+        let k = num_class.max(num_target).max(1);
+        limits::check("an xgboost model: outputs", k, lim.features as u64, "features")?;
+        let me = Xgb { n_features: n_features as usize, k: k as usize };
+
+        let obj = learner.obj("objective")?;
+        let name: String = obj.req("name")?;
+        let (prob_to_margin, transform) = objective(&name)?;
+        let bs_text: String = lmp.req("base_score")?;
+        let mut bs = base_score(&bs_text, &lmp.at("base_score"))?;
+        // before 3.1 the intercept is one number for every output
+        if bs.len() == 1 {
+            bs = vec![bs[0]; me.k];
+        }
+        if bs.len() != me.k {
+            return Err(corrupt(format!("{} has {} values for {} outputs", lmp.at("base_score"), bs.len(), me.k)));
+        }
+        // the intercept is stored as a probability and used as a margin (S-1.3)
+        let base_margin: Vec<f64> = bs.iter().map(|&v| f64::from(prob_to_margin(v))).collect();
+
+        let names: Vec<String> = learner.opt("feature_names")?.unwrap_or_default();
+        let types: Vec<String> = learner.opt("feature_types")?.unwrap_or_default();
+        for (what, n) in [("feature_names", names.len()), ("feature_types", types.len())] {
+            if n != 0 && n != me.n_features {
+                return Err(corrupt(format!("{} has {n} entries for {} features", learner.at(what), me.n_features)));
+            }
+        }
+        let names = if names.is_empty() { (0..me.n_features).map(|j| format!("f{j}")).collect() } else { names };
+        let best_iteration = match learner.opt_obj("attributes")? {
+            Some(a) => a.count("best_iteration")?.map(|b| b as usize),
+            None => None,
+        };
+
+        let gb = learner.obj("gradient_booster")?;
+        let booster: String = gb.req("name")?;
+        let mut spec = BoostedSpec {
+            library: "xgboost".into(),
+            library_version: version.clone(),
+            booster: booster.clone(),
+            objective: name,
+            transform,
+            n_outputs: me.k,
+            base_margin,
+            iterations: vec![0],
+            trees: Vec::new(),
+            tree_weights: None,
+            linear: None,
+            average_output: false,
+            best_iteration,
+        };
+        let mut levels = HashMap::new();
+        match booster.as_str() {
+            "gblinear" => {
+                let model = gb.obj("model")?;
+                let w = model.req_f32s("weights")?;
+                let want = (me.n_features + 1) * me.k;
+                if w.len() != want {
+                    return Err(corrupt(format!(
+                        "{} has {} weights for {} features and {} outputs ({want} expected)",
+                        model.at("weights"),
+                        w.len(),
+                        me.n_features,
+                        me.k
+                    )));
+                }
+                spec.linear = Some(w.into_iter().map(f64::from).collect());
+            }
+            "gbtree" | "dart" => {
+                let model = if booster == "dart" { gb.obj("gbtree")?.obj("model")? } else { gb.obj("model")? };
+                me.trees(&model, &mut spec)?;
+                if booster == "dart" {
+                    let w = gb.req_f32s("weight_drop")?;
+                    if w.len() != spec.trees.len() {
+                        return Err(corrupt(format!(
+                            "{} has {} weights for {} trees",
+                            gb.at("weight_drop"),
+                            w.len(),
+                            spec.trees.len()
+                        )));
+                    }
+                    spec.tree_weights = Some(w.into_iter().map(f64::from).collect());
+                }
+                if let Some(cats) = model.opt_obj("cats")? {
+                    levels = me.category_names(&cats)?;
+                }
+            }
+            other => return Err(Error::unsupported(format!("the xgboost booster '{other}'"))),
+        }
+        Ok(document(inputs(names, levels), spec, "xgboost", Some(version)))
+    }
+
+    /// The trees of a gbtree model, with their rounds (S-1, S-2.8).
+    fn trees(&self, model: &Obj, spec: &mut BoostedSpec) -> Result<()> {
+        let lim = limits();
+        let param = model.obj("gbtree_model_param")?;
+        let declared = param.req_count("num_trees")?;
+        limits::check("an xgboost model: trees", declared, lim.trees as u64, "trees")?;
+        let parallel = param.count("num_parallel_tree")?.unwrap_or(1).max(1) as usize;
+        let raws: Vec<&RawValue> = model.req("trees")?;
+        if raws.len() as u64 != declared {
+            return Err(corrupt(format!(
+                "{} holds {} trees, but num_trees is {declared}",
+                model.at("trees"),
+                raws.len()
+            )));
+        }
+        let n = raws.len();
+        let info: Vec<i64> = model.req("tree_info")?;
+        if info.len() != n {
+            return Err(corrupt(format!("{} has {} entries for {n} trees", model.at("tree_info"), info.len())));
+        }
+        let mut trees: Vec<Option<BoostTree>> = vec![None; n];
+        let mut nodes = 0u64;
+        for (i, raw) in raws.into_iter().enumerate() {
+            let tree = Obj::parse(raw, format!("{}[{i}]", model.at("trees")))?;
+            let id = tree.opt::<i64>("id")?.unwrap_or(i as i64);
+            let slot = usize::try_from(id).ok().filter(|&s| s < n && trees[s].is_none());
+            let slot = slot.ok_or_else(|| corrupt(format!("{} is {id}: not a free tree index", tree.at("id"))))?;
+            let group = usize::try_from(info[slot]).ok().filter(|&g| g < self.k).ok_or_else(|| {
+                corrupt(format!("{}[{slot}] is {}, not an output below {}", model.at("tree_info"), info[slot], self.k))
+            })?;
+            let t = self.tree(&tree, group)?;
+            nodes += t.feature.len() as u64;
+            limits::check("an xgboost model: nodes", nodes, lim.nodes as u64, "nodes")?;
+            trees[slot] = Some(t);
+        }
+        spec.trees = trees.into_iter().flatten().collect();
+        spec.iterations = match model.opt::<Vec<i64>>("iteration_indptr")? {
+            Some(p) => {
+                let ok = p.first() == Some(&0)
+                    && p.windows(2).all(|w| w[0] <= w[1])
+                    && p.last() == Some(&(n as i64))
+                    && p.iter().all(|&x| x >= 0);
+                if !ok {
+                    return Err(corrupt(format!(
+                        "{} does not run from 0 to the {n} trees",
+                        model.at("iteration_indptr")
+                    )));
+                }
+                p.into_iter().map(|x| x as usize).collect()
+            }
+            None => {
+                // 1.x: every round has num_parallel_tree trees per output
+                let per = parallel * self.k;
+                if n % per != 0 {
+                    return Err(corrupt(format!(
+                        "{} holds {n} trees, not whole rounds of {per} (num_parallel_tree {parallel} x {} outputs)",
+                        model.at("trees"),
+                        self.k
+                    )));
+                }
+                (0..=n / per).map(|r| r * per).collect()
+            }
+        };
+        Ok(())
+    }
+
+    /// One tree (S-1, S-2.2, S-2.3).
+    fn tree(&self, tree: &Obj, group: usize) -> Result<BoostTree> {
+        let param = tree.obj("tree_param")?;
+        if param.count("size_leaf_vector")?.unwrap_or(1) > 1 {
+            return Err(Error::unsupported(
+                "xgboost multi-output trees (multi_strategy = \"multi_output_tree\", vector leaves)",
+            ));
+        }
+        let n = param.req_count("num_nodes")? as usize;
+        let left: Vec<i64> = tree.req("left_children")?;
+        let right: Vec<i64> = tree.req("right_children")?;
+        let split: Vec<i64> = tree.req("split_indices")?;
+        let cond = tree.req_f32s("split_conditions")?;
+        let dleft: Vec<Flag> = tree.req("default_left")?;
+        let stype: Option<Vec<i64>> = tree.opt("split_type")?;
+        for (what, len) in [
+            ("left_children", left.len()),
+            ("right_children", right.len()),
+            ("split_indices", split.len()),
+            ("split_conditions", cond.len()),
+            ("default_left", dleft.len()),
+            ("split_type", stype.as_ref().map_or(n, Vec::len)),
+        ] {
+            if len != n {
+                return Err(corrupt(format!("{} has {len} entries for {n} nodes", tree.at(what))));
+            }
+        }
+        if n == 0 {
+            return Err(corrupt(format!("{} has no nodes", tree.path)));
+        }
+        let sets = self.category_sets(tree, n, stype.as_deref())?;
+        let mut out = BoostTree {
+            group,
+            feature: Vec::with_capacity(n),
+            threshold: Vec::with_capacity(n),
+            left: Vec::with_capacity(n),
+            right: Vec::with_capacity(n),
+            default_left: Vec::with_capacity(n),
+            value: Vec::with_capacity(n),
+            missing: None,
+            categorical: None,
+            categories: None,
+        };
+        let mut categorical = vec![0u8; n];
+        for i in 0..n {
+            let bad = |what: &str, v: String| corrupt(format!("{}[{i}] is {v}", tree.at(what)));
+            if left[i] == -1 {
+                // a leaf: its value is in split_conditions (base_weights is
+                // the weight before the learning rate, xgboost #11521)
+                let v = f64::from(cond[i]);
+                if !v.is_finite() {
+                    return Err(bad("split_conditions", format!("{v}, at a leaf")));
+                }
+                out.feature.push(-1);
+                out.threshold.push(0.0);
+                out.left.push(-1);
+                out.right.push(-1);
+                out.default_left.push(0);
+                out.value.push(v);
+                continue;
+            }
+            let l = usize::try_from(left[i])
+                .ok()
+                .filter(|&l| l < n)
+                .ok_or_else(|| bad("left_children", left[i].to_string()))?;
+            // xgboost walks a number to left + 1 and never reads
+            // right_children (predict_fn.h:34), only a missing value does:
+            // a file where they differ predicts two ways
+            if right[i] != l as i64 + 1 {
+                return Err(bad("right_children", format!("{}, not left_children[{i}] + 1", right[i])));
+            }
+            let f = usize::try_from(split[i]).ok().filter(|&f| f < self.n_features).ok_or_else(|| {
+                bad("split_indices", format!("{}, not a feature below {}", split[i], self.n_features))
+            })?;
+            let d = match dleft[i].0 {
+                0 => 0,
+                1 => 1,
+                v => return Err(bad("default_left", v.to_string())),
+            };
+            let thr = match stype.as_ref().map_or(0, |s| s[i]) {
+                0 => {
+                    let t = f64::from(cond[i]);
+                    if t.is_nan() {
+                        return Err(bad("split_conditions", format!("{t}, at a numeric split")));
+                    }
+                    t
+                }
+                1 => {
+                    categorical[i] = 1;
+                    let s = sets.iter().position(|(node, _)| *node == i).ok_or_else(|| {
+                        corrupt(format!("{}: categorical node {i} has no entry in categories_nodes", tree.path))
+                    })?;
+                    s as f64
+                }
+                v => return Err(bad("split_type", v.to_string())),
+            };
+            out.feature.push(f as i32);
+            out.threshold.push(thr);
+            out.left.push(l as i32);
+            out.right.push(l as i32 + 1);
+            out.default_left.push(d);
+            out.value.push(0.0);
+        }
+        if !sets.is_empty() {
+            out.categorical = Some(categorical);
+            out.categories = Some(sets.into_iter().map(|(_, codes)| codes).collect());
+        }
+        Ok(out)
+    }
+
+    /// The category sets of a tree's categorical nodes: (node, codes going
+    /// right), from the CSR arrays `categories_nodes`, `_segments`,
+    /// `_sizes` and `categories`.
+    fn category_sets(&self, tree: &Obj, n: usize, stype: Option<&[i64]>) -> Result<Vec<(usize, Vec<u32>)>> {
+        let nodes: Vec<i64> = tree.opt("categories_nodes")?.unwrap_or_default();
+        if nodes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let segments: Vec<i64> = tree.req("categories_segments")?;
+        let sizes: Vec<i64> = tree.req("categories_sizes")?;
+        let cats: Vec<i64> = tree.req("categories")?;
+        for (what, len) in [("categories_segments", segments.len()), ("categories_sizes", sizes.len())] {
+            if len != nodes.len() {
+                return Err(corrupt(format!(
+                    "{} has {len} entries for {} categorical nodes",
+                    tree.at(what),
+                    nodes.len()
+                )));
+            }
+        }
+        let mut out = Vec::with_capacity(nodes.len());
+        for (k, &node) in nodes.iter().enumerate() {
+            let bad = |what: &str, v: i64| corrupt(format!("{}[{k}] is {v}", tree.at(what)));
+            let node = usize::try_from(node)
+                .ok()
+                .filter(|&i| i < n && stype.is_some_and(|s| s[i] == 1))
+                .ok_or_else(|| bad("categories_nodes", node))?;
+            let start = usize::try_from(segments[k]).ok().filter(|&s| s <= cats.len());
+            let start = start.ok_or_else(|| bad("categories_segments", segments[k]))?;
+            let size = usize::try_from(sizes[k]).ok().filter(|&s| s <= cats.len() - start);
+            let size = size.ok_or_else(|| bad("categories_sizes", sizes[k]))?;
+            let codes = cats[start..start + size]
+                .iter()
+                .map(|&c| {
+                    u32::try_from(c).map_err(|_| corrupt(format!("{} holds the code {c}", tree.at("categories"))))
+                })
+                .collect::<Result<Vec<u32>>>()?;
+            out.push((node, codes));
+        }
+        Ok(out)
+    }
+
+    /// xgboost 3.1+: the category names of features trained from a data
+    /// frame (`cats.enc`, S-2.4), by feature.
+    fn category_names(&self, cats: &Obj) -> Result<HashMap<usize, Vec<String>>> {
+        let enc: Vec<&RawValue> = cats.opt("enc")?.unwrap_or_default();
+        let mut out = HashMap::new();
+        if enc.is_empty() {
+            return Ok(out);
+        }
+        if enc.len() != self.n_features {
+            return Err(corrupt(format!(
+                "{} has {} entries for {} features",
+                cats.at("enc"),
+                enc.len(),
+                self.n_features
+            )));
+        }
+        for (j, raw) in enc.into_iter().enumerate() {
+            let e = Obj::parse(raw, format!("{}[{j}]", cats.at("enc")))?;
+            let offsets: Vec<i64> = e.opt("offsets")?.unwrap_or_default();
+            let names: Vec<String> = if offsets.is_empty() {
+                // numeric categories are stored as their numbers
+                let values: Vec<Float> = e.opt("values")?.unwrap_or_default();
+                values.into_iter().map(|v| number_name(v.0)).collect()
+            } else {
+                let bytes: Vec<u8> = e.req("values")?;
+                let ok = offsets[0] == 0
+                    && offsets.windows(2).all(|w| w[0] <= w[1])
+                    && offsets.last() == Some(&(bytes.len() as i64));
+                if !ok {
+                    return Err(corrupt(format!("{} do not cut the names' {} bytes", e.at("offsets"), bytes.len())));
+                }
+                offsets
+                    .windows(2)
+                    .map(|w| {
+                        String::from_utf8(bytes[w[0] as usize..w[1] as usize].to_vec())
+                            .map_err(|_| corrupt(format!("{}: a category name is not UTF-8", e.at("values"))))
+                    })
+                    .collect::<Result<_>>()?
+            };
+            if !names.is_empty() {
+                out.insert(j, names);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;
