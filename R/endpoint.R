@@ -87,6 +87,14 @@ predict.fp_endpoint <- function(object, newdata, type = NULL, ...) {
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   meta <- fp_endpoint_meta(object)
   extra <- if (...length()) list(...)
+  # an input read by its level codes (ranger without its levels) is sent
+  # as the codes, which predict_fast() reads from a factor
+  coded <- meta$input_names[vapply(meta$inputs, function(i) identical(i$type, "coded"), NA)]
+  if (is.list(newdata)) {
+    for (n in intersect(coded, names(newdata))) {
+      if (is.factor(newdata[[n]])) newdata[[n]] <- as.integer(newdata[[n]])
+    }
+  }
   body <- fp_check(rs_oip_request(newdata, meta$input_names, type, extra, meta$algorithm %||% "",
                                   meta$matrix_input$by_position, meta$facts$sparse_absent))
   r <- fp_http(object, "POST", sprintf("/v2/models/%s/infer", object$model), body)

@@ -269,3 +269,45 @@ start_plumber_api <- function(models, args = "") {
   stop("the Plumber API did not start: ", paste(readLines(log), collapse = "\n"))
 }
 
+# Models whose predictions are lists or several columns, and the calls to
+# make of each: list(fits, calls), a call being (model, data, type, args,
+# R's own prediction).
+http_list_cases <- function() {
+  veteran <- survival::veteran
+  fits <- list(
+    mlm = lm(cbind(mpg, log(qsec), hp) ~ poly(wt, 2) * am, data = mtcars),
+    surv = ranger::ranger(survival::Surv(time, status) ~ ., data = veteran, num.trees = 20, seed = 1, num.threads = 1),
+    lmse = lm(mpg ~ wt + factor(cyl), data = mtcars)
+  )
+  call <- function(model, data, ref, type = NULL, args = list()) {
+    list(model = model, data = data, ref = ref, type = type, args = args)
+  }
+  surv_parts <- function(f, d) predict(f, d, num.threads = 1)[c("unique.death.times", "chf", "survival")]
+  list(fits = fits, calls = list(
+    call("mlm", mtcars[1:7, ], function(f, d) predict(f, d)),
+    call("surv", veteran[1:9, ], surv_parts),
+    call("surv", veteran[3, ], surv_parts),
+    call("lmse", mtcars, function(f, d) predict(f, d, se.fit = TRUE, interval = "prediction", level = 0.8),
+         args = list(se.fit = TRUE, interval = "prediction", level = 0.8))
+  ))
+}
+
+# Each call of http_list_cases() made by `predict_remote(model name, data,
+# type, args)`: identical to predict_fast(), and as predict() within 1e-9.
+expect_list_calls <- function(setup, models, predict_remote) {
+  for (cl in setup$calls) {
+    got <- predict_remote(cl$model, cl$data, cl$type, cl$args)
+    fast <- do.call(predict_fast, c(list(models[[cl$model]], cl$data, type = cl$type), cl$args))
+    expect_identical(got, fast, info = cl$model)
+    # predict_fast() leaves out the row names
+    unrow <- function(x) if (length(dim(x)) == 2) `rownames<-`(x, NULL) else `names<-`(x, NULL)
+    ref <- cl$ref(setup$fits[[cl$model]], cl$data)
+    ref <- if (is.list(ref)) lapply(ref, unrow) else unrow(ref)
+    if (is.list(ref)) {
+      expect_identical(names(got), names(ref), info = cl$model)
+      for (k in names(ref)) expect_equal(unclass(got[[k]]), unclass(ref[[k]]), tolerance = 1e-9, info = paste(cl$model, k))
+    } else {
+      expect_equal(got, ref, tolerance = 1e-9, info = cl$model)
+    }
+  }
+}

@@ -15,7 +15,7 @@ auth <- c(Authorization = paste("Bearer", key))
 test_that("fp_plumber() answers as predict_fast() and predict() for every package, by fp_endpoint() and raw bodies", {
   skip_plumber()
   setup <- http_cases()
-  models <- lapply(setup$fits, fp_compile)
+  models <- lapply(setup$fits, http_model)
   api <- start_plumber_api(models, sprintf("api_key = '%s', max_rows = 500, default = 'lm'", key))
   on.exit(api$process$kill(), add = TRUE)
 
@@ -145,4 +145,27 @@ test_that("fp_plumber() checks its arguments before adding routes", {
   expect_identical(fp_plumber(pr, lm(mpg ~ wt, data = mtcars)), pr)
   paths <- vapply(pr$endpoints[[1]], function(e) e$path, "")
   expect_true(all(c("/predict", "/models/<name>/predict", "/v2/models/<name>/infer", "/ping") %in% paths))
+})
+
+test_that("lists and matrices (se.fit, intervals, mlm, survival forests) come back as predict_fast() gives them", {
+  skip_plumber()
+  skip_if_not_installed("survival")
+  setup <- http_list_cases()
+  models <- lapply(setup$fits, fp_compile)
+  api <- start_plumber_api(models)
+  on.exit(api$process$kill(), add = TRUE)
+  expect_list_calls(setup, models, function(name, data, type, args) {
+    do.call(predict, c(list(fp_endpoint(api$url, model = name), data, type = type), args))
+  })
+  # fp_predict_json()'s OIP answer, rebuilt by the client's reader (a
+  # factor the forest reads by its codes sent as the codes)
+  expect_list_calls(setup, models, function(name, data, type, args) {
+    data <- data[vapply(models[[name]]$info$inputs, function(i) i$name, "")]
+    data[] <- lapply(data, function(x) if (is.factor(x)) as.integer(x) else x)
+    body <- json_infer(data, oip_parameters(list(type = type, args = args)))
+    fastpredict:::rs_oip_answer(fp_predict_json(models[[name]], body))
+  })
+  # the death times once in a vetiver answer, the rows' curves as columns
+  answer <- jsonlite::fromJSON(fp_predict_json(models$surv, json_records(data.matrix(survival::veteran[1:4, ]))))
+  expect_identical(answer$.unique_death_times, setup$fits$surv$unique.death.times)
 })

@@ -34,6 +34,16 @@ test_that("fp_serve() serves models that fp_endpoint() predicts from as predict_
     got <- do.call(predict, c(list(ep, case$data, type = case$type), case$args))
     expect_identical(got, case_fast(models[[case$model]], case), info = paste(case$model, case$query))
   }
+  # lists and matrices: se.fit with intervals, mlm, a survival forest
+  if (requireNamespace("survival", quietly = TRUE)) {
+    lists <- http_list_cases()
+    listed <- lapply(lists$fits, fp_compile)
+    more <- fp_serve(listed, bin = bin)
+    on.exit(more$stop(), add = TRUE)
+    expect_list_calls(lists, listed, function(name, data, type, args) {
+      do.call(predict, c(list(fp_endpoint(more, model = name), data, type = type), args))
+    })
+  }
   # the default model, and the key the handle holds
   expect_identical(predict(fp_endpoint(srv), setup$mt), predict_fast(models$glm, setup$mt))
   expect_error(predict(fp_endpoint(srv$url, model = "glm"), setup$mt), class = "fastpredict_error_unauthorized")

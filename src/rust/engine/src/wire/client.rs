@@ -103,7 +103,8 @@ fn bad(message: impl Into<String>) -> WireError {
 
 /// The prediction in an OIP inference response: one output is an array,
 /// several are a list by output name, in which an output marked `scalar`
-/// is a number for the whole call. FP64 outputs are doubles (`null` is NA; `"NaN"`,
+/// is a number for the whole call and one marked `per_call` numbers for
+/// the whole call. FP64 outputs are doubles (`null` is NA; `"NaN"`,
 /// `"Inf"`, `"-Inf"` the special values), BYTES outputs factors of their
 /// `levels` parameter, or text without one; the shape and the `columns`,
 /// `dimnames`, `class` and `drop` parameters give the R array.
@@ -120,6 +121,12 @@ pub fn read_oip(body: &[u8]) -> Result<Prediction, WireError> {
         let name = o.get("name").and_then(Value::as_str).unwrap_or("").to_string();
         let said = |m: String| bad(format!("output '{name}': {m}"));
         let marked = |k: &str| o.get("parameters").and_then(|p| p.get(k)) == Some(&Value::Bool(true));
+        if marked("per_call") {
+            let data = o.get("data").and_then(Value::as_array).ok_or_else(|| said("no data array".into()))?;
+            let xs = data.iter().map(real).collect::<Result<Vec<_>, _>>().map_err(said)?;
+            shapes.push((name, Part::Numbers(xs)));
+            continue;
+        }
         if marked("scalar") {
             let x = match o.get("data").and_then(Value::as_array).map(Vec::as_slice) {
                 Some([x]) => real(x).map_err(said)?,

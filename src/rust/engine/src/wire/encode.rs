@@ -220,8 +220,9 @@ pub struct OipReply<'a> {
 /// factor's `levels` (all of them, in order, not only those predicted), an
 /// R `class` and named numbers (`attributes`, as `type = "terms"`'s
 /// `constant`) the package puts on its result, `drop` for an array R
-/// returns as a named vector (one row of glmnet's), and `scalar` for a
-/// list's number (one value for the call, not one per row).
+/// returns as a named vector (one row of glmnet's), `scalar` for a list's
+/// number (one value for the call, not one per row) and `per_call` for a
+/// list's numbers (a survival forest's death times, written once).
 pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError> {
     let n = p.nrows;
     let mut out = Vec::with_capacity(128 + 24 * n * p.parts.len().max(1));
@@ -250,7 +251,11 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
                 }
                 Item::Numbers(name, xs) => {
                     json_str(&mut out, name)?;
-                    write!(out, ",\"datatype\":\"FP64\",\"shape\":[{}],\"data\":[", xs.len())?;
+                    write!(
+                        out,
+                        ",\"datatype\":\"FP64\",\"shape\":[{}],\"parameters\":{{\"per_call\":true}},\"data\":[",
+                        xs.len()
+                    )?;
                     for (i, &x) in xs.iter().enumerate() {
                         if i > 0 {
                             out.push(b',');

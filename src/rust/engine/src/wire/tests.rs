@@ -833,7 +833,7 @@ fn reading_an_oip_answer_gives_back_the_prediction() {
 }
 
 #[test]
-fn text_and_dropped_outputs_read_back() {
+fn text_dropped_and_per_call_outputs_read_back() {
     let reply = OipReply { model_name: "m", model_version: None, id: "x", output: "class" };
     // glmnet's classes: text, not a factor
     let text = Prediction {
@@ -864,6 +864,20 @@ fn text_and_dropped_outputs_read_back() {
     };
     let back = read_oip(&write_oip(&dropped, &reply).unwrap()).unwrap();
     assert!(same_prediction(&back, &dropped), "{back:?}");
+    // a survival forest's list: per-row matrices and the death times once
+    let survival = Prediction {
+        shape: OutputShape::List(vec![
+            ("unique.death.times".into(), Part::Numbers(vec![1.0, 2.5, 4.0])),
+            ("survival".into(), Part::Array(ArrayShape::matrix(3, None))),
+        ])
+        .with_rows(2),
+        nrows: 2,
+        parts: vec![Values::Real(vec![1.0, 0.9, 0.8, 0.7, 0.5, 0.25])],
+    };
+    let out = write_oip(&survival, &reply).unwrap();
+    assert_eq!(json_of(&out)["outputs"][0]["parameters"], json!({"per_call": true}));
+    let back = read_oip(&out).unwrap();
+    assert!(same_prediction(&back, &survival), "{back:?}");
 }
 
 #[test]
