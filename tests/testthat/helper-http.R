@@ -150,9 +150,10 @@ oip_parameters <- function(case) {
   paste0("{", paste(sprintf('"%s":%s', wire, values), collapse = ","), "}")
 }
 
-# The models of every package the package compiles, and what to ask each:
-# model, data, the query string (vetiver) with the same type and arguments
-# in R, R's own prediction, and the tolerance against it.
+# The models of every package the package compiles or imports, and what to
+# ask each: model, data, the query string (vetiver) with the same type and
+# arguments in R, R's own prediction (the library's recorded one for an
+# imported booster), and the tolerance against it.
 http_cases <- function() {
   set.seed(42)
   mt <- mtcars
@@ -176,8 +177,13 @@ http_cases <- function() {
     # models that predict from a matrix
     glmnet = glmnet::glmnet(mx, mtcars$mpg, nlambda = 20),
     cvglmnet = glmnet::cv.glmnet(cvx, factor(mtcars$am), family = "binomial", foldid = rep(1:4, 8), nlambda = 20),
-    multinet = glmnet::glmnet(as.matrix(iris[, 1:4]), iris$Species, family = "multinomial", nlambda = 10)
+    multinet = glmnet::glmnet(as.matrix(iris[, 1:4]), iris$Species, family = "multinomial", nlambda = 10),
+    # boosters imported from the files the libraries saved (fixtures/boosters)
+    xgb = booster_fixture("xgb_multi_softprob"),
+    lgb = booster_fixture("lgb_multiclass")
   )
+  xgb <- http_model(fits$xgb)
+  lgb <- http_model(fits$lgb)
   case <- function(model, data, query, ref, type = NULL, args = list(), tol = 0) {
     list(model = model, data = data, query = query, ref = ref, type = type, args = args, tol = tol)
   }
@@ -213,9 +219,29 @@ http_cases <- function() {
          "class", list(s = "lambda.min")),
     case("cvglmnet", cvx, "type=response", function(f, d) predict(f, d, type = "response"), "response"),
     case("multinet", irx, "type=response&s=0.01", function(f, d) predict(f, d, s = 0.01, type = "response"),
-         "response", list(s = 0.01))
+         "response", list(s = 0.01)),
+    # xgboost to the bit, LightGBM within 1e-12, of the predictions the libraries recorded (test-compile-xgboost.R)
+    case("xgb", booster_newdata(fits$xgb, xgb), "type=margin&iteration_range=2,12",
+         function(f, d) booster_recorded(f, "margin_inplace_range"), "margin", list(iteration_range = c(2, 12))),
+    case("lgb", booster_newdata(fits$lgb, lgb), "type=raw&start_iteration=5&num_iteration=10",
+         function(f, d) booster_recorded(f, "raw_start5_num10"), "raw", list(start_iteration = 5, num_iteration = 10),
+         tol = 1e-12)
   )
   list(fits = fits, cases = cases, mt = mt, ir = ir, mx = mx)
+}
+
+# A booster's fixture (helper-boosters.R) as a "fit" of http_cases().
+booster_fixture <- function(name) structure(booster_case(name), class = "booster_fixture")
+
+# A fit compiled, or a booster's file imported.
+http_model <- function(fit) if (inherits(fit, "booster_fixture")) fp_import(fit$model) else fp_compile(fit)
+
+# The prediction a booster's library recorded, as the matrix (or vector) R returns.
+booster_recorded <- function(fixture, name) {
+  e <- Filter(function(e) identical(e$name, name), fixture$expected$predictions)[[1]]
+  values <- booster_numbers(e$values)
+  shape <- unlist(e$shape)
+  if (length(shape) == 1) values else matrix(values, nrow = shape[[1]], byrow = TRUE)
 }
 
 # What a case's model gives locally with predict_fast().

@@ -10,7 +10,7 @@ skip_packages <- function() {
 test_that("records, columns and OIP requests are answered as predict_fast() for every package", {
   skip_packages()
   setup <- http_cases()
-  models <- lapply(setup$fits, fp_compile)
+  models <- lapply(setup$fits, http_model)
   for (case in setup$cases) {
     m <- models[[case$model]]
     fit <- setup$fits[[case$model]]

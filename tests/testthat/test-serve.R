@@ -22,7 +22,7 @@ test_that("fp_serve() serves models that fp_endpoint() predicts from as predict_
   bin <- server_binary()
   if (is.null(bin)) skip("fastpredict-server cannot be built here (needs the source tree's server/ and cargo with Rust >= 1.88)")
   setup <- http_cases()
-  models <- lapply(setup$fits, fp_compile)
+  models <- lapply(setup$fits, http_model)
   srv <- fp_serve(models, api_key = "s3cret", default = "glm", bin = bin)
   on.exit(srv$stop(), add = TRUE)
   expect_s3_class(srv, "fp_server")

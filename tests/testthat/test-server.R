@@ -25,7 +25,7 @@ test_that("the server answers as predict_fast() and predict() for every model pa
   dir <- tempfile("fastpredict-server-models-")
   dir.create(dir)
   on.exit(unlink(dir, recursive = TRUE), add = TRUE)
-  models <- lapply(fits, fp_compile)
+  models <- lapply(fits, http_model)
   fp_card(models$lm) <- fp_card("mpg", "2.1.0", "Fuel use", training = mtcars, metrics = c(rmse = 2.5))
   for (name in names(models)) fp_save(models[[name]], file.path(dir, paste0(name, if (name == "rf") ".json.gz" else ".json")))
   server <- start_server(bin, dir)
