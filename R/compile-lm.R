@@ -59,17 +59,21 @@ fp_compile.lm <- function(model, ...) {
 # newdata, and a weighted fit without them gets predict.lm()'s warning.
 #' @export
 fp_predict_args.fp_model_lm <- function(model, args, newdata) {
+  # (on every call with extra arguments: the cheap tests first)
   w <- args[["weights"]]
-  if (inherits(w, "formula")) {
+  if (is.null(w)) {
+    # (primitives: identical() alone costs a microsecond)
+    iv <- args[["interval"]]
+    if (is.character(iv) && length(iv) == 1L && !is.na(iv) && iv == "prediction" && is.null(args[["pred.var"]]) &&
+        isTRUE(.subset2(.subset2(.subset2(model, "info"), "facts"), "weighted"))) {
+      warning("Assuming constant prediction variance even though model fit is weighted\n", call. = FALSE)
+    }
+  } else if (inherits(w, "formula")) {
     if (length(w) != 2L) fp_abort("bad_argument", "'weights' as formula should be one-sided")
     # as predict.lm() does; a formula that does not evaluate is the caller's error
     args[["weights"]] <- tryCatch(as.double(eval(w[[2L]], newdata, environment(w))), error = function(e) {
       fp_abort("bad_argument", paste("'weights' as formula:", conditionMessage(e)))
     })
-  }
-  if (identical(args[["interval"]], "prediction") && is.null(w) && is.null(args[["pred.var"]]) &&
-      isTRUE(model$info$facts$weighted)) {
-    warning("Assuming constant prediction variance even though model fit is weighted\n", call. = FALSE)
   }
   args
 }

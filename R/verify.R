@@ -31,7 +31,9 @@
 #' fp_verify(fit, data = mtcars)
 fp_verify <- function(fit, model = fp_compile(fit), data, types = NULL, tolerance = 1e-9, report = NULL) {
   fp_assert_model(model)
-  if (missing(data) || !is.list(data)) fp_abort("bad_argument", "data must be a data.frame")
+  if (missing(data) || !(is.list(data) || length(dim(data)) == 2L)) {
+    fp_abort("bad_argument", "data must be a data.frame (or a matrix, for a model that predicts from one)")
+  }
   offered <- unlist(model$info$types)
   types <- types %||% setdiff(offered, "terms")
   if (!is.character(types) || anyNA(types) || !all(types %in% offered)) {
@@ -64,6 +66,8 @@ fp_verify <- function(fit, model = fp_compile(fit), data, types = NULL, toleranc
 fp_verify_type <- function(fit, model, data, type, tolerance) {
   # the fit's own predict() failing is the caller's input, not a parity result
   native <- tryCatch(fp_native_predict(model, fit, data, type), error = function(e) {
+    # (a model fastpredict cannot check says so with its own class)
+    if (inherits(e, "fastpredict_error")) stop(e)
     fp_abort("bad_argument", sprintf("the fit's own predict() failed for type \"%s\": %s", type, conditionMessage(e)))
   })
   fast <- predict_fast(model, data, type = type)

@@ -37,3 +37,24 @@ stopifnot(isTRUE(all.equal(predict_fast(mb, big), unname(predict(fit_big, big)))
 cat(sprintf("\n%s rows x 10 numeric columns + 1 factor, lm(y ~ .)\n", format(n, big.mark = ",")))
 bench_case("1e6 rows", predict(fit_big, big), predict_fast(mb, big), 10, 40, iterations = 10)
 bench_case("1e6 rows, 1 thread", predict(fit_big, big), predict_fast(mb, big, threads = 1), 10, 40, iterations = 10)
+
+# Standard errors and intervals (predict.lm / predict.glm compute them in R
+# from the QR factor; fastpredict from the stored one).
+pi_native <- predict(fit, row_df, interval = "prediction")
+stopifnot(isTRUE(all.equal(predict_fast(m, row_df, interval = "prediction"), pi_native, check.attributes = FALSE)))
+cat("\nOne row, the lm above, interval = \"prediction\"\n")
+bench_case("1 row, data.frame", predict(fit, row_df, interval = "prediction"),
+           predict_fast(m, row_df, interval = "prediction"), 50, 200)
+
+set.seed(3)
+n_se <- 1e5
+dse <- data.frame(x1 = rnorm(n_se), x2 = runif(n_se), f = factor(sample(letters[1:4], n_se, TRUE)))
+dse$y <- rbinom(n_se, 1, plogis(0.3 * dse$x1 - dse$x2 + (dse$f == "b")))
+gse <- glm(y ~ x1 + log(x2) + f, family = binomial, data = dse)
+mse <- fp_compile(gse)
+se_native <- predict(gse, dse, type = "response", se.fit = TRUE)
+se_fast <- predict_fast(mse, dse, type = "response", se.fit = TRUE)
+stopifnot(isTRUE(all.equal(unname(se_fast$se.fit), unname(se_native$se.fit))))
+cat(sprintf("\n%s rows, binomial glm, type = \"response\", se.fit = TRUE\n", format(n_se, big.mark = ",")))
+bench_case("1e5 rows", predict(gse, dse, type = "response", se.fit = TRUE),
+           predict_fast(mse, dse, type = "response", se.fit = TRUE), 5, 20, iterations = 10)

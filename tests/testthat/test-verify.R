@@ -30,6 +30,15 @@ test_that("fp_verify() leaves out the tied classes that ranger breaks at random"
   expect_gt(rep$cases$tied_rows_left_out, 0)
 })
 
+test_that("fp_verify() checks a glmnet model on a matrix, and refuses data of no shape", {
+  skip_if_not_installed("glmnet")
+  x <- as.matrix(mtcars[, c("wt", "hp", "disp")])
+  fit <- glmnet::glmnet(x, mtcars$mpg, nlambda = 10)
+  rep <- fp_verify(fit, fp_compile(fit), x)
+  expect_true(rep$passed)
+  expect_error(fp_verify(fit, fp_compile(fit), mtcars$wt), class = "fastpredict_error_bad_argument")
+})
+
 test_that("a model card travels in the file, and an edited model no longer matches it", {
   fit <- lm(mpg ~ wt + hp, data = mtcars)
   card <- fp_card("mpg", "1.2.0", "Fuel use", training = mtcars, metrics = c(r2 = 0.83, rmse = 2.5))

@@ -10,6 +10,8 @@
 //! of t around the normal quantile to the fourth power of 1/df is exact to
 //! about 1e-12 already (its next term is below 1e-15 there).
 
+use std::cell::Cell;
+
 use statrs::distribution::{Continuous, ContinuousCDF, Normal, StudentsT};
 
 /// Degrees of freedom from which the expansion replaces statrs.
@@ -23,9 +25,28 @@ pub(crate) fn qnorm(p: f64) -> f64 {
     }
 }
 
+thread_local! {
+    /// The last t quantile computed on this thread, by the bits of `p` and
+    /// `df`: a model's calls ask for the same one (its residual degrees of
+    /// freedom, the same level), and statrs' inversion costs microseconds.
+    static LAST_QT: Cell<Option<(u64, u64, f64)>> = const { Cell::new(None) };
+}
+
 /// Student's t quantile of `p` with `df` degrees of freedom (infinite:
 /// the normal quantile).
 pub(crate) fn qt(p: f64, df: f64) -> f64 {
+    let key = (p.to_bits(), df.to_bits());
+    if let Some((kp, kd, q)) = LAST_QT.get() {
+        if (kp, kd) == key {
+            return q;
+        }
+    }
+    let q = qt_computed(p, df);
+    LAST_QT.set(Some((key.0, key.1, q)));
+    q
+}
+
+fn qt_computed(p: f64, df: f64) -> f64 {
     if !(p > 0.0 && p < 1.0 && df > 0.0) {
         return f64::NAN;
     }

@@ -155,3 +155,15 @@ fn t_and_normal_quantiles_agree_with_r() {
     }
     assert!(qt(0.5, 0.0).is_nan() && qt(0.0, 3.0).is_nan());
 }
+
+#[test]
+fn the_remembered_quantile_is_only_reused_for_the_same_arguments() {
+    let first = qt(0.975, 5.0);
+    assert_eq!(qt(0.975, 5.0).to_bits(), first.to_bits());
+    let other = qt(0.975, 6.0);
+    assert!(other < first);
+    assert_eq!(other.to_bits(), qt_computed(0.975, 6.0).to_bits());
+    assert!(qt(0.95, 6.0) < other);
+    assert_eq!(qt(0.975, 5.0).to_bits(), qt_computed(0.975, 5.0).to_bits());
+    assert!(qt(2.0, 5.0).is_nan());
+}
