@@ -5,7 +5,7 @@
 R_LIB ?= $(CURDIR)/.lib
 RSCRIPT = R_LIBS="$(R_LIB)" Rscript
 # R packages needed by the tests, demo and benchmarks (Debian: r-cran-<name>)
-R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix glmnet MASS httr processx plumber
+R_DEPS = testthat jsonlite bench rpart randomForest ranger gbm survival Matrix glmnet MASS httr processx plumber httpuv
 
 # fastpredict-server, the standalone HTTP server (its own crate in server/)
 SERVER = server/target/release/fastpredict-server
@@ -57,6 +57,7 @@ bench: install server
 	$(RSCRIPT) bench/server.R
 	$(RSCRIPT) bench/grpc.R
 	$(RSCRIPT) bench/boosters.R
+	$(RSCRIPT) bench/plumber.R
 
 server:
 	cd server && $(CARGO) build --release

@@ -16,8 +16,12 @@ fp_unsupported <- function(what, ...) {
                                  "fp_compile() refuses it rather than predict differently from R"), ...)
 }
 
-# Results of the Rust functions are either values or an error list.
+# Results of the Rust functions are either values or an error list; an
+# error about an HTTP request also carries its status and JSON body.
 fp_check <- function(x) {
-  if (inherits(x, "fastpredict_rust_error")) fp_abort(x$kind, x$message)
+  if (inherits(x, "fastpredict_rust_error")) {
+    if (is.null(x$status)) fp_abort(x$kind, x$message)
+    fp_abort(x$kind, x$message, status = x$status, body = x$body)
+  }
   x
 }

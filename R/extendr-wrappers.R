@@ -49,6 +49,48 @@ rs_model_content_hash <- function(model) .Call(wrap__rs_model_content_hash, mode
 #' @noRd
 rs_predict <- function(model, newdata, type_, threads, options) .Call(wrap__rs_predict, model, newdata, type_, threads, options)
 
+#' Answer a JSON request body (vetiver records or columns, or an OIP
+#' inference request; `protocol` "auto" tells them apart) with the JSON of
+#' the answer. `type_` and `options` (R names) are the defaults a request
+#' may override when `request_options` is TRUE. Errors carry their HTTP
+#' status and JSON body.
+#' @noRd
+rs_predict_json <- function(model, body, protocol, type_, options, query, request_options, max_rows, name, threads) .Call(wrap__rs_predict_json, model, body, protocol, type_, options, query, request_options, max_rows, name, threads)
+
+#' The JSON texts that describe a model served as `name`: vetiver's
+#' prototype, the OIP model metadata and vetiver's metadata (its card as
+#' `user`, the engine's `ModelInfo` under `fastpredict`, as
+#' fastpredict-server writes them).
+#' @noRd
+rs_wire_meta <- function(model, name) .Call(wrap__rs_wire_meta, model, name)
+
+#' The body of an OIP inference request for the columns `inputs` of
+#' `newdata` (a raw vector); `options` by their R names for `algorithm`;
+#' `by_position` NULL, or whether a matrix model reads columns by position;
+#' `sparse_absent` the model's fact of that name (NULL if it has none).
+#' @noRd
+rs_oip_request <- function(newdata, inputs, type_, options, algorithm, by_position, sparse_absent) .Call(wrap__rs_oip_request, newdata, inputs, type_, options, algorithm, by_position, sparse_absent)
+
+#' The prediction in an OIP inference answer (a raw vector or string), as
+#' the R object `predict_fast()` returns.
+#' @noRd
+rs_oip_answer <- function(body) .Call(wrap__rs_oip_answer, body)
+
+#' A JSON text as R values (objects are named lists, arrays of scalars
+#' vectors); NULL if it is not JSON.
+#' @noRd
+rs_json_parse <- function(text) .Call(wrap__rs_json_parse, text)
+
+#' The JSON body of an error that R itself answers (an unknown model, a
+#' refused key), in the shape of the codec's.
+#' @noRd
+rs_error_json <- function(kind, message) .Call(wrap__rs_error_json, kind, message)
+
+#' Whether the string `presented` is one of the strings `keys`, compared
+#' in constant time.
+#' @noRd
+rs_key_matches <- function(presented, keys) .Call(wrap__rs_key_matches, presented, keys)
+
 #' Get (`n = NULL`) or set the default number of threads.
 #' @noRd
 rs_threads <- function(n) .Call(wrap__rs_threads, n)

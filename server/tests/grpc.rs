@@ -147,6 +147,7 @@ fn same_as_rest(rest: &Value, g: &ModelInferResponse) {
             .iter()
             .map(|(k, p)| match &p.parameter_choice {
                 Some(ParameterChoice::StringParam(s)) => (k.clone(), serde_json::from_str(s).unwrap()),
+                Some(ParameterChoice::BoolParam(b)) => (k.clone(), Value::Bool(*b)),
                 other => panic!("parameter {k} is {other:?}"),
             })
             .collect();

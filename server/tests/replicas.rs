@@ -41,7 +41,7 @@ impl Balancer {
 }
 
 enum Outcome {
-    Answered { replica: usize, at: Instant, status: u16, body: Vec<u8> },
+    Answered { replica: usize, sent_at: Instant, status: u16, body: Vec<u8> },
     Failed { replica: usize, sent_at: Instant, error: String },
 }
 
@@ -86,7 +86,7 @@ fn send(lb: &Balancer, body: &[u8], tally: &Mutex<Tally>) -> Outcome {
             Ok((status.unwrap_or(0), raw[split + 4..].to_vec()))
         });
         return match parsed {
-            Ok((status, body)) => Outcome::Answered { replica, at: Instant::now(), status, body },
+            Ok((status, body)) => Outcome::Answered { replica, sent_at, status, body },
             Err(e) => {
                 lb.down[replica].store(true, Ordering::Relaxed);
                 Outcome::Failed {
@@ -119,15 +119,24 @@ fn killing_a_replica_loses_only_its_requests_in_flight() {
         next: AtomicUsize::new(0),
     });
     let started = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Mutex::new(Tally::default()));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (lb, started, tally, body) = (Arc::clone(&lb), Arc::clone(&started), Arc::clone(&tally), body.clone());
-            std::thread::spawn(move || {
-                while started.fetch_add(1, Ordering::SeqCst) < REQUESTS {
-                    let outcome = send(&lb, &body, &tally);
-                    tally.lock().unwrap().outcomes.push(outcome);
+            let (lb, started, killed, tally, body) =
+                (Arc::clone(&lb), Arc::clone(&started), Arc::clone(&killed), Arc::clone(&tally), body.clone());
+            std::thread::spawn(move || loop {
+                let n = started.fetch_add(1, Ordering::SeqCst);
+                if n >= REQUESTS {
+                    break;
                 }
+                // The requests after KILL_AT wait for the kill, so that a fast run on a busy machine cannot
+                // finish them all before it (the requests in flight then still meet it).
+                while n >= KILL_AT && !killed.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let outcome = send(&lb, &body, &tally);
+                tally.lock().unwrap().outcomes.push(outcome);
             })
         })
         .collect();
@@ -138,6 +147,8 @@ fn killing_a_replica_loses_only_its_requests_in_flight() {
         std::thread::sleep(Duration::from_millis(1));
     }
     servers[KILLED].signal("KILL");
+    let killed_at = Instant::now();
+    killed.store(true, Ordering::SeqCst);
     let status = servers[KILLED].wait_exit(Duration::from_secs(10)).expect("the killed replica did not exit");
     let gone_at = Instant::now();
     assert!(!status.success(), "the killed replica exited with {status}");
@@ -151,11 +162,11 @@ fn killing_a_replica_loses_only_its_requests_in_flight() {
     let mut failed = Vec::new();
     for o in &tally.outcomes {
         match o {
-            Outcome::Answered { replica, at, status, body } => {
+            Outcome::Answered { replica, sent_at, status, body } => {
                 assert_eq!(*status, 200, "replica {replica}: {}", String::from_utf8_lossy(body));
                 assert_eq!(body, &expected.body, "replica {replica} answered differently");
                 answered[*replica] += 1;
-                if *at > gone_at {
+                if *sent_at > killed_at {
                     answered_after[*replica] += 1;
                 }
             }

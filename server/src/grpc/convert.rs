@@ -88,8 +88,13 @@ pub fn response(model: &str, version: &str, id: &str, output: &str, p: &Predicti
             let parameters = o
                 .parameters
                 .into_iter()
-                .map(|(k, json)| {
-                    (k.to_string(), InferParameter { parameter_choice: Some(ParameterChoice::StringParam(json)) })
+                .map(|(k, value)| {
+                    // a flag as a bool, anything else (names, levels) as its JSON text
+                    let choice = match value {
+                        serde_json::Value::Bool(b) => ParameterChoice::BoolParam(b),
+                        other => ParameterChoice::StringParam(other.to_string()),
+                    };
+                    (k.to_string(), InferParameter { parameter_choice: Some(choice) })
                 })
                 .collect();
             let classes = |v: &[Option<&str>]| -> Vec<Vec<u8>> {

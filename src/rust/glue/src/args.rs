@@ -197,12 +197,16 @@ fn integer(x: &Robj, name: &str) -> Result<i64> {
 
 /// The extra arguments of a call, by their R names, as engine options.
 pub fn options(m: &Model, options: &Robj) -> Result<PredictOptions> {
+    options_for(m.info().algorithm.as_deref().unwrap_or(""), options)
+}
+
+/// As `options`, for a model known by its algorithm's name (a remote one).
+pub fn options_for(algorithm: &str, options: &Robj) -> Result<PredictOptions> {
     let mut opts = PredictOptions::default();
     if options.is_null() || options.len() == 0 {
         return Ok(opts);
     }
     let list: List = options.clone().try_into().map_err(|_| Error::bad_argument("options must be a list"))?;
-    let algorithm = m.info().algorithm.as_deref().unwrap_or("");
     let accepted: Vec<&(&str, PredictOption, &str)> = R_NAMES.iter().filter(|a| a.2 == algorithm).collect();
     for (name, value) in list.iter() {
         if name.is_empty() || name == "NA" {

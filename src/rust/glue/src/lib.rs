@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use extendr_api::prelude::*;
 use fastpredict_engine::io::{self, SourceFormat};
+use fastpredict_engine::wire::{Protocol, WireError};
 use fastpredict_engine::{Error, Model, ModelDoc};
 
 mod args;
@@ -20,8 +21,9 @@ mod output;
 mod pointer;
 mod r_serde;
 mod sexp;
+mod wire;
 
-use guard::guard;
+use guard::{guard, guard_wire};
 use sexp::strings;
 
 /// How often a long prediction looks for Ctrl-C: soon enough to feel
@@ -132,10 +134,7 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         let wanted: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
         // a library that reads a sparse matrix's absent entries as missing
         // says so in its description
-        let absent = match m.info().facts.get("sparse_absent").and_then(|v| v.as_str()) {
-            Some("missing") => fastpredict_engine::NA_REAL,
-            _ => 0.0,
-        };
+        let absent = newdata::absent(m.info().facts.get("sparse_absent").and_then(|v| v.as_str()));
         let data = unsafe { newdata::read(newdata.get(), &wanted, m.info().matrix_input, absent)? };
         let expanded;
         let frame = match &data {
@@ -152,6 +151,152 @@ fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: R
         let mut poll = || interrupt::pending().then_some(Error::Interrupted);
         job.run_watched(bufs, threads, INTERRUPT_POLL, &mut poll)?;
         output::finish(out, &shape)
+    })
+}
+
+/// Answer a JSON request body (vetiver records or columns, or an OIP
+/// inference request; `protocol` "auto" tells them apart) with the JSON of
+/// the answer. `type_` and `options` (R names) are the defaults a request
+/// may override when `request_options` is TRUE. Errors carry their HTTP
+/// status and JSON body.
+/// @noRd
+#[extendr]
+#[allow(clippy::too_many_arguments)]
+fn rs_predict_json(
+    model: Robj,
+    body: Robj,
+    protocol: Robj,
+    type_: Robj,
+    options: Robj,
+    query: Robj,
+    request_options: Robj,
+    max_rows: Robj,
+    name: Robj,
+    threads: Robj,
+) -> Robj {
+    guard_wire(|| {
+        let engine = |e: Error| WireError::from_engine(&e, Protocol::Vetiver);
+        let m = pointer::model_ref(&model).map_err(engine)?;
+        let mut defaults = args::options(m, &options).map_err(engine)?;
+        defaults.type_ = if type_.is_null() { None } else { Some(args::string(&type_, "type").map_err(engine)?) };
+        let (query, request_options, limits, name) = wire::scalars(&query, &request_options, &max_rows, &name)?;
+        let call = wire::JsonCall {
+            model: m,
+            body: wire::body_bytes(&body)?,
+            protocol: &protocol,
+            defaults,
+            query,
+            request_options,
+            limits,
+            name,
+            threads: args::threads(&threads).map_err(engine)?,
+        };
+        wire::json_string(call.answer()?)
+    })
+}
+
+/// The JSON texts that describe a model served as `name`: vetiver's
+/// prototype, the OIP model metadata and vetiver's metadata (its card as
+/// `user`, the engine's `ModelInfo` under `fastpredict`, as
+/// fastpredict-server writes them).
+/// @noRd
+#[extendr]
+fn rs_wire_meta(model: Robj, name: Robj) -> Robj {
+    guard(|| {
+        let m = pointer::model_ref(&model)?;
+        let name = args::string(&name, "name")?;
+        let info = m.info();
+        let hash = m.content_hash()?;
+        let metadata = serde_json::json!({
+            "user": info.card.as_ref().map_or_else(|| serde_json::json!({}), |c| serde_json::json!(c)),
+            "version": hash,
+            "url": null,
+            "required_pkgs": ["fastpredict"],
+            "fastpredict": { "name": name, "content_hash": hash, "model": info },
+        });
+        let texts = [
+            fastpredict_engine::wire::vetiver_prototype(m.inputs()).to_string(),
+            fastpredict_engine::wire::oip_model_metadata(m, &name, hash).to_string(),
+            metadata.to_string(),
+        ];
+        let mut l: Robj =
+            List::from_values(texts.iter().map(|t| strings(&[t])).collect::<fastpredict_engine::Result<Vec<_>>>()?)
+                .into();
+        let _ = l.set_attrib("names", strings(&["prototype", "oip", "metadata"])?);
+        Ok(l)
+    })
+}
+
+/// The body of an OIP inference request for the columns `inputs` of
+/// `newdata` (a raw vector); `options` by their R names for `algorithm`;
+/// `by_position` NULL, or whether a matrix model reads columns by position;
+/// `sparse_absent` the model's fact of that name (NULL if it has none).
+/// @noRd
+#[extendr]
+fn rs_oip_request(
+    newdata: Robj,
+    inputs: Robj,
+    type_: Robj,
+    options: Robj,
+    algorithm: Robj,
+    by_position: Robj,
+    sparse_absent: Robj,
+) -> Robj {
+    guard(|| wire::oip_request(&newdata, &inputs, &type_, &options, &algorithm, &by_position, &sparse_absent))
+}
+
+/// The prediction in an OIP inference answer (a raw vector or string), as
+/// the R object `predict_fast()` returns.
+/// @noRd
+#[extendr]
+fn rs_oip_answer(body: Robj) -> Robj {
+    guard_wire(|| {
+        let p = fastpredict_engine::wire::read_oip(wire::body_bytes(&body)?)?;
+        wire::prediction_to_r(&p).map_err(|e| WireError::from_engine(&e, Protocol::Oip))
+    })
+}
+
+/// A JSON text as R values (objects are named lists, arrays of scalars
+/// vectors); NULL if it is not JSON.
+/// @noRd
+#[extendr]
+fn rs_json_parse(text: Robj) -> Robj {
+    guard(|| {
+        let bytes = wire::body_bytes(&text).map_err(|e| Error::bad_argument(e.message))?;
+        match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(v) => output::json_to_r(&v),
+            Err(_) => Ok(Robj::from(())),
+        }
+    })
+}
+
+/// The JSON body of an error that R itself answers (an unknown model, a
+/// refused key), in the shape of the codec's.
+/// @noRd
+#[extendr]
+fn rs_error_json(kind: Robj, message: Robj) -> Robj {
+    guard(|| {
+        let kind = match kind.as_str() {
+            Some("not_found") => "not_found",
+            Some("unauthorized") => "unauthorized",
+            Some("bad_request") => "bad_request",
+            _ => return Err(Error::internal("an unknown kind of HTTP error")),
+        };
+        let message = args::string(&message, "message")?;
+        let body = WireError::new(0, kind, message).to_json();
+        strings(&[String::from_utf8_lossy(&body)])
+    })
+}
+
+/// Whether the string `presented` is one of the strings `keys`, compared
+/// in constant time.
+/// @noRd
+#[extendr]
+fn rs_key_matches(presented: Robj, keys: Robj) -> Robj {
+    guard(|| {
+        let p = presented.as_str().unwrap_or("");
+        let keys: Vec<&[u8]> = keys.as_str_iter().map(|i| i.map(str::as_bytes).collect()).unwrap_or_default();
+        Ok(Robj::from(!presented.is_null() && wire::key_matches(p.as_bytes(), &keys)))
     })
 }
 
@@ -218,6 +363,13 @@ extendr_module! {
     fn rs_model_with_card;
     fn rs_model_content_hash;
     fn rs_predict;
+    fn rs_predict_json;
+    fn rs_wire_meta;
+    fn rs_oip_request;
+    fn rs_oip_answer;
+    fn rs_json_parse;
+    fn rs_error_json;
+    fn rs_key_matches;
     fn rs_threads;
     fn rs_limits;
     fn rs_format_version;

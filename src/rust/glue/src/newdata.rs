@@ -32,6 +32,16 @@ pub enum NewData<'w> {
     Owned(FrameBuf),
 }
 
+/// The value of a sparse matrix's absent entries for a model whose
+/// `sparse_absent` fact is `fact`: NA where the library reads them as
+/// missing (xgboost), else 0.
+pub fn absent(fact: Option<&str>) -> f64 {
+    match fact {
+        Some("missing") => fastpredict_engine::NA_REAL,
+        _ => 0.0,
+    }
+}
+
 /// Read `data` for the model inputs named by `wanted`, in input order.
 /// `absent` is the value of the entries a sparse matrix does not store: 0,
 /// or for models whose library reads them as missing (xgboost), NA.

@@ -109,6 +109,11 @@ impl<'a> Frame<'a> {
         self.nrows
     }
 
+    /// The columns with their names, in the order pushed.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &Column<'a>)> + '_ {
+        self.names.iter().copied().zip(&self.columns)
+    }
+
     /// The first column called `name` (binding a model looks many names
     /// up through an index instead).
     pub fn get(&self, name: &str) -> Option<&Column<'a>> {

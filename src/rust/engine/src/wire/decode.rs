@@ -410,6 +410,36 @@ impl<'de> Visitor<'de> for Column<'_, '_> {
     }
 }
 
+/// Whether the top level of a JSON object has `key` (false if the body is
+/// not an object, or not JSON before the key). Stops reading at the key.
+pub(crate) fn has_top_level_key(body: &[u8], key: &str) -> bool {
+    struct Keys<'k> {
+        key: &'k str,
+        found: &'k mut bool,
+    }
+    impl<'de> Visitor<'de> for Keys<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if k == self.key {
+                    // the parse stops here, unfinished: its result says nothing
+                    *self.found = true;
+                    return Ok(());
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let mut found = false;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let _ = serde::Deserializer::deserialize_map(&mut de, Keys { key, found: &mut found });
+    found
+}
+
 // ---- the Open Inference Protocol ----
 
 pub(super) mod typed;

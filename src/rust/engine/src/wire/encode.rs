@@ -1,6 +1,8 @@
 //! Answers: a prediction as vetiver's `{".pred": [...]}` or as an OIP
 //! inference response. Doubles are written in their shortest form that
-//! reads back to the same value (serde_json's).
+//! reads back to the same value (serde_json's); the values JSON has no
+//! number for as jsonlite writes them (`null` for NA, `"NaN"`, `"Inf"`,
+//! `"-Inf"`), which the decoder reads back.
 
 use std::io::Write;
 
@@ -70,10 +72,11 @@ fn json_str(out: &mut Vec<u8>, s: &str) -> Written {
     serde_json::to_writer(out, s).map_err(std::io::Error::other)
 }
 
-/// A double; `null` if it is not finite (OIP), or as jsonlite writes and
-/// reads it back (vetiver: `null` for NA, `"NaN"`, `"Inf"`, `"-Inf"`).
-fn json_num(out: &mut Vec<u8>, v: f64, jsonlite: bool) -> Written {
-    if !v.is_finite() && jsonlite && !is_r_na(v) {
+/// A double; the non-finite ones as jsonlite writes them. (OIP has no
+/// spelling of its own for them: `null` for all of them would turn an
+/// infinite prediction into a missing one.)
+fn json_num(out: &mut Vec<u8>, v: f64) -> Written {
+    if !v.is_finite() && !is_r_na(v) {
         let s = if v.is_nan() {
             "\"NaN\""
         } else if v > 0.0 {
@@ -86,10 +89,21 @@ fn json_num(out: &mut Vec<u8>, v: f64, jsonlite: bool) -> Written {
     serde_json::to_writer(out, &v).map_err(std::io::Error::other)
 }
 
+/// A double as a JSON value, written as `json_num` writes it.
+pub(crate) fn number(x: f64) -> serde_json::Value {
+    match x {
+        x if x.is_finite() => serde_json::Value::from(x),
+        x if is_r_na(x) => serde_json::Value::Null,
+        x if x.is_nan() => serde_json::Value::from("NaN"),
+        x if x > 0.0 => serde_json::Value::from("Inf"),
+        _ => serde_json::Value::from("-Inf"),
+    }
+}
+
 /// Value `i` of a part: a double, or a class label (`null` if missing).
-fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize, jsonlite: bool) -> Written {
+fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize) -> Written {
     match (values, &a.values) {
-        (Values::Real(v), _) => json_num(out, v[i], jsonlite),
+        (Values::Real(v), _) => json_num(out, v[i]),
         (Values::Int(v), ValueKind::Factor(levels) | ValueKind::Character(levels)) => {
             let code = v[i];
             match usize::try_from(code).ok().and_then(|c| c.checked_sub(1)).and_then(|c| levels.get(c)) {
@@ -97,7 +111,7 @@ fn json_value(out: &mut Vec<u8>, a: &ArrayShape, values: &Values, i: usize, json
                 _ => out.write_all(b"null"),
             }
         }
-        (Values::Int(v), ValueKind::Real) => json_num(out, f64::from(v[i]), jsonlite),
+        (Values::Int(v), ValueKind::Real) => json_num(out, f64::from(v[i])),
     }
 }
 
@@ -153,7 +167,7 @@ pub fn write_vetiver(p: &Prediction) -> Result<Vec<u8>, WireError> {
                             if i > 0 {
                                 out.push(b',');
                             }
-                            json_value(&mut out, a, values, c * n + i, true)?;
+                            json_value(&mut out, a, values, c * n + i)?;
                         }
                         out.push(b']');
                     }
@@ -164,7 +178,7 @@ pub fn write_vetiver(p: &Prediction) -> Result<Vec<u8>, WireError> {
                         if i > 0 {
                             out.push(b',');
                         }
-                        json_num(&mut out, x, true)?;
+                        json_num(&mut out, x)?;
                     }
                     out.push(b']');
                 }
@@ -174,7 +188,7 @@ pub fn write_vetiver(p: &Prediction) -> Result<Vec<u8>, WireError> {
                         if i > 0 {
                             out.push(b',');
                         }
-                        json_num(&mut out, x, true)?;
+                        json_num(&mut out, x)?;
                     }
                     out.push(b']');
                 }
@@ -199,11 +213,18 @@ pub struct OipReply<'a> {
 }
 
 /// An OIP inference response: one output per part, FP64 (doubles) or
-/// BYTES (classes), shape `[N]` or `[N, ...]` with the data row-major; an
-/// array's column names go in its output's `parameters` (`columns`, or
-/// `dimnames` beyond two dimensions). A single array is named by the
-/// prediction type; a list's parts by their R names (`fit`, `se.fit`), its
-/// numbers (`df`, `residual.scale`) as FP64 of shape `[1]`.
+/// BYTES (classes), shape `[N]` or `[N, ...]` with the data row-major. A
+/// single array is named by the prediction type; a list's parts by their R
+/// names (`fit`, `se.fit`), its numbers (`df`, `residual.scale`) as FP64 of
+/// shape `[1]`. An output's `parameters` carry what R needs to rebuild the
+/// object `predict_fast()` returns ([`read_oip`](super::read_oip) does):
+/// the column names (`columns`, or `dimnames` beyond two dimensions), a
+/// factor's `levels` (all of them, in order, not only those predicted), an
+/// R `class` and named numbers (`attributes`, as `type = "terms"`'s
+/// `constant`) the package puts on its result, `drop` for an array R
+/// returns as a named vector (one row of glmnet's), `scalar` for a list's
+/// number (one value for the call, not one per row) and `per_call` for a
+/// list's numbers (a survival forest's death times, written once).
 pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError> {
     let n = p.nrows;
     let mut out = Vec::with_capacity(128 + 24 * n * p.parts.len().max(1));
@@ -225,17 +246,23 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
             match item {
                 Item::Number(name, x) => {
                     json_str(&mut out, name)?;
-                    out.extend_from_slice(b",\"datatype\":\"FP64\",\"shape\":[1],\"data\":[");
-                    json_num(&mut out, x, false)?;
+                    out.extend_from_slice(
+                        b",\"datatype\":\"FP64\",\"shape\":[1],\"parameters\":{\"scalar\":true},\"data\":[",
+                    );
+                    json_num(&mut out, x)?;
                 }
                 Item::Numbers(name, xs) => {
                     json_str(&mut out, name)?;
-                    write!(out, ",\"datatype\":\"FP64\",\"shape\":[{}],\"data\":[", xs.len())?;
+                    write!(
+                        out,
+                        ",\"datatype\":\"FP64\",\"shape\":[{}],\"parameters\":{{\"per_call\":true}},\"data\":[",
+                        xs.len()
+                    )?;
                     for (i, &x) in xs.iter().enumerate() {
                         if i > 0 {
                             out.push(b',');
                         }
-                        json_num(&mut out, x, false)?;
+                        json_num(&mut out, x)?;
                     }
                 }
                 Item::Array(name, a, values) => {
@@ -245,7 +272,7 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
                         write!(out, ",{d}")?;
                     }
                     out.push(b']');
-                    write_dimnames(&mut out, a)?;
+                    write_parameters(&mut out, a)?;
                     out.extend_from_slice(b",\"data\":[");
                     let order = row_major(a);
                     let mut first = true;
@@ -254,7 +281,7 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
                             if !std::mem::take(&mut first) {
                                 out.push(b',');
                             }
-                            json_value(&mut out, a, values, c * n + i, false)?;
+                            json_value(&mut out, a, values, c * n + i)?;
                         }
                     }
                 }
@@ -278,7 +305,7 @@ pub(crate) fn datatype(values: &ValueKind) -> &'static str {
 
 /// The storage column of each value of a row, in row-major order (the
 /// last dimension fastest).
-fn row_major(a: &ArrayShape) -> Vec<usize> {
+pub(crate) fn row_major(a: &ArrayShape) -> Vec<usize> {
     let Some(dim) = &a.dim else { return vec![0] };
     let trailing = &dim[1..];
     (0..a.ncols())
@@ -295,21 +322,45 @@ fn row_major(a: &ArrayShape) -> Vec<usize> {
         .collect()
 }
 
-/// An array's names beyond its rows, for its output's `parameters`:
-/// `columns` for a matrix, `dimnames` (a list or null per dimension) beyond
-/// two dimensions; `None` when it has none.
-fn dimnames_parameter(a: &ArrayShape) -> Option<(&'static str, serde_json::Value)> {
-    let dimnames = a.dimnames.as_ref().filter(|d| d.iter().skip(1).any(Option::is_some))?;
-    Some(match &dimnames[1..] {
-        [names] => ("columns", serde_json::json!(names)),
-        trailing => ("dimnames", serde_json::json!(trailing)),
-    })
+/// An array output's `parameters` (see [`write_oip`]), in JSON and gRPC
+/// answers alike.
+pub(crate) fn output_parameters(a: &ArrayShape) -> Vec<(&'static str, serde_json::Value)> {
+    let mut fields: Vec<(&'static str, serde_json::Value)> = Vec::new();
+    if let Some(dimnames) = a.dimnames.as_ref().filter(|d| d.iter().skip(1).any(Option::is_some)) {
+        match &dimnames[1..] {
+            [names] => fields.push(("columns", serde_json::json!(names))),
+            trailing => fields.push(("dimnames", serde_json::json!(trailing))),
+        }
+    }
+    if let ValueKind::Factor(levels) = &a.values {
+        fields.push(("levels", serde_json::json!(levels)));
+    }
+    if let Some(class) = &a.class {
+        fields.push(("class", serde_json::json!(class)));
+    }
+    if a.drop {
+        fields.push(("drop", serde_json::Value::Bool(true)));
+    }
+    if !a.attributes.is_empty() {
+        let numbers = a.attributes.iter().map(|(name, x)| (name.clone(), number(*x))).collect();
+        fields.push(("attributes", serde_json::Value::Object(numbers)));
+    }
+    fields
 }
 
-fn write_dimnames(out: &mut Vec<u8>, a: &ArrayShape) -> Written {
-    let Some((key, names)) = dimnames_parameter(a) else { return Ok(()) };
-    write!(out, ",\"parameters\":{{\"{key}\":")?;
-    serde_json::to_writer(&mut *out, &names).map_err(std::io::Error::other)?;
+fn write_parameters(out: &mut Vec<u8>, a: &ArrayShape) -> Written {
+    let fields = output_parameters(a);
+    if fields.is_empty() {
+        return Ok(());
+    }
+    out.extend_from_slice(b",\"parameters\":{");
+    for (k, (name, value)) in fields.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        write!(out, "\"{name}\":")?;
+        serde_json::to_writer(&mut *out, value).map_err(std::io::Error::other)?;
+    }
     out.push(b'}');
     Ok(())
 }

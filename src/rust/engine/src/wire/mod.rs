@@ -21,6 +21,9 @@
 //! `n_trees`, `se_fit`, `interval`, `level`, ...), whatever the source
 //! package calls them in R.
 //!
+//! The client's side of OIP ([`write_oip_request`], [`read_oip`]) is here
+//! too, so that the R package's client is the exact inverse of the server.
+//!
 //! Numbers are read correctly rounded and written in their shortest form
 //! that reads back to the same double, so nothing is lost either way.
 //! Hostile bodies are bounded: nesting (serde_json's depth limit, and
@@ -37,16 +40,18 @@ use crate::frame::FrameBuf;
 use crate::model::{Model, PredictOptions};
 
 mod cells;
+mod client;
 mod decode;
 mod encode;
 mod meta;
 mod options;
 
+pub use client::{read_oip, write_oip_request};
 pub use decode::typed::{Contents, Param, TypedData, TypedInput, TypedRequest};
 pub use encode::typed::{typed_outputs, TypedOutput, TypedValues};
 pub use encode::{write_oip, write_vetiver, OipReply};
 pub use meta::{oip_datatype, oip_model_metadata, vetiver_prototype};
-pub use options::{option_names, query_options};
+pub use options::{option_names, overlay, query_options, set_names};
 
 /// Deepest nesting of an OIP tensor's `data` (`[[1], [2]]` is 2).
 pub const MAX_NESTING: usize = 8;
@@ -114,6 +119,19 @@ impl Decoder {
 
     fn input(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
+    }
+
+    /// Which protocol a body speaks, for callers that take both on one
+    /// route: an object with an `"inputs"` key is an OIP request, unless
+    /// the model has an input of that name; anything else is vetiver's
+    /// (whose decoder then reports what is wrong with it).
+    pub fn sniff(&self, body: &[u8]) -> Protocol {
+        let starts_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if starts_object && self.input("inputs").is_none() && decode::has_top_level_key(body, "inputs") {
+            Protocol::Oip
+        } else {
+            Protocol::Vetiver
+        }
     }
 
     /// A vetiver body: records or columns. Options come from elsewhere

@@ -5,7 +5,7 @@
 //! takes is checked by the engine when the call is prepared, so a wrong
 //! one is refused by name.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::WireError;
 use crate::error::Error;
@@ -96,6 +96,92 @@ pub(crate) fn set(opts: &mut PredictOptions, name: &str, value: Given) -> Result
         PredictOption::NumIteration => opts.num_iteration = Some(integer(name, value)?),
     }
     Ok(true)
+}
+
+/// The options as OIP request `parameters`, which [`set`] reads back
+/// (a number JSON cannot hold as jsonlite's text, `"Inf"`, ...; NA as null).
+pub(crate) fn parameters(opts: &PredictOptions) -> Map<String, Value> {
+    // every field, so that a new option cannot be left out
+    let PredictOptions {
+        type_,
+        n_trees,
+        norm_votes,
+        se_fit,
+        interval,
+        level,
+        dispersion,
+        pred_var,
+        weights,
+        scale,
+        df,
+        s,
+        newoffset,
+        exact,
+        iteration_range,
+        ntree_limit,
+        dmatrix,
+        start_iteration,
+        num_iteration,
+    } = opts;
+    let num = |x: &f64| super::encode::number(*x);
+    let nums = |v: &Vec<f64>| Value::Array(v.iter().map(num).collect());
+    let given: [(&str, Option<Value>); 19] = [
+        ("type", type_.as_deref().map(Value::from)),
+        (PredictOption::NTrees.as_str(), n_trees.clone().map(Value::from)),
+        (PredictOption::NormVotes.as_str(), norm_votes.map(Value::from)),
+        (PredictOption::SeFit.as_str(), se_fit.map(Value::from)),
+        (PredictOption::Interval.as_str(), interval.as_deref().map(Value::from)),
+        (PredictOption::Level.as_str(), level.as_ref().map(num)),
+        (PredictOption::Dispersion.as_str(), dispersion.as_ref().map(num)),
+        (PredictOption::PredVar.as_str(), pred_var.as_ref().map(nums)),
+        (PredictOption::Weights.as_str(), weights.as_ref().map(nums)),
+        (PredictOption::Scale.as_str(), scale.as_ref().map(num)),
+        (PredictOption::Df.as_str(), df.as_ref().map(num)),
+        (
+            PredictOption::S.as_str(),
+            s.as_ref().map(|p| match p {
+                Penalty::Values { values, .. } => nums(values),
+                Penalty::Rule(rule) => Value::from(rule.as_str()),
+                Penalty::Path => Value::Null,
+            }),
+        ),
+        // a matrix as its rows, as `matrix()` reads it
+        (
+            PredictOption::Newoffset.as_str(),
+            newoffset.as_ref().map(|m| match m.dim {
+                Some([nrow, ncol]) => Value::Array(
+                    (0..nrow)
+                        .map(|r| Value::Array((0..ncol).map(|c| num(&m.values[c * nrow + r])).collect()))
+                        .collect(),
+                ),
+                None => nums(&m.values),
+            }),
+        ),
+        (PredictOption::Exact.as_str(), exact.map(Value::from)),
+        (PredictOption::IterationRange.as_str(), iteration_range.map(|(a, b)| Value::from(vec![a, b]))),
+        (PredictOption::NTreeLimit.as_str(), ntree_limit.map(Value::from)),
+        (PredictOption::Dmatrix.as_str(), dmatrix.map(Value::from)),
+        (PredictOption::StartIteration.as_str(), start_iteration.map(Value::from)),
+        (PredictOption::NumIteration.as_str(), num_iteration.map(Value::from)),
+    ];
+    given.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect()
+}
+
+/// `given`'s options over `defaults`: each option `given` sets replaces
+/// the default's.
+pub fn overlay(defaults: &PredictOptions, given: &PredictOptions) -> Result<PredictOptions, WireError> {
+    let mut merged = parameters(defaults);
+    merged.extend(parameters(given));
+    let mut opts = PredictOptions::default();
+    for (name, value) in &merged {
+        set(&mut opts, name, Given::Json(value)).map_err(|e| WireError::bad_request(e.to_string()))?;
+    }
+    Ok(opts)
+}
+
+/// The names of the options `opts` sets (`type` among them).
+pub fn set_names(opts: &PredictOptions) -> Vec<String> {
+    parameters(opts).into_iter().map(|(k, _)| k).collect()
 }
 
 fn string(name: &str, value: Given) -> Result<String, Error> {

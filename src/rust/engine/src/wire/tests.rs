@@ -3,9 +3,9 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::format::InputType;
-use crate::frame::{is_r_na, ColumnBuf, NA_INTEGER};
-use crate::output::{ArrayShape, OutputShape, Prediction, ValueKind, Values};
+use crate::format::{InputSpec, InputType};
+use crate::frame::{is_r_na, ColumnBuf, FrameBuf, NA_INTEGER};
+use crate::output::{ArrayShape, OutputShape, Part, Prediction, ValueKind, Values};
 use crate::Model;
 
 /// A format fixture that the R package wrote.
@@ -580,9 +580,16 @@ fn list_outputs_have_one_output_per_part() {
     assert_eq!(names, ["fit", "se.fit", "df", "residual.scale"]);
     assert_eq!(out["outputs"][0]["shape"], json!([2, 3]));
     assert_eq!(out["outputs"][0]["parameters"]["columns"], json!(["fit", "lwr", "upr"]));
-    assert_eq!(out["outputs"][0]["data"], json!([fit[0], fit[2], fit[4], fit[1], null, null]));
-    assert_eq!(out["outputs"][1]["data"], json!([se[0], null]));
-    assert_eq!(out["outputs"][2], json!({"name": "df", "datatype": "FP64", "shape": [1], "data": [number("df")]}));
+    // a NaN input gives NaN (not NA), as predict.lm(), written as jsonlite writes it
+    assert_eq!(out["outputs"][0]["data"], json!([fit[0], fit[2], fit[4], "NaN", "NaN", "NaN"]));
+    assert_eq!(out["outputs"][1]["data"], json!([se[0], "NaN"]));
+    assert_eq!(
+        out["outputs"][2],
+        json!({"name": "df", "datatype": "FP64", "shape": [1], "parameters": {"scalar": true}, "data": [number("df")]})
+    );
+    // and reads back as the same list
+    let back = read_oip(&write_oip(&p, &reply).unwrap()).unwrap();
+    assert!(same_prediction(&back, &p), "{back:?}");
     assert_eq!(out["outputs"][3]["data"], json!([number("residual.scale")]));
 
     let v = write_vetiver(&p).unwrap();
@@ -623,4 +630,353 @@ fn metadata_describes_inputs_and_outputs() {
     assert_eq!(proto["wool"], json!({"type": "factor", "example": "A", "details": {"levels": ["A", "B"]}}));
     assert_eq!(proto["breaks"], json!({"type": "numeric", "example": null, "details": {}}));
     assert_eq!(oip_datatype(InputType::Logical), "BOOL");
+}
+
+#[test]
+fn sniff_tells_oip_requests_from_vetiver_bodies() {
+    let d = Decoder::new(fixture("gbm-iris.json").inputs());
+    assert_eq!(d.sniff(OIP_BODY.as_bytes()), Protocol::Oip);
+    assert_eq!(d.sniff(br#" {"id": "1", "parameters": {"inputs": 1}, "inputs": []}"#), Protocol::Oip);
+    assert_eq!(d.sniff(VETIVER_BODY.as_bytes()), Protocol::Vetiver);
+    assert_eq!(d.sniff(br#"{"Sepal.Width": [1, 2], "parameters": {"inputs": []}}"#), Protocol::Vetiver);
+    for broken in [&b""[..], b"{", b"{\"inputs\"", b"[{\"inputs\": []}]", b"\"inputs\""] {
+        assert_eq!(d.sniff(broken), if broken == b"{\"inputs\"" { Protocol::Oip } else { Protocol::Vetiver });
+    }
+    // a model with an input called "inputs" reads such objects as columns
+    let spec = InputSpec { name: "inputs".into(), kind: InputType::Numeric, levels: None };
+    assert_eq!(Decoder::new(&[spec]).sniff(br#"{"inputs": [1, 2]}"#), Protocol::Vetiver);
+}
+
+/// The same doubles, bit for bit, or both a NaN that is not R's NA (R
+/// tells NA from NaN, not one NaN payload from another).
+fn same_double(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan() && !is_r_na(a) && !is_r_na(b))
+}
+
+/// A shape as R sees it: dimnames that name nothing are no dimnames; a
+/// list's numbers apart (they are compared as doubles).
+fn as_r(shape: &OutputShape) -> (OutputShape, Vec<f64>) {
+    let plain = |a: &ArrayShape| ArrayShape {
+        dimnames: a.dimnames.clone().filter(|d| d.iter().any(Option::is_some)),
+        ..a.clone()
+    };
+    match shape {
+        OutputShape::Array(a) => (OutputShape::Array(plain(a)), Vec::new()),
+        OutputShape::List(l) => {
+            let numbers = l
+                .iter()
+                .flat_map(|(_, p)| match p {
+                    Part::Number(x) => vec![*x],
+                    Part::Numbers(xs) => xs.clone(),
+                    Part::Array(_) => Vec::new(),
+                })
+                .collect();
+            let parts = l
+                .iter()
+                .map(|(n, p)| match p {
+                    Part::Array(a) => (n.clone(), Part::Array(plain(a))),
+                    Part::Number(_) => (n.clone(), Part::Number(0.0)),
+                    Part::Numbers(xs) => (n.clone(), Part::Numbers(vec![0.0; xs.len()])),
+                })
+                .collect();
+            (OutputShape::List(parts), numbers)
+        }
+    }
+}
+
+fn same_doubles(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_double(*x, *y))
+}
+
+fn same_prediction(a: &Prediction, b: &Prediction) -> bool {
+    let ((sa, na), (sb, nb)) = (as_r(&a.shape), as_r(&b.shape));
+    sa == sb
+        && same_doubles(&na, &nb)
+        && a.nrows == b.nrows
+        && a.parts.len() == b.parts.len()
+        && a.parts.iter().zip(&b.parts).all(|(x, y)| match (x, y) {
+            (Values::Real(x), Values::Real(y)) => same_doubles(x, y),
+            (x, y) => x == y,
+        })
+}
+
+#[test]
+fn oip_answers_name_levels_and_class_and_keep_special_values() {
+    let p = Prediction {
+        shape: ArrayShape::factor(vec!["a".into(), "b".into(), "c".into()]).into(),
+        nrows: 2,
+        parts: vec![Values::Int(vec![2, NA_INTEGER])],
+    };
+    let reply = OipReply { model_name: "m", model_version: None, id: "x", output: "class" };
+    let out = json_of(&write_oip(&p, &reply).unwrap());
+    assert_eq!(out["outputs"][0]["data"], json!(["b", null]));
+    assert_eq!(out["outputs"][0]["parameters"], json!({"levels": ["a", "b", "c"]}));
+    let votes = ArrayShape {
+        class: Some(vec!["matrix".into(), "array".into(), "votes".into()]),
+        ..ArrayShape::matrix(2, Some(vec!["a".into(), "b".into()]))
+    };
+    let p = Prediction {
+        shape: OutputShape::Array(votes).with_rows(2),
+        nrows: 2,
+        parts: vec![Values::Real(vec![crate::NA_REAL, f64::NAN, f64::INFINITY, f64::NEG_INFINITY])],
+    };
+    let text = String::from_utf8(write_oip(&p, &reply).unwrap()).unwrap();
+    assert!(text.contains(r#""data":[null,"Inf","NaN","-Inf"]"#), "{text}");
+    let out = json_of(text.as_bytes());
+    assert_eq!(out["outputs"][0]["parameters"]["class"], json!(["matrix", "array", "votes"]));
+    let back = read_oip(text.as_bytes()).unwrap();
+    assert!(same_prediction(&back, &p), "{back:?}");
+}
+
+/// xorshift64: a small deterministic generator for the round trips.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// Doubles of every kind: any finite bits, small numbers, zeros of both
+    /// signs, NA, NaN and the infinities.
+    fn double(&mut self) -> f64 {
+        match self.below(10) {
+            0 => crate::NA_REAL,
+            1 => [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, f64::MIN_POSITIVE / 3.0][self.below(6)],
+            2..=4 => (self.next() % 2000) as f64 / 7.0 - 100.0,
+            _ => {
+                let v = f64::from_bits(self.next());
+                if v.is_finite() {
+                    v
+                } else {
+                    1.5
+                }
+            }
+        }
+    }
+}
+
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}\"{i}é")).collect()
+}
+
+/// A prediction of a random shape: a vector, a factor, a matrix with or
+/// without column names and a class, a 3-d array, or a list of them.
+fn random_prediction(rng: &mut Rng) -> Prediction {
+    let nrows = rng.below(6);
+    let array = |rng: &mut Rng| -> ArrayShape {
+        match rng.below(5) {
+            0 => ArrayShape::vector(),
+            1 => ArrayShape::factor(names("level", 1 + rng.below(4))),
+            2 => {
+                let k = 1 + rng.below(4);
+                let class = (rng.below(2) == 0).then(|| vec!["matrix".into(), "array".into(), "votes".into()]);
+                ArrayShape { class, ..ArrayShape::matrix(k, (rng.below(2) == 0).then(|| names("c", k))) }
+            }
+            // type = "terms": a matrix with a named number attached
+            3 => ArrayShape {
+                attributes: vec![("constant".into(), (rng.next() % 1000) as f64 / 7.0)],
+                ..ArrayShape::matrix(1 + rng.below(3), None)
+            },
+            _ => {
+                let (a, b) = (1 + rng.below(3), 1 + rng.below(3));
+                ArrayShape {
+                    dim: Some(vec![0, a, b]),
+                    dimnames: Some(vec![None, Some(names("k", a)), (rng.below(2) == 0).then(|| names("t", b))]),
+                    ..ArrayShape::vector()
+                }
+            }
+        }
+    };
+    let shape = if rng.below(4) == 0 {
+        // lm's list: arrays and numbers for the whole call (df)
+        let mut parts: Vec<(String, Part)> =
+            (0..2 + rng.below(2)).map(|i| (format!("part.{i}"), Part::Array(array(rng)))).collect();
+        parts.insert(rng.below(parts.len() + 1), ("df".into(), Part::Number(rng.double())));
+        OutputShape::List(parts)
+    } else {
+        OutputShape::Array(array(rng))
+    };
+    let shape = shape.with_rows(nrows);
+    let parts = shape
+        .parts()
+        .into_iter()
+        .map(|a| match &a.values {
+            ValueKind::Real => Values::Real((0..a.len(nrows)).map(|_| rng.double()).collect()),
+            ValueKind::Factor(l) | ValueKind::Character(l) => Values::Int(
+                (0..a.len(nrows))
+                    .map(|_| match rng.below(l.len() + 1) {
+                        0 => NA_INTEGER,
+                        c => c as i32,
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    Prediction { shape, nrows, parts }
+}
+
+#[test]
+fn reading_an_oip_answer_gives_back_the_prediction() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let reply = OipReply { model_name: "m", model_version: Some("1"), id: "x", output: "response" };
+    for case in 0..2000 {
+        let p = random_prediction(&mut rng);
+        let text = write_oip(&p, &reply).unwrap();
+        let back = read_oip(&text).unwrap_or_else(|e| panic!("case {case}: {}", e.message));
+        assert!(same_prediction(&back, &p), "case {case}: {p:?}\n{}", String::from_utf8_lossy(&text));
+    }
+}
+
+#[test]
+fn text_dropped_and_per_call_outputs_read_back() {
+    let reply = OipReply { model_name: "m", model_version: None, id: "x", output: "class" };
+    // glmnet's classes: text, not a factor
+    let text = Prediction {
+        shape: OutputShape::Array(ArrayShape {
+            values: ValueKind::Character(vec!["b".into(), "a".into(), "unused".into()]),
+            ..ArrayShape::vector()
+        }),
+        nrows: 4,
+        parts: vec![Values::Int(vec![2, 1, NA_INTEGER, 2])],
+    };
+    let out = write_oip(&text, &reply).unwrap();
+    assert_eq!(json_of(&out)["outputs"][0]["data"], json!(["a", "b", null, "a"]));
+    let back = read_oip(&out).unwrap();
+    let (OutputShape::Array(a), [Values::Int(codes)]) = (&back.shape, back.parts.as_slice()) else { panic!() };
+    let ValueKind::Character(labels) = &a.values else { panic!("{back:?}") };
+    let read: Vec<Option<&str>> =
+        codes.iter().map(|&c| (c != NA_INTEGER).then(|| labels[c as usize - 1].as_str())).collect();
+    assert_eq!(read, [Some("a"), Some("b"), None, Some("a")]);
+    // one row of glmnet's, which R returns as a named vector
+    let dropped = Prediction {
+        shape: OutputShape::Array(ArrayShape {
+            drop: true,
+            ..ArrayShape::matrix(3, Some(vec!["s0".into(), "s1".into(), "s2".into()]))
+        })
+        .with_rows(1),
+        nrows: 1,
+        parts: vec![Values::Real(vec![1.0, 2.0, 3.5])],
+    };
+    let back = read_oip(&write_oip(&dropped, &reply).unwrap()).unwrap();
+    assert!(same_prediction(&back, &dropped), "{back:?}");
+    // a survival forest's list: per-row matrices and the death times once
+    let survival = Prediction {
+        shape: OutputShape::List(vec![
+            ("unique.death.times".into(), Part::Numbers(vec![1.0, 2.5, 4.0])),
+            ("survival".into(), Part::Array(ArrayShape::matrix(3, None))),
+        ])
+        .with_rows(2),
+        nrows: 2,
+        parts: vec![Values::Real(vec![1.0, 0.9, 0.8, 0.7, 0.5, 0.25])],
+    };
+    let out = write_oip(&survival, &reply).unwrap();
+    assert_eq!(json_of(&out)["outputs"][0]["parameters"], json!({"per_call": true}));
+    let back = read_oip(&out).unwrap();
+    assert!(same_prediction(&back, &survival), "{back:?}");
+}
+
+#[test]
+fn answers_that_cannot_be_read_are_refused() {
+    for (bad, says) in [
+        (&br#"not json"#[..], "not JSON"),
+        (br#"{"error": "x"}"#, "no 'outputs'"),
+        (br#"{"outputs": []}"#, "no outputs"),
+        (br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [2], "data": [1]}]}"#, "but 1 values"),
+        (
+            br#"{"outputs": [{"name": "a", "datatype": "BYTES", "shape": [1], "data": ["x"], "parameters": {"levels": ["y"]}}]}"#,
+            "not a level",
+        ),
+        (br#"{"outputs": [{"name": "a", "datatype": "INT8", "shape": [1], "data": [1]}]}"#, "datatype"),
+        (br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [1], "data": ["big"]}]}"#, "not a number"),
+        (
+            br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [1, 2], "data": [1, 2], "parameters": {"columns": ["x"]}}]}"#,
+            "do not match",
+        ),
+        (
+            br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [1], "data": [1]}, {"name": "b", "datatype": "FP64", "shape": [2], "data": [1, 2]}]}"#,
+            "different numbers of rows",
+        ),
+    ] {
+        let e = read_oip(bad).unwrap_err();
+        assert_eq!((e.status, e.kind), (502, "bad_answer"));
+        assert!(e.message.contains(says), "{}: {}", String::from_utf8_lossy(bad), e.message);
+    }
+}
+
+#[test]
+fn a_written_request_decodes_to_the_frame_it_was_written_from() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for case in 0..300 {
+        let n = rng.below(40);
+        let reals: Vec<f64> = (0..n).map(|_| rng.double()).collect();
+        let ints: Vec<i32> = (0..n).map(|_| if rng.below(8) == 0 { NA_INTEGER } else { rng.next() as i32 }).collect();
+        let logicals: Vec<i32> = (0..n).map(|_| [0, 1, NA_INTEGER][rng.below(3)]).collect();
+        let levels = vec!["a b".to_string(), "\u{e9}\"\\".to_string(), "NA_not".to_string()];
+        let codes: Vec<i32> = (0..n).map(|_| [1, 2, 3, NA_INTEGER][rng.below(4)]).collect();
+        let strs: Vec<Option<String>> = (0..n).map(|i| (i % 3 != 0).then(|| format!("s{i}\n"))).collect();
+        let mut frame = FrameBuf::new();
+        frame.push("real", ColumnBuf::Real(reals.clone()));
+        frame.push("int", ColumnBuf::Int(ints.clone()));
+        frame.push("flag", ColumnBuf::Logical(logicals.clone()));
+        frame.push("fac", ColumnBuf::Factor { codes: codes.clone(), levels: levels.clone() });
+        frame.push("chr", ColumnBuf::Str(strs.clone()));
+        let spec = |name: &str, kind| InputSpec { name: name.into(), kind, levels: None };
+        let inputs = [
+            spec("real", InputType::Numeric),
+            spec("int", InputType::Numeric),
+            spec("flag", InputType::Logical),
+            spec("fac", InputType::Factor),
+            spec("chr", InputType::Character),
+        ];
+        let options = crate::PredictOptions {
+            type_: Some("prob".into()),
+            n_trees: Some(vec![5, 10]),
+            norm_votes: Some(false),
+            se_fit: Some(true),
+            interval: Some("prediction".into()),
+            level: Some(0.9),
+            dispersion: Some(f64::INFINITY),
+            pred_var: Some(vec![1.5, -0.0]),
+            weights: Some(vec![2.0, 1e-300]),
+            scale: Some(3.0),
+            df: Some(4.0),
+            s: Some(crate::Penalty::Values { values: vec![0.5, 0.01], names: None }),
+            newoffset: Some(crate::Numbers { values: vec![1.0, 2.0, 3.0, f64::INFINITY], dim: Some([2, 2]) }),
+            exact: Some(false),
+            iteration_range: Some((1, 7)),
+            ntree_limit: Some(3),
+            dmatrix: Some(true),
+            start_iteration: Some(-2),
+            num_iteration: Some(9),
+        };
+        let body = write_oip_request(&frame.frame(), &options).unwrap();
+        let r = Decoder::new(&inputs).oip(&body, &WireLimits::default()).unwrap();
+        assert_eq!(r.options, options);
+        assert_eq!(r.frame.nrows(), n, "case {case}");
+        let ColumnBuf::Real(x) = column(&r, "real") else { panic!() };
+        assert!(x.iter().zip(&reals).all(|(a, b)| same_double(*a, *b)), "case {case}");
+        let ColumnBuf::Real(x) = column(&r, "int") else { panic!() };
+        let want: Vec<f64> =
+            ints.iter().map(|&i| if i == NA_INTEGER { crate::NA_REAL } else { f64::from(i) }).collect();
+        assert!(x.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "case {case}");
+        assert_eq!(column(&r, "flag"), &ColumnBuf::Logical(logicals), "case {case}");
+        // factors and strings arrive as the labels of their rows
+        let labels = |c: &ColumnBuf| -> Vec<Option<String>> {
+            match c {
+                ColumnBuf::Factor { codes, levels } => {
+                    codes.iter().map(|&k| (k != NA_INTEGER).then(|| levels[k as usize - 1].clone())).collect()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        let want: Vec<Option<String>> =
+            codes.iter().map(|&k| (k != NA_INTEGER).then(|| levels[k as usize - 1].clone())).collect();
+        assert_eq!(labels(column(&r, "fac")), want, "case {case}");
+        assert_eq!(labels(column(&r, "chr")), strs, "case {case}");
+    }
 }

@@ -3,7 +3,7 @@
 //! of the JSON answer ([`super::write_oip`]), with the values' exact bits
 //! (JSON writes a value that is not finite as `null`).
 
-use super::{datatype, dimnames_parameter, items, row_major, Item};
+use super::{datatype, items, output_parameters, row_major, Item};
 use crate::output::{ArrayShape, Prediction, ValueKind, Values};
 
 /// One output tensor.
@@ -14,9 +14,10 @@ pub struct TypedOutput<'p> {
     pub datatype: &'static str,
     /// `[N]` or `[N, ...]`.
     pub shape: Vec<i64>,
-    /// The output's parameters, each value as JSON text: `columns` (or
-    /// `dimnames`) for an array with names.
-    pub parameters: Vec<(&'static str, String)>,
+    /// The output's parameters, as in the JSON answer: `columns` (or
+    /// `dimnames`), `levels`, ... for an array; `scalar` or `per_call` for
+    /// a list's numbers.
+    pub parameters: Vec<(&'static str, serde_json::Value)>,
     pub values: TypedValues<'p>,
 }
 
@@ -36,18 +37,18 @@ pub fn typed_outputs<'p>(p: &'p Prediction, output: &'p str) -> Vec<TypedOutput<
         .into_iter()
         .map(|item| match item {
             Item::Array(name, a, values) => array(p.nrows, name.unwrap_or(output), a, values),
-            Item::Number(name, x) => numbers(name, vec![x]),
-            Item::Numbers(name, xs) => numbers(name, xs.to_vec()),
+            Item::Number(name, x) => numbers(name, vec![x], "scalar"),
+            Item::Numbers(name, xs) => numbers(name, xs.to_vec(), "per_call"),
         })
         .collect()
 }
 
-fn numbers(name: &str, xs: Vec<f64>) -> TypedOutput<'_> {
+fn numbers<'p>(name: &'p str, xs: Vec<f64>, mark: &'static str) -> TypedOutput<'p> {
     TypedOutput {
         name,
         datatype: "FP64",
         shape: vec![xs.len() as i64],
-        parameters: Vec::new(),
+        parameters: vec![(mark, serde_json::Value::Bool(true))],
         values: TypedValues::Fp64(xs),
     }
 }
@@ -69,11 +70,5 @@ fn array<'p>(n: usize, name: &'p str, a: &'p ArrayShape, values: &'p Values) -> 
     };
     let mut shape = vec![n as i64];
     shape.extend(a.dim.iter().flat_map(|d| &d[1..]).map(|&d| d as i64));
-    TypedOutput {
-        name,
-        datatype: datatype(&a.values),
-        shape,
-        parameters: dimnames_parameter(a).map(|(k, v)| (k, v.to_string())).into_iter().collect(),
-        values,
-    }
+    TypedOutput { name, datatype: datatype(&a.values), shape, parameters: output_parameters(a), values }
 }
