@@ -247,10 +247,12 @@ fn prediction_options_list_outputs_and_the_model_card() {
     assert_eq!(got.status, 200, "{}", got.text());
     let outputs = got.json()["outputs"].clone();
     let names: Vec<&str> = outputs.as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["fit", "se.fit", "df", "residual.scale"]);
-    assert_eq!(outputs[0]["shape"], json!([3, 3]));
-    assert!(same_bits(&numbers(&outputs[1]["data"]), se));
-    assert_eq!(outputs[2]["shape"], json!([1]));
+    assert_eq!(names, ["fit", "lwr", "upr", "se_fit", "df", "residual_scale"]);
+    assert_eq!(outputs[0]["shape"], json!([3]));
+    assert!(same_bits(&numbers(&outputs[2]["data"]), &fit[6..9]));
+    assert!(same_bits(&numbers(&outputs[3]["data"]), se));
+    assert_eq!(outputs[3]["parameters"]["r_name"], "se.fit");
+    assert_eq!(outputs[4]["shape"], json!([1]));
 
     // an option the model does not take, or a bad value, is a 400 naming it
     let r = s.post("/predict?n_trees=5", cols);

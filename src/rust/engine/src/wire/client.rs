@@ -102,9 +102,11 @@ fn bad(message: impl Into<String>) -> WireError {
 }
 
 /// The prediction in an OIP inference response: one output is an array,
-/// several are a list by output name, in which an output marked `scalar`
-/// is a number for the whole call and one marked `per_call` numbers for
-/// the whole call. FP64 outputs are doubles (`null` is NA; `"NaN"`,
+/// several are a list by output name (R's, `r_name`, where it differs), in
+/// which an output marked `scalar` is a number for the whole call, one
+/// marked `per_call` numbers for the whole call, and the three marked
+/// `interval` (`fit`, `lwr`, `upr`) the columns of `predict.lm()`'s
+/// interval matrix. FP64 outputs are doubles (`null` is NA; `"NaN"`,
 /// `"Inf"`, `"-Inf"` the special values), BYTES outputs factors of their
 /// `levels` parameter, or text without one; the shape and the `columns`,
 /// `dimnames`, `class` and `drop` parameters give the R array.
@@ -117,10 +119,14 @@ pub fn read_oip(body: &[u8]) -> Result<Prediction, WireError> {
     let mut nrows = None;
     let mut parts = Vec::with_capacity(outputs.len());
     let mut shapes = Vec::with_capacity(outputs.len());
+    // the interval's columns read so far, and their values
+    let (mut seen, mut interval) = (0, Vec::new());
     for o in outputs {
-        let name = o.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-        let said = |m: String| bad(format!("output '{name}': {m}"));
-        let marked = |k: &str| o.get("parameters").and_then(|p| p.get(k)) == Some(&Value::Bool(true));
+        let param = |k: &str| o.get("parameters").and_then(|p| p.get(k));
+        let oip_name = o.get("name").and_then(Value::as_str).unwrap_or("");
+        let name = param("r_name").and_then(Value::as_str).unwrap_or(oip_name).to_string();
+        let said = |m: String| bad(format!("output '{oip_name}': {m}"));
+        let marked = |k: &str| param(k) == Some(&Value::Bool(true));
         if marked("per_call") {
             let data = o.get("data").and_then(Value::as_array).ok_or_else(|| said("no data array".into()))?;
             let xs = data.iter().map(real).collect::<Result<Vec<_>, _>>().map_err(said)?;
@@ -139,14 +145,45 @@ pub fn read_oip(body: &[u8]) -> Result<Prediction, WireError> {
         if *nrows.get_or_insert(n) != n {
             return Err(bad("the outputs have different numbers of rows"));
         }
+        if marked("interval") {
+            // fit, lwr, upr in turn: one column each of the matrix
+            let (Values::Real(v), None) = (values, &a.dim) else {
+                return Err(said("an interval column holds one number a row".into()));
+            };
+            if INTERVAL.get(seen) != Some(&oip_name) {
+                return Err(said("the interval's outputs are not fit, lwr and upr in turn".into()));
+            }
+            interval.extend(v);
+            seen += 1;
+            if seen == INTERVAL.len() {
+                shapes.push(("fit".to_string(), Part::Array(interval_matrix(n))));
+                parts.push(Values::Real(std::mem::take(&mut interval)));
+                seen = 0;
+            }
+            continue;
+        }
         shapes.push((name, Part::Array(a)));
         parts.push(values);
+    }
+    if seen != 0 {
+        return Err(bad("the interval's outputs are not fit, lwr and upr in turn"));
     }
     let shape = match shapes.as_slice() {
         [(_, Part::Array(a))] => OutputShape::Array(a.clone()),
         _ => OutputShape::List(shapes),
     };
     Ok(Prediction { shape, nrows: nrows.unwrap_or(0), parts })
+}
+
+/// The columns of `predict.lm()`'s interval matrix.
+const INTERVAL: [&str; 3] = ["fit", "lwr", "upr"];
+
+fn interval_matrix(n: usize) -> ArrayShape {
+    ArrayShape {
+        dim: Some(vec![n, 3]),
+        dimnames: Some(vec![None, Some(INTERVAL.iter().map(|c| c.to_string()).collect())]),
+        ..ArrayShape::vector()
+    }
 }
 
 fn strings(v: Option<&Value>) -> Option<Vec<String>> {

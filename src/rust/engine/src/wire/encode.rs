@@ -19,7 +19,8 @@ fn internal(e: std::io::Error) -> WireError {
 pub(super) mod typed;
 
 /// One part of a prediction as the wire writes it.
-enum Item<'p> {
+#[derive(Clone, Copy)]
+pub(crate) enum Item<'p> {
     /// An array with a value per row; its name if it is a list's part.
     Array(Option<&'p str>, &'p ArrayShape, &'p Values),
     /// A number known for the whole call (`predict.lm`'s `df`).
@@ -44,6 +45,49 @@ fn items(p: &Prediction) -> Vec<Item<'_>> {
                 .collect()
         }
     }
+}
+
+/// One output of an OIP answer: a part of the prediction, named as OIP
+/// names it, or one column of `predict.lm()`'s interval matrix.
+pub(crate) struct OipOutput<'p> {
+    /// The part's R name with `_` for `.` (`se_fit`, `residual_scale`), or
+    /// the prediction type for a single array; `fit`, `lwr`, `upr` for the
+    /// interval's columns.
+    pub name: String,
+    pub item: Item<'p>,
+    /// The column of the array this output holds: the interval's are three
+    /// outputs, as OIP clients read them by name.
+    pub column: Option<usize>,
+    /// The output's `parameters`.
+    pub parameters: Vec<(&'static str, serde_json::Value)>,
+}
+
+/// The outputs of an OIP answer (JSON or gRPC), in order. An output's
+/// `parameters` carry what R needs to rebuild `predict_fast()`'s object
+/// (see [`write_oip`]); `r_name` where OIP's name is not R's.
+pub(crate) fn oip_outputs<'p>(p: &'p Prediction, output: &'p str) -> Vec<OipOutput<'p>> {
+    let mut outs = Vec::new();
+    let flag = |k: &'static str| (k, serde_json::Value::Bool(true));
+    for item in items(p) {
+        let (r_name, mut parameters) = match item {
+            Item::Array(_, a, _) if is_interval(a) => {
+                for (c, column) in ["fit", "lwr", "upr"].into_iter().enumerate() {
+                    let parameters = vec![flag("interval")];
+                    outs.push(OipOutput { name: column.to_string(), item, column: Some(c), parameters });
+                }
+                continue;
+            }
+            Item::Array(name, a, _) => (name.unwrap_or(output), output_parameters(a)),
+            Item::Number(name, _) => (name, vec![flag("scalar")]),
+            Item::Numbers(name, _) => (name, vec![flag("per_call")]),
+        };
+        let name = r_name.replace('.', "_");
+        if name != r_name {
+            parameters.push(("r_name", serde_json::json!(r_name)));
+        }
+        outs.push(OipOutput { name, item, column: None, parameters });
+    }
+    outs
 }
 
 /// Names of the columns of an array, one per value of a row, in storage
@@ -238,26 +282,23 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
         out.extend_from_slice(b",\"id\":");
         json_str(&mut out, reply.id)?;
         out.extend_from_slice(b",\"outputs\":[");
-        for (k, item) in items(p).into_iter().enumerate() {
+        for (k, o) in oip_outputs(p, reply.output).into_iter().enumerate() {
             if k > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"name\":");
-            match item {
-                Item::Number(name, x) => {
-                    json_str(&mut out, name)?;
-                    out.extend_from_slice(
-                        b",\"datatype\":\"FP64\",\"shape\":[1],\"parameters\":{\"scalar\":true},\"data\":[",
-                    );
+            json_str(&mut out, &o.name)?;
+            match o.item {
+                Item::Number(_, x) => {
+                    out.extend_from_slice(b",\"datatype\":\"FP64\",\"shape\":[1]");
+                    write_parameters(&mut out, &o.parameters)?;
+                    out.extend_from_slice(b",\"data\":[");
                     json_num(&mut out, x)?;
                 }
-                Item::Numbers(name, xs) => {
-                    json_str(&mut out, name)?;
-                    write!(
-                        out,
-                        ",\"datatype\":\"FP64\",\"shape\":[{}],\"parameters\":{{\"per_call\":true}},\"data\":[",
-                        xs.len()
-                    )?;
+                Item::Numbers(_, xs) => {
+                    write!(out, ",\"datatype\":\"FP64\",\"shape\":[{}]", xs.len())?;
+                    write_parameters(&mut out, &o.parameters)?;
+                    out.extend_from_slice(b",\"data\":[");
                     for (i, &x) in xs.iter().enumerate() {
                         if i > 0 {
                             out.push(b',');
@@ -265,16 +306,17 @@ pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError>
                         json_num(&mut out, x)?;
                     }
                 }
-                Item::Array(name, a, values) => {
-                    json_str(&mut out, name.unwrap_or(reply.output))?;
+                Item::Array(_, a, values) => {
                     write!(out, ",\"datatype\":\"{}\",\"shape\":[{n}", datatype(&a.values))?;
-                    for d in a.dim.iter().flat_map(|d| &d[1..]) {
-                        write!(out, ",{d}")?;
+                    if o.column.is_none() {
+                        for d in a.dim.iter().flat_map(|d| &d[1..]) {
+                            write!(out, ",{d}")?;
+                        }
                     }
                     out.push(b']');
-                    write_parameters(&mut out, a)?;
+                    write_parameters(&mut out, &o.parameters)?;
                     out.extend_from_slice(b",\"data\":[");
-                    let order = row_major(a);
+                    let order = o.column.map_or_else(|| row_major(a), |c| vec![c]);
                     let mut first = true;
                     for i in 0..n {
                         for &c in &order {
@@ -348,8 +390,7 @@ pub(crate) fn output_parameters(a: &ArrayShape) -> Vec<(&'static str, serde_json
     fields
 }
 
-fn write_parameters(out: &mut Vec<u8>, a: &ArrayShape) -> Written {
-    let fields = output_parameters(a);
+fn write_parameters(out: &mut Vec<u8>, fields: &[(&str, serde_json::Value)]) -> Written {
     if fields.is_empty() {
         return Ok(());
     }

@@ -577,20 +577,24 @@ fn list_outputs_have_one_output_per_part() {
     let reply = OipReply { model_name: "lm", model_version: None, id: "1", output: "response" };
     let out = json_of(&write_oip(&p, &reply).unwrap());
     let names: Vec<&str> = out["outputs"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["fit", "se.fit", "df", "residual.scale"]);
-    assert_eq!(out["outputs"][0]["shape"], json!([2, 3]));
-    assert_eq!(out["outputs"][0]["parameters"]["columns"], json!(["fit", "lwr", "upr"]));
+    // the interval's columns as three outputs, the parts by their R names with `_` for `.`
+    assert_eq!(names, ["fit", "lwr", "upr", "se_fit", "df", "residual_scale"]);
+    assert_eq!(out["outputs"][0]["shape"], json!([2]));
+    assert_eq!(out["outputs"][1]["parameters"], json!({"interval": true}));
+    assert_eq!(out["outputs"][3]["parameters"], json!({"r_name": "se.fit"}));
     // a NaN input gives NaN (not NA), as predict.lm(), written as jsonlite writes it
-    assert_eq!(out["outputs"][0]["data"], json!([fit[0], fit[2], fit[4], "NaN", "NaN", "NaN"]));
-    assert_eq!(out["outputs"][1]["data"], json!([se[0], "NaN"]));
+    assert_eq!(out["outputs"][0]["data"], json!([fit[0], "NaN"]));
+    assert_eq!(out["outputs"][2]["data"], json!([fit[4], "NaN"]));
+    assert_eq!(out["outputs"][3]["data"], json!([se[0], "NaN"]));
     assert_eq!(
-        out["outputs"][2],
+        out["outputs"][4],
         json!({"name": "df", "datatype": "FP64", "shape": [1], "parameters": {"scalar": true}, "data": [number("df")]})
     );
     // and reads back as the same list
     let back = read_oip(&write_oip(&p, &reply).unwrap()).unwrap();
     assert!(same_prediction(&back, &p), "{back:?}");
-    assert_eq!(out["outputs"][3]["data"], json!([number("residual.scale")]));
+    assert_eq!(out["outputs"][5]["data"], json!([number("residual.scale")]));
+    assert_eq!(out["outputs"][5]["parameters"]["r_name"], "residual.scale");
 
     let v = write_vetiver(&p).unwrap();
     assert_eq!(keys_in_order(&v), [".pred", ".pred_lwr", ".pred_upr", ".se_fit", ".df", ".residual_scale"]);
@@ -600,8 +604,16 @@ fn list_outputs_have_one_output_per_part() {
     // an interval alone is a matrix, with the same names
     let mut r = r;
     r.options.se_fit = None;
-    let v = write_vetiver(&predict(&m, &r).unwrap()).unwrap();
+    let alone = predict(&m, &r).unwrap();
+    let v = write_vetiver(&alone).unwrap();
     assert_eq!(keys_in_order(&v), [".pred", ".pred_lwr", ".pred_upr"]);
+    // and in OIP, three outputs that read back as the matrix
+    let out = write_oip(&alone, &reply).unwrap();
+    let names: Vec<String> =
+        json_of(&out)["outputs"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap().into()).collect();
+    assert_eq!(names, ["fit", "lwr", "upr"]);
+    let back = read_oip(&out).unwrap();
+    assert!(same_prediction(&back, &alone), "{back:?}");
     // se.fit alone: the prediction is a vector
     r.options = crate::PredictOptions { se_fit: Some(true), ..Default::default() };
     let v = write_vetiver(&predict(&m, &r).unwrap()).unwrap();
@@ -875,7 +887,8 @@ fn text_dropped_and_per_call_outputs_read_back() {
         parts: vec![Values::Real(vec![1.0, 0.9, 0.8, 0.7, 0.5, 0.25])],
     };
     let out = write_oip(&survival, &reply).unwrap();
-    assert_eq!(json_of(&out)["outputs"][0]["parameters"], json!({"per_call": true}));
+    assert_eq!(json_of(&out)["outputs"][0]["name"], "unique_death_times");
+    assert_eq!(json_of(&out)["outputs"][0]["parameters"], json!({"per_call": true, "r_name": "unique.death.times"}));
     let back = read_oip(&out).unwrap();
     assert!(same_prediction(&back, &survival), "{back:?}");
 }
@@ -900,6 +913,14 @@ fn answers_that_cannot_be_read_are_refused() {
         (
             br#"{"outputs": [{"name": "a", "datatype": "FP64", "shape": [1], "data": [1]}, {"name": "b", "datatype": "FP64", "shape": [2], "data": [1, 2]}]}"#,
             "different numbers of rows",
+        ),
+        (
+            br#"{"outputs": [{"name": "fit", "datatype": "FP64", "shape": [1], "data": [1], "parameters": {"interval": true}}, {"name": "upr", "datatype": "FP64", "shape": [1], "data": [2], "parameters": {"interval": true}}]}"#,
+            "not fit, lwr and upr in turn",
+        ),
+        (
+            br#"{"outputs": [{"name": "fit", "datatype": "FP64", "shape": [1], "data": [1], "parameters": {"interval": true}}]}"#,
+            "not fit, lwr and upr in turn",
         ),
     ] {
         let e = read_oip(bad).unwrap_err();

@@ -442,8 +442,8 @@ fn typed_outputs_are_the_json_answer() {
     same_as_json(&p, "class");
     let typed = typed_outputs(&p, "class");
     assert_eq!(
-        typed.iter().map(|t| (t.name, t.shape.clone())).collect::<Vec<_>>(),
-        [("class", vec![2]), ("df", vec![1]), ("unique.death.times", vec![3])]
+        typed.iter().map(|t| (t.name.as_str(), t.shape.clone())).collect::<Vec<_>>(),
+        [("class", vec![2]), ("df", vec![1]), ("unique_death_times", vec![3])]
     );
     assert_eq!(typed[2].values, TypedValues::Fp64(vec![1.0, 2.5, 7.0]));
 }

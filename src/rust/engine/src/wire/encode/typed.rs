@@ -3,13 +3,13 @@
 //! of the JSON answer ([`super::write_oip`]), with the values' exact bits
 //! (JSON writes a value that is not finite as `null`).
 
-use super::{datatype, items, output_parameters, row_major, Item};
+use super::{datatype, oip_outputs, row_major, Item, OipOutput};
 use crate::output::{ArrayShape, Prediction, ValueKind, Values};
 
 /// One output tensor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypedOutput<'p> {
-    pub name: &'p str,
+    pub name: String,
     /// `FP64` or `BYTES`.
     pub datatype: &'static str,
     /// `[N]` or `[N, ...]`.
@@ -29,34 +29,34 @@ pub enum TypedValues<'p> {
     Bytes(Vec<Option<&'p str>>),
 }
 
-/// The output tensors of `p`; `output` names a single array (the
-/// prediction type, as in JSON). A list's numbers (`df`, a survival
-/// forest's death times) are FP64 of shape `[1]` or `[k]`, as in JSON.
+/// The output tensors of `p`, as the JSON answer has them ([`oip_outputs`]):
+/// `output` names a single array (the prediction type); a list's numbers
+/// (`df`, a survival forest's death times) are FP64 of shape `[1]` or `[k]`.
 pub fn typed_outputs<'p>(p: &'p Prediction, output: &'p str) -> Vec<TypedOutput<'p>> {
-    items(p)
-        .into_iter()
-        .map(|item| match item {
-            Item::Array(name, a, values) => array(p.nrows, name.unwrap_or(output), a, values),
-            Item::Number(name, x) => numbers(name, vec![x], "scalar"),
-            Item::Numbers(name, xs) => numbers(name, xs.to_vec(), "per_call"),
-        })
-        .collect()
+    oip_outputs(p, output).into_iter().map(|o| typed(p.nrows, o)).collect()
 }
 
-fn numbers<'p>(name: &'p str, xs: Vec<f64>, mark: &'static str) -> TypedOutput<'p> {
-    TypedOutput {
-        name,
-        datatype: "FP64",
-        shape: vec![xs.len() as i64],
-        parameters: vec![(mark, serde_json::Value::Bool(true))],
-        values: TypedValues::Fp64(xs),
-    }
+fn typed(n: usize, o: OipOutput<'_>) -> TypedOutput<'_> {
+    let OipOutput { name, item, column, parameters } = o;
+    let (datatype, shape, values) = match item {
+        Item::Number(_, x) => ("FP64", vec![1], TypedValues::Fp64(vec![x])),
+        Item::Numbers(_, xs) => ("FP64", vec![xs.len() as i64], TypedValues::Fp64(xs.to_vec())),
+        Item::Array(_, a, values) => {
+            let mut shape = vec![n as i64];
+            if column.is_none() {
+                shape.extend(a.dim.iter().flat_map(|d| &d[1..]).map(|&d| d as i64));
+            }
+            let order = column.map_or_else(|| row_major(a), |c| vec![c]);
+            (datatype(&a.values), shape, array_values(n, &order, a, values))
+        }
+    };
+    TypedOutput { name, datatype, shape, parameters, values }
 }
 
-fn array<'p>(n: usize, name: &'p str, a: &'p ArrayShape, values: &'p Values) -> TypedOutput<'p> {
-    let order = row_major(a);
+/// An array's values, row-major over the storage columns `order`.
+fn array_values<'p>(n: usize, order: &[usize], a: &'p ArrayShape, values: &'p Values) -> TypedValues<'p> {
     let cells = (0..n).flat_map(|i| order.iter().map(move |&c| c * n + i));
-    let values = match (values, &a.values) {
+    match (values, &a.values) {
         (Values::Real(v), _) => TypedValues::Fp64(cells.map(|k| v[k]).collect()),
         (Values::Int(v), ValueKind::Factor(levels) | ValueKind::Character(levels)) => TypedValues::Bytes(
             cells
@@ -67,8 +67,5 @@ fn array<'p>(n: usize, name: &'p str, a: &'p ArrayShape, values: &'p Values) -> 
                 .collect(),
         ),
         (Values::Int(v), ValueKind::Real) => TypedValues::Fp64(cells.map(|k| f64::from(v[k])).collect()),
-    };
-    let mut shape = vec![n as i64];
-    shape.extend(a.dim.iter().flat_map(|d| &d[1..]).map(|&d| d as i64));
-    TypedOutput { name, datatype: datatype(&a.values), shape, parameters: output_parameters(a), values }
+    }
 }
