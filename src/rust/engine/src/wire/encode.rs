@@ -256,19 +256,22 @@ pub struct OipReply<'a> {
     pub output: &'a str,
 }
 
-/// An OIP inference response: one output per part, FP64 (doubles) or
-/// BYTES (classes), shape `[N]` or `[N, ...]` with the data row-major. A
-/// single array is named by the prediction type; a list's parts by their R
-/// names (`fit`, `se.fit`), its numbers (`df`, `residual.scale`) as FP64 of
-/// shape `[1]`. An output's `parameters` carry what R needs to rebuild the
-/// object `predict_fast()` returns ([`read_oip`](super::read_oip) does):
-/// the column names (`columns`, or `dimnames` beyond two dimensions), a
-/// factor's `levels` (all of them, in order, not only those predicted), an
-/// R `class` and named numbers (`attributes`, as `type = "terms"`'s
-/// `constant`) the package puts on its result, `drop` for an array R
-/// returns as a named vector (one row of glmnet's), `scalar` for a list's
-/// number (one value for the call, not one per row) and `per_call` for a
-/// list's numbers (a survival forest's death times, written once).
+/// An OIP inference response: one output per part ([`oip_outputs`]), FP64
+/// (doubles) or BYTES (classes), shape `[N]` or `[N, ...]` with the data
+/// row-major. A single array is named by the prediction type; a list's
+/// parts by their R names with `_` for `.` (`fit`, `se_fit`), its numbers
+/// (`df`, `residual_scale`) as FP64 of shape `[1]`; `predict.lm()`'s
+/// interval matrix is three outputs `fit`, `lwr`, `upr`. An output's
+/// `parameters` carry what R needs to rebuild the object `predict_fast()`
+/// returns ([`read_oip`](super::read_oip) does): the column names
+/// (`columns`, or `dimnames` beyond two dimensions), a factor's `levels`
+/// (all of them, in order, not only those predicted), an R `class` and
+/// named numbers (`attributes`, as `type = "terms"`'s `constant`) the
+/// package puts on its result, `drop` for an array R returns as a named
+/// vector (one row of glmnet's), `scalar` for a list's number (one value
+/// for the call, not one per row), `per_call` for a list's numbers (a
+/// survival forest's death times, written once), `interval` for the
+/// interval's columns and `r_name` where R's name has a `.`.
 pub fn write_oip(p: &Prediction, reply: &OipReply) -> Result<Vec<u8>, WireError> {
     let n = p.nrows;
     let mut out = Vec::with_capacity(128 + 24 * n * p.parts.len().max(1));
