@@ -102,6 +102,14 @@ main <- function() {
     }, ""), collapse = ", ")))
   }
   cat(sprintf("lm p99 at 8 connections: %s (target < 1 ms, ambitious < 200 us)\n", fmt_time(pick("lm", 1, 8)$server_p99)))
+  # The server's default is a worker per core: with wrk on the same 2 cores, three busy threads share two, and
+  # the tail is the kernel's time slice. One worker leaves wrk a core of its own, as a client on another machine.
+  one <- start_fastpredict(work, bin, model_dir, c("--workers", "1"))
+  invisible(load_test(one, bodies, "lm", 1, 8, 1))
+  w1 <- load_test(one, bodies, "lm", 1, 8, secs)
+  cat(sprintf(paste0("  the same with --workers 1 (the server and wrk a core each): p99 %s, p50 %s, %.0f req/s ",
+                     "(%s Plumber's at 8)\n"), fmt_time(w1$p99), fmt_time(w1$p50), w1$rps,
+              ratio(w1$rps, pick("lm", 1, 8)$plumber_rps)))
   cat(sprintf("lm p50 at 1 connection: %s (target < 100 us, ambitious < 30 us)\n", fmt_time(pick("lm", 1, 1)$server_p50)))
   cat("CPU/req: the server process's user + system time over the requests wrk completed (wrk shares the 2 cores).\n")
   cat(sprintf("load average at the end: %s\n", load_average()))
