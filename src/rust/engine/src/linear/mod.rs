@@ -18,11 +18,13 @@ pub(crate) mod link;
 mod predict;
 mod quantile;
 mod spline;
+mod variables;
 
-use design::{bincode, build_term, compile_var, DesignTerm, FactorSource, Term, Var};
+use design::{build_term, DesignTerm, Term};
 use expr::CExpr;
 use inference::{Extra, Inference, Method};
 use link::Link;
+use variables::{bincode, compile_var, FactorSource, Var};
 
 pub(crate) use expr::NumericSource;
 

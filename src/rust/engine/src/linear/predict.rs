@@ -7,9 +7,10 @@ use std::sync::atomic::AtomicBool;
 
 use crate::frame::bind::{Bound, NumView};
 use crate::frame::levels::{FactorCodes, NA_CODE};
-use crate::linear::design::{Term, Var};
+use crate::linear::design::Term;
 use crate::linear::expr::r_pow;
 use crate::linear::inference::{Extra, Inference, Interval};
+use crate::linear::variables::Var;
 use crate::linear::LinearModel;
 use crate::model::Call;
 use crate::output::{ArrayShape, OutputShape, RowBlock};
