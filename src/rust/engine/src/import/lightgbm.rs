@@ -9,9 +9,9 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::format::{BoostTransform, BoostTree, BoostedSpec, ModelDoc};
-use crate::limits::{self, limits};
+use crate::limits::{self, limits, Limits};
 
-use super::{corrupt, document, inputs, number_name};
+use super::{corrupt, document, empty_tree, inputs, number_name, push_leaf, push_split};
 
 /// `key=value` lines (a bare `key` has an empty value).
 struct Block<'a> {
@@ -102,6 +102,44 @@ fn objective(line: Option<&str>) -> Result<(String, BoostTransform)> {
 pub(super) fn import(bytes: &[u8]) -> Result<ModelDoc> {
     let text = std::str::from_utf8(bytes).map_err(|e| corrupt(format!("it is not UTF-8 text ({e})")))?;
     let lines: Vec<&str> = text.lines().collect();
+    let (first, header_end) = header_span(&lines)?;
+    let lim = limits();
+    let h = header(&Block::new("the header".into(), &lines[first..header_end]), &lim)?;
+    let (trees, end) = trees(&lines, header_end, &h, &lim)?;
+    let k = h.k;
+    if trees.len() % k != 0 {
+        return Err(corrupt(format!("it holds {} trees, not whole rounds of {k}", trees.len())));
+    }
+    let tail = &lines[end..];
+    if tail.iter().any(|l| l.trim() == "parameters:") && !tail.iter().any(|l| l.trim() == "end of parameters") {
+        return Err(corrupt("it is truncated: its parameters have no 'end of parameters'"));
+    }
+    let params = parameters(tail);
+    let levels = category_names(tail, &params, &h.infos, h.n_features)?;
+    let booster = params.get("boosting").cloned().unwrap_or_else(|| "gbdt".into());
+    let booster = if h.average_output { "rf".to_string() } else { booster };
+    let rounds = trees.len() / k;
+    let spec = BoostedSpec {
+        library: "lightgbm".into(),
+        library_version: h.version.to_string(),
+        booster,
+        objective: h.objective,
+        transform: h.transform,
+        n_outputs: k,
+        base_margin: vec![0.0; k],
+        iterations: (0..=rounds).map(|r| r * k).collect(),
+        trees,
+        tree_weights: None,
+        linear: None,
+        average_output: h.average_output,
+        best_iteration: None,
+    };
+    Ok(document(inputs(h.names, levels), spec, "lightgbm", None))
+}
+
+/// The header's lines: from after the leading "tree" line to the first
+/// `Tree=` block or "end of trees".
+fn header_span(lines: &[&str]) -> Result<(usize, usize)> {
     let first = lines.iter().position(|l| !l.trim().is_empty());
     if first.map(|i| lines[i].trim()) != Some("tree") {
         return Err(corrupt("it does not start with 'tree', as a LightGBM text model does"));
@@ -110,14 +148,29 @@ pub(super) fn import(bytes: &[u8]) -> Result<ModelDoc> {
     let header_end = lines[first..].iter().position(|l| l.starts_with("Tree=") || l.trim() == "end of trees");
     let header_end =
         first + header_end.ok_or_else(|| corrupt("it is truncated: there is no 'Tree=' and no 'end of trees'"))?;
-    let header = Block::new("the header".into(), &lines[first..header_end]);
+    Ok((first, header_end))
+}
+
+/// What the header says of the model.
+struct Header<'a> {
+    version: &'a str,
+    n_features: usize,
+    /// Trees per round (outputs).
+    k: usize,
+    names: Vec<String>,
+    infos: Vec<String>,
+    objective: String,
+    transform: BoostTransform,
+    average_output: bool,
+}
+
+fn header<'a>(header: &Block<'a>, lim: &Limits) -> Result<Header<'a>> {
     let version = header.req("version")?;
     if version != "v3" && version != "v4" {
         return Err(Error::unsupported(format!(
             "LightGBM model files of version '{version}' (fastpredict reads v3 and v4)"
         )));
     }
-    let lim = limits();
     let n_features = header.num::<i64>("max_feature_idx")?.saturating_add(1);
     let n_features = usize::try_from(n_features).map_err(|_| corrupt("the header: 'max_feature_idx' is negative"))?;
     limits::check("a LightGBM model: features", n_features as u64, lim.inputs as u64, "inputs")?;
@@ -132,11 +185,16 @@ pub(super) fn import(bytes: &[u8]) -> Result<ModelDoc> {
         None => Vec::new(),
     };
     let (objective, transform) = objective(header.get("objective"))?;
+    let average_output = header.get("average_output").is_some();
+    Ok(Header { version, n_features, k, names, infos, objective, transform, average_output })
+}
 
-    // the tree blocks, each up to a blank line, until "end of trees"
+/// The tree blocks from line `start`, each up to a blank line, until "end
+/// of trees": the trees and the line of "end of trees".
+fn trees(lines: &[&str], start: usize, h: &Header, lim: &Limits) -> Result<(Vec<BoostTree>, usize)> {
     let mut trees = Vec::new();
     let mut nodes = 0u64;
-    let mut i = header_end;
+    let mut i = start;
     let end = loop {
         let Some(l) = lines.get(i) else {
             return Err(corrupt("it is truncated: there is no 'end of trees'"));
@@ -149,7 +207,7 @@ pub(super) fn import(bytes: &[u8]) -> Result<ModelDoc> {
             let stop = lines[i + 1..].iter().position(|l| l.trim().is_empty()).map_or(lines.len(), |p| i + 1 + p);
             let block = Block::new(format!("tree {id}"), &lines[i + 1..stop]);
             limits::check("a LightGBM model: trees", trees.len() as u64 + 1, lim.trees as u64, "trees")?;
-            let t = tree(&block, trees.len() % k, n_features, &mut nodes, lim.nodes as u64)?;
+            let t = tree(&block, trees.len() % h.k, h.n_features, &mut nodes, lim.nodes as u64)?;
             trees.push(t);
             i = stop;
         } else if l.is_empty() {
@@ -162,35 +220,7 @@ pub(super) fn import(bytes: &[u8]) -> Result<ModelDoc> {
             )));
         }
     };
-    if trees.len() % k != 0 {
-        return Err(corrupt(format!("it holds {} trees, not whole rounds of {k}", trees.len())));
-    }
-    let tail = &lines[end..];
-    if tail.iter().any(|l| l.trim() == "parameters:") && !tail.iter().any(|l| l.trim() == "end of parameters") {
-        return Err(corrupt("it is truncated: its parameters have no 'end of parameters'"));
-    }
-    let params = parameters(tail);
-    let levels = category_names(&lines[end..], &params, &infos, n_features)?;
-    let booster = params.get("boosting").cloned().unwrap_or_else(|| "gbdt".into());
-    let average_output = header.get("average_output").is_some();
-    let booster = if average_output { "rf".to_string() } else { booster };
-    let rounds = trees.len() / k;
-    let spec = BoostedSpec {
-        library: "lightgbm".into(),
-        library_version: version.to_string(),
-        booster,
-        objective,
-        transform,
-        n_outputs: k,
-        base_margin: vec![0.0; k],
-        iterations: (0..=rounds).map(|r| r * k).collect(),
-        trees,
-        tree_weights: None,
-        linear: None,
-        average_output,
-        best_iteration: None,
-    };
-    Ok(document(inputs(names, levels), spec, "lightgbm", None))
+    Ok((trees, end))
 }
 
 fn shorten(s: &str) -> String {
@@ -210,114 +240,160 @@ fn tree(b: &Block, group: usize, n_features: usize, nodes: &mut u64, max_nodes: 
         return Err(Error::unsupported("LightGBM linear trees (linear_tree = true)"));
     }
     let leaf_value: Vec<f64> = b.list("leaf_value", leaves)?;
-    let inner = leaves - 1;
-    let feature: Vec<i64> = b.list("split_feature", inner)?;
-    let threshold: Vec<f64> = b.list("threshold", inner)?;
-    let decision: Vec<i64> = b.list("decision_type", inner)?;
-    let left: Vec<i64> = b.list("left_child", inner)?;
-    let right: Vec<i64> = b.list("right_child", inner)?;
-    let num_cat: usize = if inner == 0 { 0 } else { b.get("num_cat").map_or(Ok(0), |_| b.num("num_cat"))? };
-    let (bounds, words): (Vec<i64>, Vec<u32>) = if num_cat > 0 {
-        let bounds: Vec<i64> = b.list("cat_boundaries", num_cat + 1)?;
-        let ok = bounds.first() == Some(&0) && bounds.windows(2).all(|w| w[0] <= w[1]);
-        let n_words = bounds.last().copied().filter(|_| ok).and_then(|n| usize::try_from(n).ok());
-        let n_words =
-            n_words.ok_or_else(|| corrupt(format!("{}: 'cat_boundaries' does not increase from 0", b.name)))?;
-        limits::check("a LightGBM tree: category words", n_words as u64, max_nodes, "nodes")?;
-        (bounds, b.list("cat_threshold", n_words)?)
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let n = inner + leaves;
-    let node = |c: i64, what: &str, i: usize| -> Result<i32> {
-        let ok = if c >= 0 { (c as usize) < inner } else { ((!c) as usize) < leaves };
-        if !ok {
-            return Err(corrupt(format!("{}: '{what}' of node {i} is {c}", b.name)));
-        }
-        Ok(if c >= 0 { c as i32 } else { (inner as i64 + !c) as i32 })
-    };
-    let mut t = BoostTree {
-        group,
-        feature: Vec::with_capacity(n),
-        threshold: Vec::with_capacity(n),
-        left: Vec::with_capacity(n),
-        right: Vec::with_capacity(n),
-        default_left: Vec::with_capacity(n),
-        value: Vec::with_capacity(n),
-        missing: None,
-        categorical: None,
-        categories: None,
-    };
-    let mut categorical = vec![0u8; n];
+    let s = Splits::read(b, leaves, max_nodes)?;
+    let n = s.inner + leaves;
+    let mut t = empty_tree(group, n);
+    let mut categorical = Vec::with_capacity(n);
     let mut missing = Vec::with_capacity(n);
-    let mut sets: Vec<Vec<u32>> = Vec::new();
-    let mut set_of: HashMap<usize, usize> = HashMap::new();
-    for i in 0..inner {
-        let f = usize::try_from(feature[i]).ok().filter(|&f| f < n_features);
-        let f = f.ok_or_else(|| corrupt(format!("{}: 'split_feature' of node {i} is {}", b.name, feature[i])))?;
-        let dt = decision[i];
-        if !(0..16).contains(&dt) || (dt >> 2) & 3 == 3 {
-            return Err(corrupt(format!("{}: 'decision_type' of node {i} is {dt}", b.name)));
-        }
-        // bit 0 categorical, bit 1 default left, bits 2-3 the missing type
-        // (include/LightGBM/tree.h:20, 274)
-        let mut thr = threshold[i];
-        let mut default_left = ((dt >> 1) & 1) as u8;
-        if dt & 1 == 1 {
-            categorical[i] = 1;
-            // a categorical split sends a missing value right, whatever its
-            // default (CategoricalDecision, tree.h:374)
-            default_left = 0;
-            let c = usize::try_from(thr as i64).ok().filter(|&c| thr.fract() == 0.0 && c < num_cat);
-            let c =
-                c.ok_or_else(|| corrupt(format!("{}: node {i} names category split {thr}, of {num_cat}", b.name)))?;
-            let next = *set_of.entry(c).or_insert_with(|| {
-                let (a, z) = (bounds[c] as usize, bounds[c + 1] as usize);
-                let mut codes = Vec::new();
-                for (w, &word) in words[a..z].iter().enumerate() {
-                    for bit in 0..32 {
-                        if word >> bit & 1 == 1 {
-                            codes.push((w * 32 + bit) as u32);
-                        }
-                    }
-                }
-                sets.push(codes);
-                sets.len() - 1
-            });
-            thr = next as f64;
-        } else if thr.is_nan() {
-            // an infinite threshold is a split of missing from present values
-            return Err(corrupt(format!("{}: 'threshold' of node {i} is {thr}", b.name)));
-        }
-        t.feature.push(f as i32);
-        t.threshold.push(thr);
-        t.left.push(node(left[i], "left_child", i)?);
-        t.right.push(node(right[i], "right_child", i)?);
-        t.default_left.push(default_left);
-        t.value.push(0.0);
-        missing.push(((dt >> 2) & 3) as u8);
+    let mut sets = CategorySets::default();
+    for i in 0..s.inner {
+        let split = s.split(i, n_features, &mut sets)?;
+        categorical.push(split.categorical);
+        let left = s.child(s.left[i], "left_child", i)?;
+        let right = s.child(s.right[i], "right_child", i)?;
+        push_split(&mut t, split.feature, split.threshold, left, right, split.default_left);
+        missing.push(split.missing);
     }
     for &v in &leaf_value {
         if !v.is_finite() {
             return Err(corrupt(format!("{}: 'leaf_value' holds {v}", b.name)));
         }
-        t.feature.push(-1);
-        t.threshold.push(0.0);
-        t.left.push(-1);
-        t.right.push(-1);
-        t.default_left.push(0);
-        t.value.push(v);
+        push_leaf(&mut t, v);
+        categorical.push(0);
         missing.push(2);
     }
-    if !sets.is_empty() {
+    if !sets.codes.is_empty() {
         t.categorical = Some(categorical);
-        t.categories = Some(sets);
+        t.categories = Some(sets.codes);
     }
     // all NaN (xgboost's rule, and the format's default): left out
     if missing.iter().any(|&x| x != 2) {
         t.missing = Some(missing);
     }
     Ok(t)
+}
+
+/// A tree's internal nodes, as its block lists them.
+struct Splits<'b> {
+    name: &'b str,
+    inner: usize,
+    leaves: usize,
+    feature: Vec<i64>,
+    threshold: Vec<f64>,
+    decision: Vec<i64>,
+    left: Vec<i64>,
+    right: Vec<i64>,
+    num_cat: usize,
+    /// Category split `c` is the bitset `words[bounds[c]..bounds[c + 1]]`.
+    bounds: Vec<i64>,
+    words: Vec<u32>,
+}
+
+/// An internal node, checked.
+struct Split {
+    feature: i32,
+    threshold: f64,
+    default_left: u8,
+    categorical: u8,
+    missing: u8,
+}
+
+/// A tree's category sets, each made once for the nodes that name it.
+#[derive(Default)]
+struct CategorySets {
+    codes: Vec<Vec<u32>>,
+    /// Category split -> its index in `codes`.
+    of: HashMap<usize, usize>,
+}
+
+impl<'b> Splits<'b> {
+    fn read(b: &'b Block, leaves: usize, max_nodes: u64) -> Result<Splits<'b>> {
+        let inner = leaves - 1;
+        let feature: Vec<i64> = b.list("split_feature", inner)?;
+        let threshold: Vec<f64> = b.list("threshold", inner)?;
+        let decision: Vec<i64> = b.list("decision_type", inner)?;
+        let left: Vec<i64> = b.list("left_child", inner)?;
+        let right: Vec<i64> = b.list("right_child", inner)?;
+        let num_cat: usize = if inner == 0 { 0 } else { b.get("num_cat").map_or(Ok(0), |_| b.num("num_cat"))? };
+        let (bounds, words): (Vec<i64>, Vec<u32>) = if num_cat > 0 {
+            let bounds: Vec<i64> = b.list("cat_boundaries", num_cat + 1)?;
+            let ok = bounds.first() == Some(&0) && bounds.windows(2).all(|w| w[0] <= w[1]);
+            let n_words = bounds.last().copied().filter(|_| ok).and_then(|n| usize::try_from(n).ok());
+            let n_words =
+                n_words.ok_or_else(|| corrupt(format!("{}: 'cat_boundaries' does not increase from 0", b.name)))?;
+            limits::check("a LightGBM tree: category words", n_words as u64, max_nodes, "nodes")?;
+            (bounds, b.list("cat_threshold", n_words)?)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let name = &b.name;
+        Ok(Splits { name, inner, leaves, feature, threshold, decision, left, right, num_cat, bounds, words })
+    }
+
+    /// Internal node `i`, its category set (if any) added to `sets`.
+    fn split(&self, i: usize, n_features: usize, sets: &mut CategorySets) -> Result<Split> {
+        let f = usize::try_from(self.feature[i]).ok().filter(|&f| f < n_features);
+        let f =
+            f.ok_or_else(|| corrupt(format!("{}: 'split_feature' of node {i} is {}", self.name, self.feature[i])))?;
+        let dt = self.decision[i];
+        if !(0..16).contains(&dt) || (dt >> 2) & 3 == 3 {
+            return Err(corrupt(format!("{}: 'decision_type' of node {i} is {dt}", self.name)));
+        }
+        // bit 0 categorical, bit 1 default left, bits 2-3 the missing type
+        // (include/LightGBM/tree.h:20, 274)
+        let mut thr = self.threshold[i];
+        let mut default_left = ((dt >> 1) & 1) as u8;
+        let categorical = (dt & 1) as u8;
+        if categorical == 1 {
+            // a categorical split sends a missing value right, whatever its
+            // default (CategoricalDecision, tree.h:374)
+            default_left = 0;
+            thr = self.category_set(i, thr, sets)? as f64;
+        } else if thr.is_nan() {
+            // an infinite threshold is a split of missing from present values
+            return Err(corrupt(format!("{}: 'threshold' of node {i} is {thr}", self.name)));
+        }
+        let missing = ((dt >> 2) & 3) as u8;
+        Ok(Split { feature: f as i32, threshold: thr, default_left, categorical, missing })
+    }
+
+    /// The index in `sets` of the category split that node `i`'s threshold
+    /// `thr` names.
+    fn category_set(&self, i: usize, thr: f64, sets: &mut CategorySets) -> Result<usize> {
+        let num_cat = self.num_cat;
+        let c = usize::try_from(thr as i64).ok().filter(|&c| thr.fract() == 0.0 && c < num_cat);
+        let c =
+            c.ok_or_else(|| corrupt(format!("{}: node {i} names category split {thr}, of {num_cat}", self.name)))?;
+        let codes = &mut sets.codes;
+        Ok(*sets.of.entry(c).or_insert_with(|| {
+            let (a, z) = (self.bounds[c] as usize, self.bounds[c + 1] as usize);
+            codes.push(bit_codes(&self.words[a..z]));
+            codes.len() - 1
+        }))
+    }
+
+    /// Child `c` of node `i` as a node index: leaf `~c` after the internal
+    /// nodes.
+    fn child(&self, c: i64, what: &str, i: usize) -> Result<i32> {
+        let ok = if c >= 0 { (c as usize) < self.inner } else { ((!c) as usize) < self.leaves };
+        if !ok {
+            return Err(corrupt(format!("{}: '{what}' of node {i} is {c}", self.name)));
+        }
+        Ok(if c >= 0 { c as i32 } else { (self.inner as i64 + !c) as i32 })
+    }
+}
+
+/// The codes whose bits are set in a bitset of 32-bit words.
+fn bit_codes(words: &[u32]) -> Vec<u32> {
+    let mut codes = Vec::new();
+    for (w, &word) in words.iter().enumerate() {
+        for bit in 0..32 {
+            if word >> bit & 1 == 1 {
+                codes.push((w * 32 + bit) as u32);
+            }
+        }
+    }
+    codes
 }
 
 /// The `[name: value]` lines of the parameters section.

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 
 use crate::error::{Error, Result};
-use crate::format::{format_version, BoostedSpec, InputSpec, InputType, ModelDoc, ModelKind, Producer, FORMAT_NAME};
+use crate::format::{
+    format_version, BoostTree, BoostedSpec, InputSpec, InputType, ModelDoc, ModelKind, Producer, FORMAT_NAME,
+};
 
 mod lightgbm;
 mod xgboost;
@@ -164,6 +166,43 @@ fn number_name(v: f64) -> String {
     } else {
         format!("{v}")
     }
+}
+
+/// A tree of `n` nodes for `group`, its nodes still to be added.
+fn empty_tree(group: usize, n: usize) -> BoostTree {
+    BoostTree {
+        group,
+        feature: Vec::with_capacity(n),
+        threshold: Vec::with_capacity(n),
+        left: Vec::with_capacity(n),
+        right: Vec::with_capacity(n),
+        default_left: Vec::with_capacity(n),
+        value: Vec::with_capacity(n),
+        missing: None,
+        categorical: None,
+        categories: None,
+    }
+}
+
+/// Add a split node: feature `f` at `threshold`, its children and its
+/// default.
+fn push_split(t: &mut BoostTree, f: i32, threshold: f64, left: i32, right: i32, default_left: u8) {
+    t.feature.push(f);
+    t.threshold.push(threshold);
+    t.left.push(left);
+    t.right.push(right);
+    t.default_left.push(default_left);
+    t.value.push(0.0);
+}
+
+/// Add a leaf of value `v`.
+fn push_leaf(t: &mut BoostTree, v: f64) {
+    t.feature.push(-1);
+    t.threshold.push(0.0);
+    t.left.push(-1);
+    t.right.push(-1);
+    t.default_left.push(0);
+    t.value.push(v);
 }
 
 fn corrupt(what: impl std::fmt::Display) -> Error {

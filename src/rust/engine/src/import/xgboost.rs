@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::format::{BoostTransform, BoostTree, BoostedSpec, ModelDoc};
 use crate::limits::{self, limits};
 
-use super::{corrupt, document, inputs, number_name};
+use super::{corrupt, document, empty_tree, inputs, number_name, push_leaf, push_split};
 
 mod json;
 use json::{quote_non_finite, Flag, Float, Obj};
@@ -99,39 +99,13 @@ struct Xgb {
 
 impl Xgb {
     fn read(learner: &Obj, version: String) -> Result<ModelDoc> {
-        let lim = limits();
         let lmp = learner.obj("learner_model_param")?;
-        let n_features = lmp.req_count("num_feature")?;
-        limits::check("an xgboost model: features", n_features, lim.inputs as u64, "inputs")?;
-        let num_class = lmp.count("num_class")?.unwrap_or(0);
-        let num_target = lmp.count("num_target")?.unwrap_or(1);
-        let k = num_class.max(num_target).max(1);
-        limits::check("an xgboost model: outputs", k, lim.features as u64, "features")?;
-        let me = Xgb { n_features: n_features as usize, k: k as usize };
-
+        let me = Xgb::shape(&lmp)?;
         let obj = learner.obj("objective")?;
         let name: String = obj.req("name")?;
         let (prob_to_margin, transform) = objective(&name)?;
-        let bs_text: String = lmp.req("base_score")?;
-        let mut bs = base_score(&bs_text, &lmp.at("base_score"))?;
-        // before 3.1 the intercept is one number for every output
-        if bs.len() == 1 {
-            bs = vec![bs[0]; me.k];
-        }
-        if bs.len() != me.k {
-            return Err(corrupt(format!("{} has {} values for {} outputs", lmp.at("base_score"), bs.len(), me.k)));
-        }
-        // the intercept is stored as a probability and used as a margin (S-1.3)
-        let base_margin: Vec<f64> = bs.iter().map(|&v| f64::from(prob_to_margin(v))).collect();
-
-        let names: Vec<String> = learner.opt("feature_names")?.unwrap_or_default();
-        let types: Vec<String> = learner.opt("feature_types")?.unwrap_or_default();
-        for (what, n) in [("feature_names", names.len()), ("feature_types", types.len())] {
-            if n != 0 && n != me.n_features {
-                return Err(corrupt(format!("{} has {n} entries for {} features", learner.at(what), me.n_features)));
-            }
-        }
-        let names = if names.is_empty() { (0..me.n_features).map(|j| format!("f{j}")).collect() } else { names };
+        let base_margin = me.base_margin(&lmp, prob_to_margin)?;
+        let names = me.feature_names(learner)?;
         let best_iteration = match learner.opt_obj("attributes")? {
             Some(a) => a.count("best_iteration")?.map(|b| b as usize),
             None => None,
@@ -154,45 +128,95 @@ impl Xgb {
             average_output: false,
             best_iteration,
         };
-        let mut levels = HashMap::new();
-        match booster.as_str() {
+        let levels = match booster.as_str() {
             "gblinear" => {
-                let model = gb.obj("model")?;
-                let w = model.req_f32s("weights")?;
-                let want = (me.n_features + 1) * me.k;
-                if w.len() != want {
-                    return Err(corrupt(format!(
-                        "{} has {} weights for {} features and {} outputs ({want} expected)",
-                        model.at("weights"),
-                        w.len(),
-                        me.n_features,
-                        me.k
-                    )));
-                }
-                spec.linear = Some(w.into_iter().map(f64::from).collect());
+                spec.linear = Some(me.linear(&gb)?);
+                HashMap::new()
             }
-            "gbtree" | "dart" => {
-                let model = if booster == "dart" { gb.obj("gbtree")?.obj("model")? } else { gb.obj("model")? };
-                me.trees(&model, &mut spec)?;
-                if booster == "dart" {
-                    let w = gb.req_f32s("weight_drop")?;
-                    if w.len() != spec.trees.len() {
-                        return Err(corrupt(format!(
-                            "{} has {} weights for {} trees",
-                            gb.at("weight_drop"),
-                            w.len(),
-                            spec.trees.len()
-                        )));
-                    }
-                    spec.tree_weights = Some(w.into_iter().map(f64::from).collect());
-                }
-                if let Some(cats) = model.opt_obj("cats")? {
-                    levels = me.category_names(&cats)?;
-                }
-            }
+            "gbtree" | "dart" => me.gbtree(&gb, booster == "dart", &mut spec)?,
             other => return Err(Error::unsupported(format!("the xgboost booster '{other}'"))),
-        }
+        };
         Ok(document(inputs(names, levels), spec, "xgboost", Some(version)))
+    }
+
+    /// The learner's features and outputs.
+    fn shape(lmp: &Obj) -> Result<Xgb> {
+        let lim = limits();
+        let n_features = lmp.req_count("num_feature")?;
+        limits::check("an xgboost model: features", n_features, lim.inputs as u64, "inputs")?;
+        let num_class = lmp.count("num_class")?.unwrap_or(0);
+        let num_target = lmp.count("num_target")?.unwrap_or(1);
+        let k = num_class.max(num_target).max(1);
+        limits::check("an xgboost model: outputs", k, lim.features as u64, "features")?;
+        Ok(Xgb { n_features: n_features as usize, k: k as usize })
+    }
+
+    /// The intercept of each output, as a margin.
+    fn base_margin(&self, lmp: &Obj, prob_to_margin: ProbToMargin) -> Result<Vec<f64>> {
+        let bs_text: String = lmp.req("base_score")?;
+        let mut bs = base_score(&bs_text, &lmp.at("base_score"))?;
+        // before 3.1 the intercept is one number for every output
+        if bs.len() == 1 {
+            bs = vec![bs[0]; self.k];
+        }
+        if bs.len() != self.k {
+            return Err(corrupt(format!("{} has {} values for {} outputs", lmp.at("base_score"), bs.len(), self.k)));
+        }
+        // the intercept is stored as a probability and used as a margin (S-1.3)
+        Ok(bs.iter().map(|&v| f64::from(prob_to_margin(v))).collect())
+    }
+
+    /// The features' names (`f0`, `f1`, ... where the file has none), their
+    /// types checked for length.
+    fn feature_names(&self, learner: &Obj) -> Result<Vec<String>> {
+        let names: Vec<String> = learner.opt("feature_names")?.unwrap_or_default();
+        let types: Vec<String> = learner.opt("feature_types")?.unwrap_or_default();
+        for (what, n) in [("feature_names", names.len()), ("feature_types", types.len())] {
+            if n != 0 && n != self.n_features {
+                return Err(corrupt(format!("{} has {n} entries for {} features", learner.at(what), self.n_features)));
+            }
+        }
+        Ok(if names.is_empty() { (0..self.n_features).map(|j| format!("f{j}")).collect() } else { names })
+    }
+
+    /// A gblinear booster's weights, (features + 1) x outputs of them.
+    fn linear(&self, gb: &Obj) -> Result<Vec<f64>> {
+        let model = gb.obj("model")?;
+        let w = model.req_f32s("weights")?;
+        let want = (self.n_features + 1) * self.k;
+        if w.len() != want {
+            return Err(corrupt(format!(
+                "{} has {} weights for {} features and {} outputs ({want} expected)",
+                model.at("weights"),
+                w.len(),
+                self.n_features,
+                self.k
+            )));
+        }
+        Ok(w.into_iter().map(f64::from).collect())
+    }
+
+    /// A gbtree or dart booster's trees (and dart's tree weights) into
+    /// `spec`; the category names of its features.
+    fn gbtree(&self, gb: &Obj, dart: bool, spec: &mut BoostedSpec) -> Result<HashMap<usize, Vec<String>>> {
+        let model = if dart { gb.obj("gbtree")?.obj("model")? } else { gb.obj("model")? };
+        self.trees(&model, spec)?;
+        if dart {
+            let w = gb.req_f32s("weight_drop")?;
+            if w.len() != spec.trees.len() {
+                return Err(corrupt(format!(
+                    "{} has {} weights for {} trees",
+                    gb.at("weight_drop"),
+                    w.len(),
+                    spec.trees.len()
+                )));
+            }
+            spec.tree_weights = Some(w.into_iter().map(f64::from).collect());
+        }
+        match model.opt_obj("cats")? {
+            Some(cats) => self.category_names(&cats),
+            None => Ok(HashMap::new()),
+        }
     }
 
     /// The trees of a gbtree model, with their rounds (S-1, S-2.8).
@@ -263,112 +287,57 @@ impl Xgb {
 
     /// One tree (S-1, S-2.2, S-2.3).
     fn tree(&self, tree: &Obj, group: usize) -> Result<BoostTree> {
-        let param = tree.obj("tree_param")?;
-        if param.count("size_leaf_vector")?.unwrap_or(1) > 1 {
-            return Err(Error::unsupported(
-                "xgboost multi-output trees (multi_strategy = \"multi_output_tree\", vector leaves)",
-            ));
-        }
-        let n = param.req_count("num_nodes")? as usize;
-        let left: Vec<i64> = tree.req("left_children")?;
-        let right: Vec<i64> = tree.req("right_children")?;
-        let split: Vec<i64> = tree.req("split_indices")?;
-        let cond = tree.req_f32s("split_conditions")?;
-        let dleft: Vec<Flag> = tree.req("default_left")?;
-        let stype: Option<Vec<i64>> = tree.opt("split_type")?;
-        for (what, len) in [
-            ("left_children", left.len()),
-            ("right_children", right.len()),
-            ("split_indices", split.len()),
-            ("split_conditions", cond.len()),
-            ("default_left", dleft.len()),
-            ("split_type", stype.as_ref().map_or(n, Vec::len)),
-        ] {
-            if len != n {
-                return Err(corrupt(format!("{} has {len} entries for {n} nodes", tree.at(what))));
-            }
-        }
-        if n == 0 {
-            return Err(corrupt(format!("{} has no nodes", tree.path)));
-        }
-        let sets = self.category_sets(tree, n, stype.as_deref())?;
-        let mut out = BoostTree {
-            group,
-            feature: Vec::with_capacity(n),
-            threshold: Vec::with_capacity(n),
-            left: Vec::with_capacity(n),
-            right: Vec::with_capacity(n),
-            default_left: Vec::with_capacity(n),
-            value: Vec::with_capacity(n),
-            missing: None,
-            categorical: None,
-            categories: None,
-        };
-        let mut categorical = vec![0u8; n];
+        let a = Nodes::read(tree)?;
+        let n = a.left.len();
+        let sets = self.category_sets(tree, n, a.stype.as_deref())?;
+        let mut out = empty_tree(group, n);
+        let mut categorical = Vec::with_capacity(n);
         for i in 0..n {
-            let bad = |what: &str, v: String| corrupt(format!("{}[{i}] is {v}", tree.at(what)));
-            if left[i] == -1 {
+            if a.left[i] == -1 {
                 // a leaf: its value is in split_conditions (base_weights is
                 // the weight before the learning rate, xgboost #11521)
-                let v = f64::from(cond[i]);
+                let v = f64::from(a.cond[i]);
                 if !v.is_finite() {
-                    return Err(bad("split_conditions", format!("{v}, at a leaf")));
+                    return Err(bad(tree, "split_conditions", i, format!("{v}, at a leaf")));
                 }
-                out.feature.push(-1);
-                out.threshold.push(0.0);
-                out.left.push(-1);
-                out.right.push(-1);
-                out.default_left.push(0);
-                out.value.push(v);
+                push_leaf(&mut out, v);
+                categorical.push(0);
                 continue;
             }
-            let l = usize::try_from(left[i])
-                .ok()
-                .filter(|&l| l < n)
-                .ok_or_else(|| bad("left_children", left[i].to_string()))?;
-            // xgboost walks a number to left + 1 and never reads
-            // right_children (predict_fn.h:34), only a missing value does:
-            // a file where they differ predicts two ways
-            if right[i] != l as i64 + 1 {
-                return Err(bad("right_children", format!("{}, not left_children[{i}] + 1", right[i])));
-            }
-            let f = usize::try_from(split[i]).ok().filter(|&f| f < self.n_features).ok_or_else(|| {
-                bad("split_indices", format!("{}, not a feature below {}", split[i], self.n_features))
-            })?;
-            let d = match dleft[i].0 {
-                0 => 0,
-                1 => 1,
-                v => return Err(bad("default_left", v.to_string())),
-            };
-            let thr = match stype.as_ref().map_or(0, |s| s[i]) {
-                0 => {
-                    let t = f64::from(cond[i]);
-                    if t.is_nan() {
-                        return Err(bad("split_conditions", format!("{t}, at a numeric split")));
-                    }
-                    t
-                }
-                1 => {
-                    categorical[i] = 1;
-                    let s = sets.iter().position(|(node, _)| *node == i).ok_or_else(|| {
-                        corrupt(format!("{}: categorical node {i} has no entry in categories_nodes", tree.path))
-                    })?;
-                    s as f64
-                }
-                v => return Err(bad("split_type", v.to_string())),
-            };
-            out.feature.push(f as i32);
-            out.threshold.push(thr);
-            out.left.push(l as i32);
-            out.right.push(l as i32 + 1);
-            out.default_left.push(d);
-            out.value.push(0.0);
+            let (f, l, d) = self.split(tree, &a, i)?;
+            let (thr, cat) = threshold(tree, &a, i, &sets)?;
+            categorical.push(cat);
+            push_split(&mut out, f as i32, thr, l as i32, l as i32 + 1, d);
         }
         if !sets.is_empty() {
             out.categorical = Some(categorical);
             out.categories = Some(sets.into_iter().map(|(_, codes)| codes).collect());
         }
         Ok(out)
+    }
+
+    /// Split node `i`'s feature, left child and default (1: left).
+    fn split(&self, tree: &Obj, a: &Nodes, i: usize) -> Result<(usize, usize, u8)> {
+        let n = a.left.len();
+        let l = usize::try_from(a.left[i])
+            .ok()
+            .filter(|&l| l < n)
+            .ok_or_else(|| bad(tree, "left_children", i, a.left[i].to_string()))?;
+        // xgboost walks a number to left + 1 and never reads
+        // right_children (predict_fn.h:34), only a missing value does:
+        // a file where they differ predicts two ways
+        if a.right[i] != l as i64 + 1 {
+            return Err(bad(tree, "right_children", i, format!("{}, not left_children[{i}] + 1", a.right[i])));
+        }
+        let f = usize::try_from(a.split[i]).ok().filter(|&f| f < self.n_features).ok_or_else(|| {
+            bad(tree, "split_indices", i, format!("{}, not a feature below {}", a.split[i], self.n_features))
+        })?;
+        let d = match a.dleft[i].0 {
+            0 => 0,
+            1 => 1,
+            v => return Err(bad(tree, "default_left", i, v.to_string())),
+        };
+        Ok((f, l, d))
     }
 
     /// The category sets of a tree's categorical nodes: (node, codes going
@@ -458,6 +427,76 @@ impl Xgb {
         }
         Ok(out)
     }
+}
+
+/// A tree's node arrays, of `num_nodes` entries each.
+struct Nodes {
+    left: Vec<i64>,
+    right: Vec<i64>,
+    split: Vec<i64>,
+    cond: Vec<f32>,
+    dleft: Vec<Flag>,
+    stype: Option<Vec<i64>>,
+}
+
+impl Nodes {
+    fn read(tree: &Obj) -> Result<Nodes> {
+        let param = tree.obj("tree_param")?;
+        if param.count("size_leaf_vector")?.unwrap_or(1) > 1 {
+            return Err(Error::unsupported(
+                "xgboost multi-output trees (multi_strategy = \"multi_output_tree\", vector leaves)",
+            ));
+        }
+        let n = param.req_count("num_nodes")? as usize;
+        let left: Vec<i64> = tree.req("left_children")?;
+        let right: Vec<i64> = tree.req("right_children")?;
+        let split: Vec<i64> = tree.req("split_indices")?;
+        let cond = tree.req_f32s("split_conditions")?;
+        let dleft: Vec<Flag> = tree.req("default_left")?;
+        let stype: Option<Vec<i64>> = tree.opt("split_type")?;
+        for (what, len) in [
+            ("left_children", left.len()),
+            ("right_children", right.len()),
+            ("split_indices", split.len()),
+            ("split_conditions", cond.len()),
+            ("default_left", dleft.len()),
+            ("split_type", stype.as_ref().map_or(n, Vec::len)),
+        ] {
+            if len != n {
+                return Err(corrupt(format!("{} has {len} entries for {n} nodes", tree.at(what))));
+            }
+        }
+        if n == 0 {
+            return Err(corrupt(format!("{} has no nodes", tree.path)));
+        }
+        Ok(Nodes { left, right, split, cond, dleft, stype })
+    }
+}
+
+/// Split node `i`'s threshold (at a categorical split, the index of its set
+/// in `sets`), and 1 if it is categorical.
+fn threshold(tree: &Obj, a: &Nodes, i: usize, sets: &[(usize, Vec<u32>)]) -> Result<(f64, u8)> {
+    Ok(match a.stype.as_ref().map_or(0, |s| s[i]) {
+        0 => {
+            let t = f64::from(a.cond[i]);
+            if t.is_nan() {
+                return Err(bad(tree, "split_conditions", i, format!("{t}, at a numeric split")));
+            }
+            (t, 0)
+        }
+        1 => {
+            let s = sets.iter().position(|(node, _)| *node == i).ok_or_else(|| {
+                corrupt(format!("{}: categorical node {i} has no entry in categories_nodes", tree.path))
+            })?;
+            (s as f64, 1)
+        }
+        v => return Err(bad(tree, "split_type", i, v.to_string())),
+    })
+}
+
+/// `what[i]` of a tree is `v`, which does not fit.
+fn bad(tree: &Obj, what: &str, i: usize, v: String) -> Error {
+    corrupt(format!("{}[{i}] is {v}", tree.at(what)))
 }
 
 #[cfg(test)]
