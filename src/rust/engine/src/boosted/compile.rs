@@ -103,6 +103,31 @@ fn float32(v: f64, what: &dyn Fn() -> String) -> Result<f32> {
 /// Check the section's shape and compile its booster.
 pub(super) fn compile(spec: &BoostedSpec, inputs: &[InputSpec]) -> Result<(Library, Engine, Stats)> {
     let lib = Library::parse(&spec.library)?;
+    check_header(spec, lib)?;
+    if let Some(w) = &spec.linear {
+        return linear(spec, lib, inputs.len(), w);
+    }
+    if spec.booster == "gblinear" {
+        return Err(Error::invalid("a gblinear booster needs its 'linear' weights"));
+    }
+    if spec.trees.is_empty() {
+        return Err(Error::invalid("a boosted model needs trees (or 'linear' weights)"));
+    }
+    let dart = check_dart(spec, lib)?;
+    let mut stats = Stats::default();
+    let engine = match lib {
+        Library::Xgboost => Engine::F32(xgboost_forest(spec, inputs, dart, &mut stats)?),
+        Library::Lightgbm => {
+            let leaf = |_: usize, _: usize, v: f64| Ok((v, v));
+            Engine::F64(forest(spec, lib, inputs, spec.base_margin.clone(), false, leaf, &mut stats)?)
+        }
+    };
+    Ok((lib, engine, stats))
+}
+
+/// The library's booster and transform, the outputs and their base margin,
+/// the iterations and the sizes against the limits.
+fn check_header(spec: &BoostedSpec, lib: Library) -> Result<()> {
     let lim = limits();
     if !lib.boosters().contains(&spec.booster.as_str()) {
         return Err(Error::unsupported(format!("the {} booster '{}'", lib.as_str(), spec.booster)));
@@ -128,17 +153,12 @@ pub(super) fn compile(spec: &BoostedSpec, inputs: &[InputSpec]) -> Result<(Libra
     check_iterations(spec)?;
     limits::check("a boosted model: trees", spec.trees.len() as u64, lim.trees as u64, "trees")?;
     let nodes = spec.trees.iter().fold(0u64, |n, t| n.saturating_add(t.feature.len() as u64));
-    limits::check("a boosted model: nodes", nodes, lim.nodes as u64, "nodes")?;
+    limits::check("a boosted model: nodes", nodes, lim.nodes as u64, "nodes")
+}
 
-    if let Some(w) = &spec.linear {
-        return linear(spec, lib, inputs.len(), w);
-    }
-    if spec.booster == "gblinear" {
-        return Err(Error::invalid("a gblinear booster needs its 'linear' weights"));
-    }
-    if spec.trees.is_empty() {
-        return Err(Error::invalid("a boosted model needs trees (or 'linear' weights)"));
-    }
+/// Whether the trees are an xgboost dart booster's, weighted by
+/// `tree_weights` (one per tree, finite).
+fn check_dart(spec: &BoostedSpec, lib: Library) -> Result<bool> {
     let dart = match &spec.tree_weights {
         Some(w) if lib == Library::Xgboost => {
             if w.len() != spec.trees.len() {
@@ -157,37 +177,33 @@ pub(super) fn compile(spec: &BoostedSpec, inputs: &[InputSpec]) -> Result<(Libra
     if (spec.booster == "dart" && lib == Library::Xgboost) != dart {
         return Err(Error::invalid("an xgboost dart booster has 'tree_weights', and only it"));
     }
-    let mut stats = Stats::default();
-    let engine = match lib {
-        Library::Xgboost => {
-            let base = spec
-                .base_margin
-                .iter()
-                .enumerate()
-                .map(|(g, &b)| float32(b, &|| format!("'base_margin' {g}")))
-                .collect::<Result<Vec<f32>>>()?;
-            let leaf = |t: usize, g: usize, v: f64| -> Result<(f32, f32)> {
-                let v = float32(v, &|| "a leaf value".to_string())?;
-                match &spec.tree_weights {
-                    // xgboost's two dart paths (src/gbm/gbtree.cc): inplace
-                    // predicts each tree on top of the base and subtracts it
-                    // again (`(base + leaf - base) * w`, :883); a DMatrix
-                    // takes `leaf * w` (:791). Both in float.
-                    Some(w) => {
-                        let w = float32(w[t], &|| format!("'tree_weights' {}", t + 1))?;
-                        Ok((((base[g] + v) - base[g]) * w, v * w))
-                    }
-                    None => Ok((v, v)),
-                }
-            };
-            Engine::F32(forest(spec, lib, inputs, base.clone(), dart, leaf, &mut stats)?)
-        }
-        Library::Lightgbm => {
-            let leaf = |_: usize, _: usize, v: f64| Ok((v, v));
-            Engine::F64(forest(spec, lib, inputs, spec.base_margin.clone(), false, leaf, &mut stats)?)
+    Ok(dart)
+}
+
+/// xgboost's trees, in float32: the base margin and leaves as float32
+/// values, a dart tree's leaves weighted.
+fn xgboost_forest(spec: &BoostedSpec, inputs: &[InputSpec], dart: bool, stats: &mut Stats) -> Result<Forest<f32>> {
+    let base = spec
+        .base_margin
+        .iter()
+        .enumerate()
+        .map(|(g, &b)| float32(b, &|| format!("'base_margin' {g}")))
+        .collect::<Result<Vec<f32>>>()?;
+    let leaf = |t: usize, g: usize, v: f64| -> Result<(f32, f32)> {
+        let v = float32(v, &|| "a leaf value".to_string())?;
+        match &spec.tree_weights {
+            // xgboost's two dart paths (src/gbm/gbtree.cc): inplace
+            // predicts each tree on top of the base and subtracts it
+            // again (`(base + leaf - base) * w`, :883); a DMatrix
+            // takes `leaf * w` (:791). Both in float.
+            Some(w) => {
+                let w = float32(w[t], &|| format!("'tree_weights' {}", t + 1))?;
+                Ok((((base[g] + v) - base[g]) * w, v * w))
+            }
+            None => Ok((v, v)),
         }
     };
-    Ok((lib, engine, stats))
+    forest(spec, Library::Xgboost, inputs, base.clone(), dart, leaf, stats)
 }
 
 /// `iterations` starts at 0, never decreases and ends at the tree count.

@@ -143,6 +143,20 @@ pub(crate) enum Interval {
     Prediction,
 }
 
+impl Interval {
+    /// The `interval` argument: `None` for none.
+    fn parse(interval: Option<&str>) -> Result<Option<Interval>> {
+        match interval {
+            None | Some("none") => Ok(None),
+            Some("confidence") => Ok(Some(Interval::Confidence)),
+            Some("prediction") => Ok(Some(Interval::Prediction)),
+            Some(other) => Err(Error::bad_argument(format!(
+                "interval = \"{other}\" is not one of \"none\", \"confidence\", \"prediction\""
+            ))),
+        }
+    }
+}
+
 /// What one call computes beyond the fitted values.
 #[derive(Debug, Clone)]
 pub(crate) struct Extra {
@@ -169,16 +183,7 @@ impl Extra {
         nrows: usize,
     ) -> Result<Option<Extra>> {
         let se_fit = opts.se_fit.unwrap_or(false);
-        let interval = match opts.interval.as_deref() {
-            None | Some("none") => None,
-            Some("confidence") => Some(Interval::Confidence),
-            Some("prediction") => Some(Interval::Prediction),
-            Some(other) => {
-                return Err(Error::bad_argument(format!(
-                    "interval = \"{other}\" is not one of \"none\", \"confidence\", \"prediction\""
-                )))
-            }
-        };
+        let interval = Interval::parse(opts.interval.as_deref())?;
         let terms = ty == PredictType::Terms;
         // like predict.lm(), level, pred.var, weights, scale, df and
         // dispersion are ignored when nothing reads them
@@ -194,24 +199,7 @@ impl Extra {
         if terms && inf.column_means.is_none() {
             return Err(Error::unsupported("type = \"terms\" for this model (its file has no column means)"));
         }
-        let (res_var, df) = match method {
-            // a given scale replaces the residual variance, and then df
-            // (default Inf) counts; otherwise df is the fit's
-            Method::Lm => match opts.scale {
-                Some(s) => (s * s, opts.df.unwrap_or(f64::INFINITY)),
-                None => (inf.residual_variance.unwrap_or(0.0), inf.df_residual),
-            },
-            Method::Glm => {
-                // predict.glm(): a missing or zero dispersion means the
-                // fit's; predict.lm() then squares sqrt(dispersion)
-                let d = match opts.dispersion {
-                    Some(d) if d != 0.0 => d,
-                    _ => inf.dispersion.unwrap_or(0.0),
-                };
-                let scale = d.sqrt();
-                (scale * scale, f64::INFINITY)
-            }
-        };
+        let (res_var, df) = residual_variance(method, inf, opts);
         if interval.is_some() && !(df > 0.0) {
             return Err(Error::bad_argument("df must be a positive number"));
         }
@@ -224,17 +212,7 @@ impl Extra {
         if interval.is_some() && !(level > 0.0 && level < 1.0) {
             return Err(Error::bad_argument("level must be between 0 and 1"));
         }
-        let per_row = |v: &Vec<f64>, what: &str| -> Result<Vec<f64>> {
-            if interval.is_some() && v.len() != 1 && v.len() != nrows {
-                return Err(Error::bad_argument(format!("{what} needs one value, or one per row ({nrows})")));
-            }
-            Ok(v.clone())
-        };
-        let pred_var = match (&opts.pred_var, &opts.weights) {
-            (Some(pv), _) => per_row(pv, "pred.var")?,
-            (None, Some(w)) => per_row(w, "weights")?.into_iter().map(|w| res_var / w).collect(),
-            (None, None) => vec![res_var],
-        };
+        let pred_var = pred_variances(opts, interval.is_some(), nrows, res_var)?;
         Ok(Some(Extra {
             se_fit,
             interval,
@@ -290,4 +268,42 @@ impl Extra {
             self.pred_var[row]
         }
     }
+}
+
+/// The residual variance and its degrees of freedom.
+fn residual_variance(method: Method, inf: &Inference, opts: &PredictOptions) -> (f64, f64) {
+    match method {
+        // a given scale replaces the residual variance, and then df
+        // (default Inf) counts; otherwise df is the fit's
+        Method::Lm => match opts.scale {
+            Some(s) => (s * s, opts.df.unwrap_or(f64::INFINITY)),
+            None => (inf.residual_variance.unwrap_or(0.0), inf.df_residual),
+        },
+        Method::Glm => {
+            // predict.glm(): a missing or zero dispersion means the
+            // fit's; predict.lm() then squares sqrt(dispersion)
+            let d = match opts.dispersion {
+                Some(d) if d != 0.0 => d,
+                _ => inf.dispersion.unwrap_or(0.0),
+            };
+            let scale = d.sqrt();
+            (scale * scale, f64::INFINITY)
+        }
+    }
+}
+
+/// `pred.var`, given or `res.var / weights`, per row or one for all (an
+/// interval checks its length).
+fn pred_variances(opts: &PredictOptions, interval: bool, nrows: usize, res_var: f64) -> Result<Vec<f64>> {
+    let per_row = |v: &Vec<f64>, what: &str| -> Result<Vec<f64>> {
+        if interval && v.len() != 1 && v.len() != nrows {
+            return Err(Error::bad_argument(format!("{what} needs one value, or one per row ({nrows})")));
+        }
+        Ok(v.clone())
+    };
+    Ok(match (&opts.pred_var, &opts.weights) {
+        (Some(pv), _) => per_row(pv, "pred.var")?,
+        (None, Some(w)) => per_row(w, "weights")?.into_iter().map(|w| res_var / w).collect(),
+        (None, None) => vec![res_var],
+    })
 }

@@ -205,40 +205,8 @@ fn read_output(o: &Value) -> Result<(ArrayShape, Values, usize), String> {
     }
     let params = o.get("parameters");
     let param = |k: &str| params.and_then(|p| p.get(k));
-    let values = match o.get("datatype").and_then(Value::as_str) {
-        // a factor names its levels; text (glmnet's classes) is its values
-        Some("BYTES") => match strings(param("levels")) {
-            Some(levels) => ValueKind::Factor(levels),
-            None => {
-                let mut seen = std::collections::HashSet::new();
-                let labels = data.iter().filter_map(Value::as_str).filter(|s| seen.insert(*s)).map(String::from);
-                ValueKind::Character(labels.collect())
-            }
-        },
-        Some("FP64") | Some("FP32") => ValueKind::Real,
-        other => return Err(format!("datatype {other:?}; expected FP64 or BYTES")),
-    };
-    let dimnames = if shape.len() > 1 {
-        let trailing = match (param("columns"), param("dimnames")) {
-            (Some(c), _) => vec![Some(strings(Some(c)).ok_or("'columns' are not strings")?)],
-            (None, Some(Value::Array(d))) => d
-                .iter()
-                .map(|x| if x.is_null() { Ok(None) } else { strings(Some(x)).map(Some).ok_or(()) })
-                .collect::<Result<_, _>>()
-                .map_err(|_| "'dimnames' are not lists of strings")?,
-            _ => vec![None; shape.len() - 1],
-        };
-        if trailing.len() != shape.len() - 1 {
-            return Err("'dimnames' do not match the shape".into());
-        }
-        let fits = trailing.iter().zip(&shape[1..]).all(|(n, &d)| n.as_ref().is_none_or(|n| n.len() == d));
-        if !fits {
-            return Err("the column names do not match the shape".into());
-        }
-        Some(std::iter::once(None).chain(trailing).collect::<Vec<_>>())
-    } else {
-        None
-    };
+    let values = value_kind(o.get("datatype").and_then(Value::as_str), param("levels"), data)?;
+    let dimnames = dimnames(&shape, param("columns"), param("dimnames"))?;
     let a = ArrayShape {
         values,
         dim: (shape.len() > 1).then(|| shape.clone()),
@@ -254,10 +222,62 @@ fn read_output(o: &Value) -> Result<(ArrayShape, Values, usize), String> {
         },
     };
     let n = shape[0];
+    let values = column_major(&a, data, n)?;
+    Ok((a, values, n))
+}
+
+/// What an output's values are, from its datatype and `levels`.
+fn value_kind(datatype: Option<&str>, levels: Option<&Value>, data: &[Value]) -> Result<ValueKind, String> {
+    match datatype {
+        // a factor names its levels; text (glmnet's classes) is its values
+        Some("BYTES") => Ok(match strings(levels) {
+            Some(levels) => ValueKind::Factor(levels),
+            None => {
+                let mut seen = std::collections::HashSet::new();
+                let labels = data.iter().filter_map(Value::as_str).filter(|s| seen.insert(*s)).map(String::from);
+                ValueKind::Character(labels.collect())
+            }
+        }),
+        Some("FP64") | Some("FP32") => Ok(ValueKind::Real),
+        other => Err(format!("datatype {other:?}; expected FP64 or BYTES")),
+    }
+}
+
+/// An array's dimnames (none for the rows) from its `columns` or
+/// `dimnames` parameter; `None` for a vector.
+fn dimnames(
+    shape: &[usize],
+    columns: Option<&Value>,
+    dimnames: Option<&Value>,
+) -> Result<Option<Vec<Option<Vec<String>>>>, String> {
+    if shape.len() <= 1 {
+        return Ok(None);
+    }
+    let trailing = match (columns, dimnames) {
+        (Some(c), _) => vec![Some(strings(Some(c)).ok_or("'columns' are not strings")?)],
+        (None, Some(Value::Array(d))) => d
+            .iter()
+            .map(|x| if x.is_null() { Ok(None) } else { strings(Some(x)).map(Some).ok_or(()) })
+            .collect::<Result<_, _>>()
+            .map_err(|_| "'dimnames' are not lists of strings")?,
+        _ => vec![None; shape.len() - 1],
+    };
+    if trailing.len() != shape.len() - 1 {
+        return Err("'dimnames' do not match the shape".into());
+    }
+    let fits = trailing.iter().zip(&shape[1..]).all(|(n, &d)| n.as_ref().is_none_or(|n| n.len() == d));
+    if !fits {
+        return Err("the column names do not match the shape".into());
+    }
+    Ok(Some(std::iter::once(None).chain(trailing).collect::<Vec<_>>()))
+}
+
+/// An output's row-major data back to R's column-major storage: doubles,
+/// or the 1-based codes of factor levels and text.
+fn column_major(a: &ArrayShape, data: &[Value], n: usize) -> Result<Values, String> {
     let cols = a.ncols();
-    // row-major data back to R's column-major storage
-    let order = super::encode::row_major(&a);
-    let values = match &a.values {
+    let order = super::encode::row_major(a);
+    Ok(match &a.values {
         ValueKind::Real => {
             let mut v = vec![0.0; n * cols];
             for (k, x) in data.iter().enumerate() {
@@ -280,8 +300,7 @@ fn read_output(o: &Value) -> Result<(ArrayShape, Values, usize), String> {
             }
             Values::Int(v)
         }
-    };
-    Ok((a, values, n))
+    })
 }
 
 fn real(x: &Value) -> Result<f64, String> {
