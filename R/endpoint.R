@@ -111,6 +111,7 @@ predict.fp_endpoint <- function(object, newdata, type = NULL, ...) {
 
 #' @rdname fp_endpoint
 #' @param x An `fp_endpoint`.
+#' @param ... Not used.
 #' @export
 print.fp_endpoint <- function(x, ...) {
   cat(sprintf("<fp_endpoint> %s, model %s%s\n", x$url,
