@@ -93,13 +93,7 @@ h2load_run <- function(srv, work, name, req, kind, conc, duration) {
 }
 
 main <- function() {
-  work <- tempfile("fastpredict-bench-grpc-")
-  dir.create(work)
-  procs <<- list()
-  on.exit({
-    for (p in procs) if (p$is_alive()) p$kill()
-    unlink(work, recursive = TRUE)
-  }, add = TRUE)
+  work <- start_run("fastpredict-bench-grpc-")
   cat(sprintf("machine: %d cores, load average %s\n", parallel::detectCores(), load_average()))
   models <- demo_models()[c("lm", "forest")]
   labels <- c(lm = "lm (README formula)", forest = "randomForest, 500 trees")

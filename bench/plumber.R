@@ -55,13 +55,7 @@ cpu_per_call <- function(f) {
 }
 
 main <- function() {
-  work <- tempfile("fastpredict-bench-plumber-")
-  dir.create(work)
-  procs <<- list()
-  on.exit({
-    for (p in procs) if (p$is_alive()) p$kill()
-    unlink(work, recursive = TRUE)
-  }, add = TRUE)
+  work <- start_run("fastpredict-bench-plumber-")
   cat(sprintf("machine: %d cores, load average %s\n", parallel::detectCores(), load_average()))
 
   t0 <- Sys.time()

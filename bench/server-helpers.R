@@ -3,6 +3,21 @@
 # lives in the directory `work`; every process started is recorded in
 # `procs` so that the caller can stop them all (on.exit).
 
+# A fresh directory `work` for one run, and an empty `procs`; when the
+# calling function exits, every process in `procs` is stopped and the
+# directory removed.
+start_run <- function(prefix) {
+  work <- tempfile(prefix)
+  dir.create(work)
+  procs <<- list()
+  cleanup <- function() {
+    for (p in procs) if (p$is_alive()) p$kill()
+    unlink(work, recursive = TRUE)
+  }
+  do.call(on.exit, list(as.call(list(cleanup)), add = TRUE), envir = parent.frame())
+  work
+}
+
 # Plumber's HTTP layer (httpuv) does not set TCP_NODELAY, so a load
 # generator on keep-alive connections measures the 40 ms Nagle/delayed-ACK
 # floor instead of Plumber. This shim, preloaded into Plumber's R process,

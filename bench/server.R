@@ -23,13 +23,7 @@ source(file.path(root, "bench", "server-helpers.R"))
 source(file.path(root, "demo", "models.R"))
 
 main <- function() {
-  work <- tempfile("fastpredict-bench-server-")
-  dir.create(work)
-  procs <<- list()
-  on.exit({
-    for (p in procs) if (p$is_alive()) p$kill()
-    unlink(work, recursive = TRUE)
-  }, add = TRUE)
+  work <- start_run("fastpredict-bench-server-")
   cat(sprintf("machine: %d cores, load average %s\n", parallel::detectCores(), load_average()))
 
   t0 <- Sys.time()

@@ -13,13 +13,7 @@ main <- function() {
   }
   source("bench/server-helpers.R", local = FALSE)
   source("demo/models.R", local = FALSE)
-  work <- tempfile("fastpredict-demo-serving-")
-  dir.create(work)
-  procs <<- list()
-  on.exit({
-    for (p in procs) if (p$is_alive()) p$kill()
-    unlink(work, recursive = TRUE)
-  }, add = TRUE)
+  work <- start_run("fastpredict-demo-serving-")
 
   cat("\n== Serving the models with fastpredict-server (no R at serving time) ==\n\n")
   models <- demo_models()
