@@ -75,7 +75,7 @@ rows <- lapply(names(fits), function(name) {
   t_rds <- median(replicate(3, system.time(readRDS(rds))[["elapsed"]]))
   t_fp <- median(replicate(3, system.time(fp_load(js))[["elapsed"]]))
   data.frame(model = name,
-             nodes = models[[name]]$info$n_nodes,
+             nodes = models[[name]]$info$facts$n_nodes,
              rds = sprintf("%.1f MB", file.size(rds) / 2^20),
              json_gz = sprintf("%.1f MB", file.size(js) / 2^20),
              readRDS = sprintf("%.3f s", t_rds), fp_load = sprintf("%.3f s", t_fp),

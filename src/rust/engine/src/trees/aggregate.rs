@@ -129,6 +129,14 @@ pub(super) fn add(m: &TreeModel, plan: &Plan, t: usize, tree: &Tree, leaves: &[u
     }
 }
 
+/// Write a sum to its one number of trees (from the shallow walk, which
+/// adds the trees itself).
+pub(super) fn write_sums(m: &TreeModel, plan: &Plan, n: usize, acc: &Acc, dest: &mut Dest) {
+    if let Out::Sum { response } = plan.out {
+        write_sum(m, response, 0, n, acc, dest);
+    }
+}
+
 fn write_sum(m: &TreeModel, response: bool, checkpoint: usize, n: usize, acc: &Acc, dest: &mut Dest) {
     let Agg::Sum { transform, .. } = &m.agg else { return };
     let kc = acc.width;

@@ -32,6 +32,26 @@ impl Rules {
             walk::<false>(self, tree, xs, w, leaves)
         }
     }
+
+    /// The node one row `x` stops at.
+    pub fn walk_one(self, tree: &Tree, x: &[f64]) -> u32 {
+        if self.le {
+            walk_one::<true>(self, tree, x)
+        } else {
+            walk_one::<false>(self, tree, x)
+        }
+    }
+}
+
+fn walk_one<const LE: bool>(rules: Rules, tree: &Tree, x: &[f64]) -> u32 {
+    let mut i = 0;
+    loop {
+        let next = advance::<LE>(rules, tree, i, x);
+        if next == i {
+            return i;
+        }
+        i = next;
+    }
 }
 
 fn walk<const LE: bool>(rules: Rules, tree: &Tree, xs: &[f64], w: usize, leaves: &mut [u32]) {
@@ -57,16 +77,7 @@ fn walk<const LE: bool>(rules: Rules, tree: &Tree, xs: &[f64], w: usize, leaves:
         r += LANES;
     }
     for (k, leaf) in leaves.iter_mut().enumerate().skip(r) {
-        let x = &xs[k * w..(k + 1) * w];
-        let mut i = 0;
-        loop {
-            let next = advance::<LE>(rules, tree, i, x);
-            if next == i {
-                break;
-            }
-            i = next;
-        }
-        *leaf = i;
+        *leaf = walk_one::<LE>(rules, tree, &xs[k * w..(k + 1) * w]);
     }
 }
 
