@@ -145,8 +145,7 @@ fp_gbm_default_n_trees <- function(model) {
 
 # predict.gbm() uses all fitted iterations for an n.trees above them, with
 # a warning, and the default for an empty n.trees.
-#' @export
-fp_predict_args.fp_model_gbm <- function(model, args, newdata) {
+fp_gbm_args <- function(model, args) {
   # (on every call that gives n.trees: primitives only, no `$` on the
   # classed model and no fp_info(), which cost 5 us together)
   n <- .subset2(args, "n.trees")
@@ -157,7 +156,10 @@ fp_predict_args.fp_model_gbm <- function(model, args, newdata) {
   }
   info <- .subset2(model, "info")
   if (!is.list(info)) info <- fp_info(model)
-  fitted <- .subset2(.subset2(info, "facts"), "n_trees") %/% max(1L, length(.subset2(info, "classes")))
+  fitted <- .subset2(.subset2(info, "facts"), "n_trees")
+  k <- length(.subset2(info, "classes"))
+  if (k > 1L) fitted <- fitted %/% k
+  if (is.numeric(n) && length(n) == 1L && !is.na(n) && n <= fitted) return(args)
   if (is.numeric(n) && any(n > fitted, na.rm = TRUE)) {
     n[!is.na(n) & n > fitted] <- fitted
     warning("Number of trees not specified or exceeded number fit so far. Using ",

@@ -57,8 +57,7 @@ fp_compile.lm <- function(model, ...) {
 
 # predict.lm()'s prediction weights: a one-sided formula is evaluated in
 # newdata, and a weighted fit without them gets predict.lm()'s warning.
-#' @export
-fp_predict_args.fp_model_lm <- function(model, args, newdata) {
+fp_lm_args <- function(model, args, newdata) {
   # (on every call with extra arguments: the cheap tests first)
   w <- args[["weights"]]
   if (is.null(w)) {
