@@ -6,7 +6,7 @@ use crate::frame::is_r_na;
 use crate::trees::layout::{Dir, Node, Tree, CAT, FMASK, LEAF, MASK, NO_CHILD, ROUTE};
 
 /// Rows walked together through one tree (memory-level parallelism).
-const LANES: usize = 8;
+const LANES: usize = 4;
 
 /// The comparison rules of a model, fixed for its every node.
 #[derive(Debug, Clone, Copy)]
