@@ -33,6 +33,7 @@ stopifnot(same(predict_fast(mb, xb, s = sb, type = "response"), predict(fb, xb, 
 cat(sprintf("\n%s rows x %d features, glmnet binomial, type = \"response\" (%d coefficients at s)\n",
             format(as.integer(n), big.mark = ","), p, sum(coef(fb, s = sb) != 0) - 1))
 bench_case("1e5 rows", predict(fb, xb, s = sb, type = "response"),
-           predict_fast(mb, xb, s = sb, type = "response"), 10, 30, iterations = 10)
+           predict_fast(mb, xb, s = sb, type = "response"), 10, 30, iterations = 10, rows = nrow(xb))
 bench_case("1e5 rows, 1 thread", predict(fb, xb, s = sb, type = "response"),
-           predict_fast(mb, xb, s = sb, type = "response", threads = 1), 10, 30, iterations = 10)
+           predict_fast(mb, xb, s = sb, type = "response", threads = 1), 10, 30, iterations = 10,
+           rows = nrow(xb))

@@ -35,8 +35,12 @@ fit_big <- lm(y ~ ., data = big)
 mb <- fp_compile(fit_big)
 stopifnot(isTRUE(all.equal(predict_fast(mb, big), unname(predict(fit_big, big)))))
 cat(sprintf("\n%s rows x 10 numeric columns + 1 factor, lm(y ~ .)\n", format(n, big.mark = ",")))
-bench_case("1e6 rows", predict(fit_big, big), predict_fast(mb, big), 10, 40, iterations = 10)
-bench_case("1e6 rows, 1 thread", predict(fit_big, big), predict_fast(mb, big, threads = 1), 10, 40, iterations = 10)
+# a row: 10 doubles and a factor code read, a double written
+row_bytes <- 10 * 8 + 4 + 8
+bench_case("1e6 rows", predict(fit_big, big), predict_fast(mb, big), 10, 40, iterations = 10,
+           rows = n, limit_ns = limit_linear(row_bytes))
+bench_case("1e6 rows, 1 thread", predict(fit_big, big), predict_fast(mb, big, threads = 1), 10, 40, iterations = 10,
+           rows = n, limit_ns = limit_linear(row_bytes, threads = 1))
 
 # Standard errors and intervals (predict.lm / predict.glm compute them in R
 # from the QR factor; fastpredict from the stored one).
@@ -57,4 +61,4 @@ se_fast <- predict_fast(mse, dse, type = "response", se.fit = TRUE)
 stopifnot(isTRUE(all.equal(unname(se_fast$se.fit), unname(se_native$se.fit))))
 cat(sprintf("\n%s rows, binomial glm, type = \"response\", se.fit = TRUE\n", format(n_se, big.mark = ",")))
 bench_case("1e5 rows", predict(gse, dse, type = "response", se.fit = TRUE),
-           predict_fast(mse, dse, type = "response", se.fit = TRUE), 5, 20, iterations = 10)
+           predict_fast(mse, dse, type = "response", se.fit = TRUE), 5, 20, iterations = 10, rows = n_se)

@@ -61,9 +61,9 @@ bench_case("lm, cut/interaction/comparisons", native$made(one), fast$made(one), 
 bench_case("ranger survival, 100 trees", native$survival(one), fast$survival(one), 5, 20)
 
 cat("\n100,000 rows\n")
-bench_case("lm, 3 responses", native$mlm(test), fast$mlm(test), 3, 8, iterations = 3)
-bench_case("glm.nb, response", native$glm.nb(test), fast$glm.nb(test), 3, 8, iterations = 3)
-bench_case("lm, cut/interaction/comparisons", native$made(test), fast$made(test), 3, 8, iterations = 3)
+bench_case("lm, 3 responses", native$mlm(test), fast$mlm(test), 3, 8, iterations = 3, rows = nrow(test))
+bench_case("glm.nb, response", native$glm.nb(test), fast$glm.nb(test), 3, 8, iterations = 3, rows = nrow(test))
+bench_case("lm, cut/interaction/comparisons", native$made(test), fast$made(test), 3, 8, iterations = 3, rows = nrow(test))
 cat(sprintf("\n10,000 rows x %d death times\n", length(fits$survival$unique.death.times)))
 bench_case("ranger survival, num.threads = 2", native$survival(test[1:1e4, ]), fast$survival(test[1:1e4, ]),
-           1, 2, iterations = 3)
+           1, 2, iterations = 3, rows = 1e4)

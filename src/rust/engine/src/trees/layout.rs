@@ -109,6 +109,8 @@ pub(super) struct Tree {
     pub max_depth: usize,
     /// Mean depth of the leaves.
     pub mean_depth: usize,
+    /// The leaves' depths added up, and the leaves.
+    pub leaf_depths: (usize, usize),
 }
 
 /// Per-node payload widths of a section's trees.
@@ -173,6 +175,7 @@ pub(super) fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, w: Wid
         surr,
         max_depth: depth.iter().copied().max().unwrap_or(0),
         mean_depth: leaf_depths.iter().sum::<usize>() / leaf_depths.len().max(1),
+        leaf_depths: (leaf_depths.iter().sum(), leaf_depths.len()),
     })
 }
 

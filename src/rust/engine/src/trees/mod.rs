@@ -179,6 +179,9 @@ impl Family for TreeModel {
         info.classes = self.classes.clone();
         info.fact("n_trees", self.trees.len());
         info.fact("n_nodes", self.n_nodes);
+        // (for the benchmarks' estimate of the walk's cost)
+        let (depths, leaves) = self.trees.iter().fold((0, 0), |(d, n), t| (d + t.leaf_depths.0, n + t.leaf_depths.1));
+        info.fact("mean_leaf_depth", depths as f64 / leaves.max(1) as f64);
         info.summary.push(format!("trees: {}, {} nodes", big_mark(self.trees.len()), big_mark(self.n_nodes)));
         if let Some(c) = &self.classes {
             info.summary.push(format!("classes: {}", shorten(c)));
