@@ -157,6 +157,8 @@ fp_gbm_args <- function(model, args) {
   info <- .subset2(model, "info")
   if (!is.list(info)) info <- fp_info(model)
   fitted <- .subset2(.subset2(info, "facts"), "n_trees")
+  # (not a gbm behind the class: the engine refuses n.trees)
+  if (!is.numeric(fitted) || length(fitted) != 1L) return(args)
   k <- length(.subset2(info, "classes"))
   if (k > 1L) fitted <- fitted %/% k
   if (is.numeric(n) && length(n) == 1L && !is.na(n) && n <= fitted) return(args)
