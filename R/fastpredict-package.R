@@ -9,6 +9,7 @@
 "_PACKAGE"
 
 .onLoad <- function(libname, pkgname) {
+  fp_routine <<- rs_predict_routine()
   limit <- Sys.getenv("_R_CHECK_LIMIT_CORES_", "")
   if (nzchar(limit) && !identical(toupper(limit), "FALSE")) rs_threads(2L)
   n <- getOption("fastpredict.threads")

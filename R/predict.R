@@ -70,11 +70,12 @@
 predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   if (!inherits(model, "fp_model")) model <- fp_compile(model) else if (!is.list(model)) fp_assert_model(model)
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
-  # The per-row hot path: straight to the registered routine (see
-  # test-wrappers.R); .subset2() skips the `$` method lookup over the class
-  # vector. Errors come back as a classed list. A family's generic is
-  # called only when there are extra arguments, or an error.
-  res <- .Call(wrap__rs_predict, .subset2(model, "ptr"), newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
+  # The per-row hot path: straight to the engine's .Call routine on R's C
+  # API (fp_routine, set when the package loads; rs_predict() is the same
+  # through extendr); .subset2() skips the `$` method lookup over the class
+  # vector. Errors come back as a classed list. A family's hook is called
+  # only when there are extra arguments, or an error.
+  res <- .Call(fp_routine, .subset2(model, "ptr"), newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
   if (is.list(res) && inherits(res, "fastpredict_rust_error")) fp_check(fp_explain_error(model, res)) else res
 }
 
@@ -85,6 +86,9 @@ predict.fp_model <- function(object, newdata, type = NULL, ..., threads = NULL) 
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   predict_fast(object, newdata, type = type, ..., threads = threads)
 }
+
+# predict_fast()'s routine: rs_predict_routine(), when the package loads.
+fp_routine <- NULL
 
 # A family's hooks. fp_predict_args() adjusts the extra arguments where the
 # model's own predict() adjusts them (by a switch on the first class: S3

@@ -15,6 +15,7 @@ use fastpredict_engine::{Error, Model, ModelDoc};
 
 mod args;
 mod guard;
+mod hot;
 mod interrupt;
 mod newdata;
 mod output;
@@ -122,36 +123,20 @@ fn rs_model_info(model: Robj) -> Robj {
 }
 
 /// Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
-/// holds the extra arguments of the call by their R names.
+/// holds the extra arguments of the call by their R names. `predict_fast()`
+/// calls the same through `rs_predict_routine()`.
 /// @noRd
 #[extendr]
 fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: Robj) -> Robj {
-    guard(|| {
-        let m = pointer::model_ref(&model)?;
-        let mut opts = args::options(m, &options)?;
-        opts.type_ = if type_.is_null() { None } else { Some(args::string(&type_, "type")?) };
-        let threads = args::threads(&threads)?;
-        let wanted: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
-        // a library that reads a sparse matrix's absent entries as missing
-        // says so in its description
-        let absent = newdata::absent(m.info().facts.get("sparse_absent").and_then(|v| v.as_str()));
-        let data = unsafe { newdata::read(newdata.get(), &wanted, m.info().matrix_input, absent)? };
-        let expanded;
-        let frame = match &data {
-            newdata::NewData::Borrowed(f) => f,
-            newdata::NewData::Owned(buf) => {
-                expanded = buf.frame();
-                &expanded
-            }
-        };
-        let job = m.prepare(frame, &opts)?;
-        let shape = job.shape();
-        let out = output::alloc(&shape, job.nrows())?;
-        let bufs = unsafe { output::buffers(&out, &shape) };
-        let mut poll = || interrupt::pending().then_some(Error::Interrupted);
-        job.run_watched(bufs, threads, INTERRUPT_POLL, &mut poll)?;
-        output::finish(out, &shape)
-    })
+    guard(|| unsafe { hot::predict(model.get(), newdata.get(), type_.get(), threads.get(), options.get()) })
+}
+
+/// The `.Call` routine of `predict_fast()`, as a native symbol `.Call()`
+/// takes (see `hot`).
+/// @noRd
+#[extendr]
+fn rs_predict_routine() -> Robj {
+    hot::routine()
 }
 
 /// Answer a JSON request body (vetiver records or columns, or an OIP
@@ -363,6 +348,7 @@ extendr_module! {
     fn rs_model_with_card;
     fn rs_model_content_hash;
     fn rs_predict;
+    fn rs_predict_routine;
     fn rs_predict_json;
     fn rs_wire_meta;
     fn rs_oip_request;

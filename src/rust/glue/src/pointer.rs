@@ -41,7 +41,15 @@ pub fn wrap_model(m: Model) -> Robj {
 
 /// The model behind `x`, if `x` is one of our pointers.
 pub fn model_ref(x: &Robj) -> Result<&Model> {
-    let x = unsafe { x.get() };
+    // SAFETY: `x` keeps the pointer, and with it the model, alive
+    unsafe { model_of(x.get()) }
+}
+
+/// As `model_ref`, for a bare `SEXP`.
+///
+/// # Safety
+/// `x` must be a live R object, kept alive for as long as the result is used.
+pub unsafe fn model_of<'a>(x: SEXP) -> Result<&'a Model> {
     let ours = unsafe { TYPEOF(x) == SEXPTYPE::EXTPTRSXP && R_ExternalPtrTag(x) == tag() };
     if !ours {
         return Err(Error::bad_argument("this is not an fp_model: its compiled form is missing or foreign"));
