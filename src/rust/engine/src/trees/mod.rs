@@ -295,10 +295,7 @@ impl TreeCall<'_> {
             self.walk_few(s, xs, n, used, acc, dest);
         } else {
             // rows the shallow walk leaves to the general one
-            let odd: Vec<usize> = match m.shallow {
-                Some(_) => (0..n).filter(|&r| xs[r * w..(r + 1) * w].iter().any(|v| v.is_nan())).collect(),
-                None => Vec::new(),
-            };
+            let odd = m.shallow.as_ref().map_or_else(Vec::new, |s| s.odd_rows(xs, n));
             let wide = m.shallow.as_ref().map(|s| s.widen(xs, n));
             for (t, tree) in m.trees.iter().enumerate().take(used) {
                 if cancel.load(Ordering::Relaxed) {
@@ -335,7 +332,7 @@ impl TreeCall<'_> {
             return true;
         }
         // (row, the sum's start)
-        let odd: Vec<(usize, f64)> = (0..n).filter(|&r| row(r).iter().any(|v| v.is_nan())).map(|r| (r, a[r])).collect();
+        let odd: Vec<(usize, f64)> = s.odd_rows(xs, n).into_iter().map(|r| (r, a[r])).collect();
         let wide = s.widen(xs, n);
         for t in 0..used {
             if cancel.load(Ordering::Relaxed) {

@@ -128,6 +128,11 @@ impl Shallow {
         Some(())
     }
 
+    /// The rows of `xs` (as loaded) that the general walk takes.
+    pub fn odd_rows(&self, xs: &[f64], n: usize) -> Vec<usize> {
+        (0..n).filter(|&r| odd(&xs[r * self.width..(r + 1) * self.width])).collect()
+    }
+
     /// Slots of a widened row.
     pub fn width(&self) -> usize {
         self.width + self.masks.len()
@@ -182,7 +187,7 @@ impl Shallow {
     /// their chains of steps. A row with a missing value takes the general
     /// walk.
     pub fn trees(&self, rules: Rules, trees: &[Tree], used: usize, x: &[f64], stride: usize, leaves: &mut [u32]) {
-        if x.iter().any(|v| v.is_nan()) {
+        if odd(x) {
             for (t, tree) in trees.iter().enumerate().take(used) {
                 leaves[t * stride] = rules.walk_one(tree, x);
             }
@@ -195,7 +200,7 @@ impl Shallow {
     /// Add the values of trees `0..used` for the one row `x` (as loaded)
     /// to `acc`, in tree order, as `trees` walks them.
     pub fn sum_trees(&self, rules: Rules, trees: &[Tree], used: usize, x: &[f64], acc: &mut f64) {
-        if x.iter().any(|v| v.is_nan()) {
+        if odd(x) {
             for tree in trees.iter().take(used) {
                 *acc += tree.values[rules.walk_one(tree, x) as usize];
             }
@@ -355,6 +360,12 @@ fn descend<const LE: bool, const S: usize>(splits: &[Split; S], x: &[f64]) -> us
 #[inline(always)]
 fn right<const LE: bool>(s: Split, x: f64) -> usize {
     usize::from(if LE { !(x <= s.thr) } else { !(x < s.thr) })
+}
+
+/// A row the shallow walk leaves to the general walk: one with a missing
+/// value, which may take a missing-value route.
+fn odd(x: &[f64]) -> bool {
+    x.iter().any(|v| v.is_nan())
 }
 
 /// 2^52: adding it to a whole number below 2^52 puts the number in the
