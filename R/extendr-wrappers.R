@@ -44,14 +44,10 @@ rs_model_with_card <- function(model, card) .Call(wrap__rs_model_with_card, mode
 #' @noRd
 rs_model_content_hash <- function(model) .Call(wrap__rs_model_content_hash, model)
 
-#' Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
-#' holds the extra arguments of the call by their R names. `predict_fast()`
-#' calls the same through `rs_predict_routine()`.
-#' @noRd
-rs_predict <- function(model, newdata, type_, threads, options) .Call(wrap__rs_predict, model, newdata, type_, threads, options)
-
 #' The `.Call` routine of `predict_fast()`, as a native symbol `.Call()`
-#' takes (see `hot`).
+#' takes (see `hot`): it predicts `newdata` (a data.frame, a named list of
+#' columns or a matrix); `options` holds the extra arguments of the call by
+#' their R names.
 #' @noRd
 rs_predict_routine <- function() .Call(wrap__rs_predict_routine)
 

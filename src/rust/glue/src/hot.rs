@@ -42,11 +42,11 @@ pub fn routine() -> Robj {
     }
 }
 
-/// Predict `newdata` with the model behind `model` (see `rs_predict`).
+/// Predict `newdata` with the model behind `model`.
 ///
 /// # Safety
 /// The arguments must be live R objects for the call's duration.
-pub unsafe fn predict(model: SEXP, newdata: SEXP, type_: SEXP, threads: SEXP, options: SEXP) -> Result<Robj> {
+unsafe fn predict(model: SEXP, newdata: SEXP, type_: SEXP, threads: SEXP, options: SEXP) -> Result<Robj> {
     let m = unsafe { pointer::model_of(model)? };
     let slow = |x: SEXP| unsafe { Robj::from_sexp(x) };
     let nil = unsafe { R_NilValue };

@@ -122,17 +122,10 @@ fn rs_model_info(model: Robj) -> Robj {
     })
 }
 
-/// Predict `newdata` (a data.frame, a named list of columns or a matrix); `options`
-/// holds the extra arguments of the call by their R names. `predict_fast()`
-/// calls the same through `rs_predict_routine()`.
-/// @noRd
-#[extendr]
-fn rs_predict(model: Robj, newdata: Robj, type_: Robj, threads: Robj, options: Robj) -> Robj {
-    guard(|| unsafe { hot::predict(model.get(), newdata.get(), type_.get(), threads.get(), options.get()) })
-}
-
 /// The `.Call` routine of `predict_fast()`, as a native symbol `.Call()`
-/// takes (see `hot`).
+/// takes (see `hot`): it predicts `newdata` (a data.frame, a named list of
+/// columns or a matrix); `options` holds the extra arguments of the call by
+/// their R names.
 /// @noRd
 #[extendr]
 fn rs_predict_routine() -> Robj {
@@ -347,7 +340,6 @@ extendr_module! {
     fn rs_model_info;
     fn rs_model_with_card;
     fn rs_model_content_hash;
-    fn rs_predict;
     fn rs_predict_routine;
     fn rs_predict_json;
     fn rs_wire_meta;
