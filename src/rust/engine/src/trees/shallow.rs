@@ -30,6 +30,8 @@ const MAX_DEPTH: usize = 6;
 const MAX_MASK_SLOTS: usize = 128;
 /// Walks in lockstep: rows through one tree, or trees for one row.
 const LANES: usize = 8;
+/// Slots of a row that the one-row walk copies to a fixed array.
+const ROW_SLOTS: usize = 64;
 
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
@@ -254,16 +256,33 @@ impl Shallow {
                 }
             }
             Job::Trees { used, x, out, stride } => {
-                let trees = |t| self.tree::<S>(t);
-                match out {
-                    Out::Leaves(leaves) => {
-                        trees_of_row::<LE, S, _>(trees, used, x, |t, (_, nodes, _), p| leaves[t * stride] = nodes[p])
-                    }
-                    Out::Sum(acc) => {
-                        trees_of_row::<LE, S, _>(trees, used, x, |_, (_, _, values), p| acc[0] += values[p])
-                    }
+                // a row that fits a fixed array is read without bounds checks
+                if x.len() <= ROW_SLOTS {
+                    let mut row = [0.0; ROW_SLOTS];
+                    row[..x.len()].copy_from_slice(x);
+                    self.trees_of::<LE, S>(used, |slot| row[slot as usize & (ROW_SLOTS - 1)], out, stride);
+                } else {
+                    self.trees_of::<LE, S>(used, |slot| x[slot as usize], out, stride);
                 }
             }
+        }
+    }
+
+    /// Trees `0..used` for the row that `read` gives the slots of.
+    #[inline(always)]
+    fn trees_of<const LE: bool, const S: usize>(
+        &self,
+        used: usize,
+        read: impl Fn(u32) -> f64,
+        out: Out,
+        stride: usize,
+    ) {
+        let trees = |t| self.tree::<S>(t);
+        match out {
+            Out::Leaves(leaves) => {
+                trees_of_row::<LE, S, _>(trees, used, &read, |t, (_, nodes, _), p| leaves[t * stride] = nodes[p])
+            }
+            Out::Sum(acc) => trees_of_row::<LE, S, _>(trees, used, &read, |_, (_, _, values), p| acc[0] += values[p]),
         }
     }
 }
@@ -308,7 +327,8 @@ fn rows<const LE: bool, const S: usize>(
         r += LANES;
     }
     for r in r..n {
-        emit(r, (descend::<LE, S>(splits, &xs[r * w..(r + 1) * w]) + 1) & (S - 1));
+        let x = &xs[r * w..(r + 1) * w];
+        emit(r, (descend::<LE, S>(splits, &|slot| x[slot as usize]) + 1) & (S - 1));
     }
 }
 
@@ -318,7 +338,7 @@ fn rows<const LE: bool, const S: usize>(
 fn trees_of_row<'a, const LE: bool, const S: usize, F: Fn(usize) -> Option<Padded<'a, S>>>(
     tree: F,
     used: usize,
-    x: &[f64],
+    read: &impl Fn(u32) -> f64,
     mut emit: impl FnMut(usize, Padded<'a, S>, usize),
 ) {
     let Some(first) = tree(0) else { return };
@@ -329,7 +349,7 @@ fn trees_of_row<'a, const LE: bool, const S: usize, F: Fn(usize) -> Option<Padde
         for _ in 0..S.trailing_zeros() {
             for (i, (splits, _, _)) in idx.iter_mut().zip(&group) {
                 let s = splits[*i & (S - 1)];
-                *i = 2 * *i + 1 + right::<LE>(s, x[s.slot as usize]);
+                *i = 2 * *i + 1 + right::<LE>(s, read(s.slot));
             }
         }
         for (j, (&i, &g)) in idx.iter().zip(&group).enumerate() {
@@ -339,7 +359,7 @@ fn trees_of_row<'a, const LE: bool, const S: usize, F: Fn(usize) -> Option<Padde
     }
     for t in t..used {
         if let Some(g) = tree(t) {
-            emit(t, g, (descend::<LE, S>(g.0, x) + 1) & (S - 1));
+            emit(t, g, (descend::<LE, S>(g.0, read) + 1) & (S - 1));
         }
     }
 }
@@ -347,11 +367,11 @@ fn trees_of_row<'a, const LE: bool, const S: usize, F: Fn(usize) -> Option<Padde
 /// One row down one padded tree: its bottom position, `S - 1 ..= 2S - 2`
 /// (so `(i + 1) & (S - 1)` is its index among the bottom positions).
 #[inline(always)]
-fn descend<const LE: bool, const S: usize>(splits: &[Split; S], x: &[f64]) -> usize {
+fn descend<const LE: bool, const S: usize>(splits: &[Split; S], read: &impl Fn(u32) -> f64) -> usize {
     let mut i = 0;
     for _ in 0..S.trailing_zeros() {
         let s = splits[i & (S - 1)];
-        i = 2 * i + 1 + right::<LE>(s, x[s.slot as usize]);
+        i = 2 * i + 1 + right::<LE>(s, read(s.slot));
     }
     i
 }
