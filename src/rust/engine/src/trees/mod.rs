@@ -284,24 +284,27 @@ impl TreeCall<'_> {
         // a boosted sum to a single n.trees, one class: the walk adds it up
         let one_sum =
             matches!(self.plan.out, Out::Sum { .. }) && self.plan.per_class == 1 && self.plan.checkpoints.len() == 1;
-        if let Some(s) = m.shallow.as_ref().filter(|_| one_sum) {
+        // a single tree's walk is brief: widening many rows would cost more
+        // than the branch-free walk saves
+        let shallow = m.shallow.as_ref().filter(|_| m.trees.len() > 1 || n < FEW_ROWS);
+        if let Some(s) = shallow.filter(|_| one_sum) {
             if !self.sum_shallow(s, xs, n, used, acc, cancel) {
                 return false;
             }
             aggregate::write_sums(m, &self.plan, n, acc, dest);
             return true;
         }
-        if let Some(s) = m.shallow.as_ref().filter(|_| n < FEW_ROWS) {
+        if let Some(s) = shallow.filter(|_| n < FEW_ROWS && m.agg != Agg::Single) {
             self.walk_few(s, xs, n, used, acc, dest);
         } else {
             // rows the shallow walk leaves to the general one
-            let odd = m.shallow.as_ref().map_or_else(Vec::new, |s| s.odd_rows(xs, n));
-            let wide = m.shallow.as_ref().map(|s| s.widen(xs, n));
+            let odd = shallow.map_or_else(Vec::new, |s| s.odd_rows(xs, n));
+            let wide = shallow.map(|s| s.widen(xs, n));
             for (t, tree) in m.trees.iter().enumerate().take(used) {
                 if cancel.load(Ordering::Relaxed) {
                     return false;
                 }
-                match (&m.shallow, &wide) {
+                match (shallow, &wide) {
                     (Some(s), Some(wide)) => s.rows(m.rules, tree, t, wide, xs, &odd, leaves),
                     _ => m.rules.walk(tree, xs, w, leaves),
                 }

@@ -1,4 +1,4 @@
-//! Shallow ensembles (gbm's trees) walked without branches.
+//! Shallow trees (gbm's, and rpart's) walked without branches.
 //!
 //! Every tree is padded to the ensemble's depth `D` (a leaf above it is
 //! repeated below itself) and stored heap-ordered: node `i`'s children at
@@ -14,9 +14,9 @@
 //! that `x > 0.5` decides it: `widen` appends these slots to a row.
 //!
 //! Only the left and right children are laid out: a row with a missing
-//! value (any NaN in its slots) may take a missing-value route, so it is
-//! walked by the general walk. A model with categorical splits by sets,
-//! or with surrogates, has no shallow layout.
+//! value (any NaN in its slots) may take a missing-value route or consult
+//! surrogates, so it is walked by the general walk. A model with
+//! categorical splits by sets has no shallow layout.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -62,9 +62,6 @@ impl Shallow {
     /// assigned), if every tree is at most `MAX_DEPTH` deep and has only
     /// numeric and mask splits.
     pub fn new(trees: &[Tree], width: usize) -> Option<Shallow> {
-        if trees.len() < 2 || trees.iter().any(|t| !t.surr.is_empty()) {
-            return None;
-        }
         let mut depth = 0;
         for t in trees {
             depth = depth.max(binary_depth(t)?);
