@@ -66,9 +66,11 @@ batch("ranger, num.threads = 2", "ranger", test, 3, 8)
 batch("gbm", "gbm", test, 4, 10)
 big <- gen(1e6, 3)
 cat("\n1,000,000 rows\n")
-# one tree: reading the 11 columns (10 doubles, a factor's codes) and
-# writing a double outweighs its walk
-batch("rpart", "rpart", big, 20, 50, limit_ns = max(limit_linear(10 * 8 + 4 + 8), limit_trees(models$rpart)))
+# one tree: reading the columns its splits use (a double each, a factor's
+# codes) and writing a double, or its walk, whichever is longer
+split_vars <- setdiff(unique(as.character(fits$rpart$frame$var)), "<leaf>")
+rpart_bytes <- sum(ifelse(split_vars == "f", 4, 8)) + 8
+batch("rpart", "rpart", big, 20, 50, limit_ns = max(limit_linear(rpart_bytes), limit_trees(models$rpart)))
 
 cat("\nModel files: fp_save(.json.gz) against saveRDS(), fp_load() against readRDS(), fp_compile()\n")
 dir <- tempfile("fp-bench")
