@@ -20,12 +20,10 @@ suppressPackageStartupMessages(library(fastpredict))
 args <- commandArgs(TRUE)
 secs <- if (length(args)) as.numeric(args[[1]]) else 3
 root <- normalizePath(".")
-bin <- file.path(root, "server", "target", "release", "fastpredict-server")
-framer <- file.path(root, "server", "target", "release", "examples", "grpc_frame")
-if (!file.exists(bin) || !file.exists(framer)) stop("build the server and its frame writer first: make server, then cd server && cargo build --release --example grpc_frame")
-if (!nzchar(Sys.which("h2load"))) stop("h2load is needed (Debian: nghttp2-client)")
-for (pkg in c("processx", "jsonlite")) if (!requireNamespace(pkg, quietly = TRUE)) stop("R package ", pkg, " is needed")
 source(file.path(root, "bench", "server-helpers.R"))
+bin <- bench_needs(root, c(h2load = "nghttp2-client"), c("processx", "jsonlite"))
+framer <- file.path(root, "server", "target", "release", "examples", "grpc_frame")
+if (!file.exists(framer)) stop("build the server's frame writer first: cd server && cargo build --release --example grpc_frame")
 source(file.path(root, "demo", "models.R"))
 
 # One OIP REST inference body for row 1 of `data` (each input of the

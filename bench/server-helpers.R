@@ -3,6 +3,17 @@
 # lives in the directory `work`; every process started is recorded in
 # `procs` so that the caller can stop them all (on.exit).
 
+# What a serving benchmark needs before it starts: the server binary,
+# whose path it returns, the load tools (command = its Debian package)
+# and R packages; stops with what to install when one is missing.
+bench_needs <- function(root, tools, packages) {
+  bin <- file.path(root, "server", "target", "release", "fastpredict-server")
+  if (!file.exists(bin)) stop("build the server first: make server")
+  for (cmd in names(tools)) if (!nzchar(Sys.which(cmd))) stop(cmd, " is needed (Debian: ", tools[[cmd]], ")")
+  for (pkg in packages) if (!requireNamespace(pkg, quietly = TRUE)) stop("R package ", pkg, " is needed")
+  bin
+}
+
 # A fresh directory `work` for one run, and an empty `procs`; when the
 # calling function exits, every process in `procs` is stopped and the
 # directory removed.

@@ -15,11 +15,8 @@ suppressPackageStartupMessages(library(fastpredict))
 args <- commandArgs(TRUE)
 secs <- if (length(args)) as.numeric(args[[1]]) else 3
 root <- normalizePath(".")
-bin <- file.path(root, "server", "target", "release", "fastpredict-server")
-if (!file.exists(bin)) stop("build the server first: make server")
-for (tool in c("wrk", "gcc")) if (!nzchar(Sys.which(tool))) stop(tool, " is needed (Debian: wrk, gcc)")
-for (pkg in c("plumber", "processx", "jsonlite")) if (!requireNamespace(pkg, quietly = TRUE)) stop("R package ", pkg, " is needed")
 source(file.path(root, "bench", "server-helpers.R"))
+bin <- bench_needs(root, c(wrk = "wrk", gcc = "gcc"), c("plumber", "processx", "jsonlite"))
 source(file.path(root, "demo", "models.R"))
 
 main <- function() {
