@@ -107,8 +107,6 @@ pub(super) struct Tree {
     pub surr: Vec<Surrogate>,
     /// Longest root-to-leaf path (in edges, missing children included).
     pub max_depth: usize,
-    /// Mean depth of the leaves.
-    pub mean_depth: usize,
     /// The leaves' depths added up, and the leaves.
     pub leaf_depths: (usize, usize),
 }
@@ -174,7 +172,6 @@ pub(super) fn build_tree(t: &TreeSpec, features: &[Feature], route: bool, w: Wid
         surr_start,
         surr,
         max_depth: depth.iter().copied().max().unwrap_or(0),
-        mean_depth: leaf_depths.iter().sum::<usize>() / leaf_depths.len().max(1),
         leaf_depths: (leaf_depths.iter().sum(), leaf_depths.len()),
     })
 }

@@ -122,7 +122,8 @@ impl TreeModel {
         let whole_codes = features.iter().all(|f| f.kind != FeatureKind::Categorical || f.offset == 0.0);
         let shallow = if whole_codes { Shallow::new(&trees, load.width) } else { None };
         let uses = features::uses(&features, &slots);
-        let avg_depth = (trees.iter().map(|t| t.mean_depth).sum::<usize>() / trees.len().max(1)).max(1);
+        let mean_depth = |t: &Tree| t.leaf_depths.0 / t.leaf_depths.1.max(1);
+        let avg_depth = (trees.iter().map(mean_depth).sum::<usize>() / trees.len().max(1)).max(1);
         Ok(TreeModel {
             algorithm,
             options: agg.options(),
