@@ -58,7 +58,7 @@ const ENSEMBLE_TASK: usize = 32768;
 /// Most feature values a block holds (32 MB): a model with thousands of
 /// features walks fewer rows at a time rather than allocate rows x features.
 const BLOCK_VALUES: usize = 1 << 22;
-/// Below this many rows a shallow ensemble walks trees in lockstep for
+/// Below this many rows an ensemble walks trees in lockstep for
 /// each row rather than rows in lockstep through each tree.
 const FEW_ROWS: usize = 8;
 /// Work units per tree level of a row (a node load and a comparison, a
@@ -295,8 +295,8 @@ impl TreeCall<'_> {
             aggregate::write_sums(m, &self.plan, n, acc, dest);
             return true;
         }
-        if let Some(s) = shallow.filter(|_| n < FEW_ROWS && m.agg != Agg::Single) {
-            self.walk_few(s, xs, n, used, acc, dest);
+        if n < FEW_ROWS && m.agg != Agg::Single {
+            self.walk_few(shallow, xs, n, used, acc, dest);
         } else {
             // rows the shallow walk leaves to the general one
             let odd = shallow.map_or_else(Vec::new, |s| s.odd_rows(xs, n));
@@ -351,15 +351,19 @@ impl TreeCall<'_> {
         true
     }
 
-    /// A few rows of a shallow ensemble: each row walks its trees in
-    /// lockstep (rows in lockstep need rows), then the trees add up in
-    /// order as in the tree-major walk.
-    fn walk_few(&self, s: &Shallow, xs: &[f64], n: usize, used: usize, acc: &mut Acc, dest: &mut Dest) {
+    /// A few rows of an ensemble: each row walks its trees in lockstep
+    /// (rows in lockstep need rows), branch-free if the ensemble is
+    /// shallow, then the trees add up in order as in the tree-major walk.
+    fn walk_few(&self, s: Option<&Shallow>, xs: &[f64], n: usize, used: usize, acc: &mut Acc, dest: &mut Dest) {
         let m = self.model;
         let w = m.load.width;
         let mut found = vec![0u32; used * n];
         for r in 0..n {
-            s.trees(m.rules, &m.trees, used, &xs[r * w..(r + 1) * w], n, &mut found[r..]);
+            let x = &xs[r * w..(r + 1) * w];
+            match s {
+                Some(s) => s.trees(m.rules, &m.trees, used, x, n, &mut found[r..]),
+                None => m.rules.walk_trees(&m.trees, used, x, n, &mut found[r..]),
+            }
         }
         for (t, tree) in m.trees.iter().enumerate().take(used) {
             aggregate::add(m, &self.plan, t, tree, &found[t * n..(t + 1) * n], acc, dest);

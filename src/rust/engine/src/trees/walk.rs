@@ -7,6 +7,10 @@ use crate::trees::layout::{Dir, Node, Tree, CAT, FMASK, LEAF, MASK, NO_CHILD, RO
 
 /// Rows walked together through one tree (memory-level parallelism).
 const LANES: usize = 4;
+/// Trees walked together for one row: a big forest's nodes are far apart,
+/// so each walk is a chain of cache misses, and only separate trees'
+/// chains overlap.
+const TREE_LANES: usize = 16;
 
 /// The comparison rules of a model, fixed for its every node.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +37,16 @@ impl Rules {
         }
     }
 
+    /// Walk trees `0..used` for the one row `x`, writing the node tree `t`
+    /// stops at into `leaves[t * stride]`.
+    pub fn walk_trees(self, trees: &[Tree], used: usize, x: &[f64], stride: usize, leaves: &mut [u32]) {
+        if self.le {
+            walk_trees::<true>(self, &trees[..used], x, stride, leaves)
+        } else {
+            walk_trees::<false>(self, &trees[..used], x, stride, leaves)
+        }
+    }
+
     /// The node one row `x` stops at.
     pub fn walk_one(self, tree: &Tree, x: &[f64]) -> u32 {
         if self.le {
@@ -51,6 +65,33 @@ fn walk_one<const LE: bool>(rules: Rules, tree: &Tree, x: &[f64]) -> u32 {
             return i;
         }
         i = next;
+    }
+}
+
+fn walk_trees<const LE: bool>(rules: Rules, trees: &[Tree], x: &[f64], stride: usize, leaves: &mut [u32]) {
+    let mut groups = trees.chunks_exact(TREE_LANES);
+    let mut t = 0;
+    for group in &mut groups {
+        let mut idx = [0u32; TREE_LANES];
+        let depth = group.iter().map(|tree| tree.max_depth).max().unwrap_or(0);
+        for _ in 0..depth {
+            let mut moved = false;
+            for (i, tree) in idx.iter_mut().zip(group) {
+                let next = advance::<LE>(rules, tree, *i, x);
+                moved |= next != *i;
+                *i = next;
+            }
+            if !moved {
+                break;
+            }
+        }
+        for (j, &i) in idx.iter().enumerate() {
+            leaves[(t + j) * stride] = i;
+        }
+        t += TREE_LANES;
+    }
+    for (j, tree) in groups.remainder().iter().enumerate() {
+        leaves[(t + j) * stride] = walk_one::<LE>(rules, tree, x);
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! The engine re-lays trees out breadth-first, packs nodes into 16 bytes
 //! with flag bits, turns small full partitions into inline bitmasks, loads
-//! surrogate-only features lazily and walks 8 rows in lockstep. None of
+//! surrogate-only features lazily, walks several rows (or, for a few rows,
+//! several trees) in lockstep, and shallow ensembles branch-free. None of
 //! that is visible in the format, so here a plain recursive walk over the
 //! document's own arrays (`reference`) predicts random trees and rows, and
 //! the engine must agree with it. Further properties: thread-count
@@ -166,6 +167,13 @@ proptest! {
     /// (a) The engine agrees with the recursive reference walk.
     #[test]
     fn engine_matches_reference(k in arb_knobs(0usize..=700, 1usize..=30, 0u8..=2)) {
+        let case = build_case(&k);
+        check(&case.doc, &case.data, &case.opts)?;
+    }
+
+    /// (a') So does it for the few rows that walk trees in lockstep.
+    #[test]
+    fn few_rows_match_reference(k in arb_knobs(1usize..=9, 1usize..=30, 0u8..=2)) {
         let case = build_case(&k);
         check(&case.doc, &case.data, &case.opts)?;
     }
