@@ -22,7 +22,12 @@ struct Table<'d> {
     max_values: usize,
     max_rows: usize,
     failure: Option<Failure>,
+    /// The keys of a vetiver record, by position (see `vetiver::Key`).
+    keys: KeyMemo,
 }
+
+/// Keys by their position in an object, and the inputs they name.
+type KeyMemo = Vec<(String, Option<usize>)>;
 
 impl<'d> Table<'d> {
     fn new(dec: &'d Decoder, limits: &WireLimits, body: &[u8]) -> Table<'d> {
@@ -34,6 +39,7 @@ impl<'d> Table<'d> {
             max_values: body.len().saturating_add(SPARE_VALUES),
             max_rows: limits.max_rows,
             failure: None,
+            keys: Vec::new(),
         }
     }
 

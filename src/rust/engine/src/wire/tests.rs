@@ -89,6 +89,32 @@ fn columns_and_records_give_the_same_frame() {
     );
 }
 
+/// Records read each key against the key at its position in the records
+/// before: keys that move, go missing, repeat or are unknown still land in
+/// their columns.
+#[test]
+fn records_may_order_their_keys_differently() {
+    let m = fixture("lm-mtcars.json");
+    let d = Decoder::new(m.inputs());
+    let mixed = d
+        .vetiver(
+            br#"[{"wt":2.62,"cyl":6,"hp":110,"disp":160,"qsec":16.46},
+                 {"zz":0,"qsec":17.02,"disp":160,"hp":110,"cyl":6,"wt":"NA"},
+                 {"cyl":4,"wt":2.32,"hp":93,"qsec":18.61,"disp":108,"zz":1}]"#,
+            &limits(),
+        )
+        .unwrap();
+    let cols = d
+        .vetiver(br#"{"qsec":[16.46,17.02,18.61],"wt":[2.62,"NA",2.32],"cyl":[6,6,4],"hp":[110,110,93],"disp":[160,160,108]}"#, &limits())
+        .unwrap();
+    assert_eq!(format!("{:?}", mixed.frame), format!("{:?}", cols.frame));
+    let gap = d.vetiver(br#"[{"wt":1,"cyl":4},{"cyl":6},{"wt":3,"cyl":8}]"#, &limits()).unwrap();
+    let ColumnBuf::Real(wt) = column(&gap, "wt") else { panic!("wt is not numeric") };
+    assert!(wt[0] == 1.0 && is_r_na(wt[1]) && wt[2] == 3.0);
+    let e = d.vetiver(br#"[{"wt":1,"cyl":4},{"wt":2,"wt":3}]"#, &limits()).unwrap_err();
+    assert!(e.message.contains("'wt' is given twice in row 2"), "{}", e.message);
+}
+
 #[test]
 fn special_doubles_keep_their_bits() {
     let m = fixture("gbm-iris.json");
