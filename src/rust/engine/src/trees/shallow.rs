@@ -279,7 +279,12 @@ impl Shallow {
             Out::Leaves(leaves) => {
                 trees_of_row::<LE, S, _>(trees, used, &read, |t, (_, nodes, _), p| leaves[t * stride] = nodes[p])
             }
-            Out::Sum(acc) => trees_of_row::<LE, S, _>(trees, used, &read, |_, (_, _, values), p| acc[0] += values[p]),
+            Out::Sum(acc) => {
+                // the sum in a local: its chain of adds stays in a register
+                let mut sum = acc[0];
+                trees_of_row::<LE, S, _>(trees, used, &read, |_, (_, _, values), p| sum += values[p]);
+                acc[0] = sum;
+            }
         }
     }
 }
