@@ -5,7 +5,8 @@
 //! block (`features`). A call plans its output (`plan`), then walks the
 //! trees tree-major over blocks of rows: every tree is walked for a whole
 //! block (its nodes stay in cache), several rows in flight at once to
-//! overlap memory latency (`walk`), and the reached leaves combine into
+//! overlap memory latency (`walk`; a few rows instead walk several trees
+//! at once each), and the reached leaves combine into
 //! predictions (`aggregate`). Row blocks are spread over threads; every row
 //! is computed on its own, so results do not depend on threads.
 

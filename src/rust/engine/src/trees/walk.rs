@@ -1,5 +1,5 @@
 //! The walk: from the root to the node where a row stops, for a block of
-//! rows at a time. This is the hot path; plain numeric nodes take a short
+//! rows at a time (or for one row, several trees at a time). This is the hot path; plain numeric nodes take a short
 //! branch-light step, and everything rarer goes through `advance_slow`.
 
 use crate::frame::is_r_na;
