@@ -72,19 +72,8 @@ fn walk_trees<const LE: bool>(rules: Rules, trees: &[Tree], x: &[f64], stride: u
     let mut groups = trees.chunks_exact(TREE_LANES);
     let mut t = 0;
     for group in &mut groups {
-        let mut idx = [0u32; TREE_LANES];
         let depth = group.iter().map(|tree| tree.max_depth).max().unwrap_or(0);
-        for _ in 0..depth {
-            let mut moved = false;
-            for (i, tree) in idx.iter_mut().zip(group) {
-                let next = advance::<LE>(rules, tree, *i, x);
-                moved |= next != *i;
-                *i = next;
-            }
-            if !moved {
-                break;
-            }
-        }
+        let idx = lockstep::<TREE_LANES>(depth, |j, i| advance::<LE>(rules, &group[j], i, x));
         for (j, &i) in idx.iter().enumerate() {
             leaves[(t + j) * stride] = i;
         }
@@ -99,27 +88,34 @@ fn walk<const LE: bool>(rules: Rules, tree: &Tree, xs: &[f64], w: usize, leaves:
     let n = leaves.len();
     let mut r = 0;
     while r + LANES <= n {
-        let mut idx = [0u32; LANES];
-        // until every walk has ended, and never longer than the tree is
-        // deep (which saves a pass on shallow trees)
-        for _ in 0..tree.max_depth {
-            let mut moved = false;
-            for j in 0..LANES {
-                let x = &xs[(r + j) * w..(r + j + 1) * w];
-                let next = advance::<LE>(rules, tree, idx[j], x);
-                moved |= next != idx[j];
-                idx[j] = next;
-            }
-            if !moved {
-                break;
-            }
-        }
+        let idx =
+            lockstep::<LANES>(tree.max_depth, |j, i| advance::<LE>(rules, tree, i, &xs[(r + j) * w..(r + j + 1) * w]));
         leaves[r..r + LANES].copy_from_slice(&idx);
         r += LANES;
     }
     for (k, leaf) in leaves.iter_mut().enumerate().skip(r) {
         *leaf = walk_one::<LE>(rules, tree, &xs[k * w..(k + 1) * w]);
     }
+}
+
+/// `N` walks from the root in lockstep, `step(lane, node)` the next node
+/// of a lane: until every walk has ended, and never longer than `depth`
+/// (which saves a pass on shallow trees). The nodes they stop at.
+#[inline(always)]
+fn lockstep<const N: usize>(depth: usize, step: impl Fn(usize, u32) -> u32) -> [u32; N] {
+    let mut idx = [0u32; N];
+    for _ in 0..depth {
+        let mut moved = false;
+        for (j, i) in idx.iter_mut().enumerate() {
+            let next = step(j, *i);
+            moved |= next != *i;
+            *i = next;
+        }
+        if !moved {
+            break;
+        }
+    }
+    idx
 }
 
 /// The next node from node `i` for row `x`; `i` itself when the walk ends
