@@ -72,8 +72,9 @@ predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   # The per-row hot path: straight to the engine's .Call routine on R's C
   # API (fp_routine, set when the package loads); .subset2() skips the `$`
-  # method lookup over the class vector. Errors come back as a classed list. A family's hook is called
-  # only when there are extra arguments, or an error.
+  # method lookup over the class vector. Errors come back as a classed
+  # list. A family's hook is called only when there are extra arguments,
+  # or an error.
   res <- .Call(fp_routine, .subset2(model, "ptr"), newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
   if (is.list(res) && inherits(res, "fastpredict_rust_error")) fp_check(fp_explain_error(model, res)) else res
 }
