@@ -60,7 +60,7 @@ impl Rules {
 fn walk_one<const LE: bool>(rules: Rules, tree: &Tree, x: &[f64]) -> u32 {
     let mut i = 0;
     loop {
-        let next = advance::<LE>(rules, tree, i, x);
+        let next = advance::<LE>(rules, tree, i, x, 0, x.len());
         if next == i {
             return i;
         }
@@ -73,7 +73,7 @@ fn walk_trees<const LE: bool>(rules: Rules, trees: &[Tree], x: &[f64], stride: u
     let mut t = 0;
     for group in &mut groups {
         let depth = group.iter().map(|tree| tree.max_depth).max().unwrap_or(0);
-        let idx = lockstep::<TREE_LANES>(depth, |j, i| advance::<LE>(rules, &group[j], i, x));
+        let idx = lockstep::<TREE_LANES>(depth, |j, i| advance::<LE>(rules, &group[j], i, x, 0, x.len()));
         for (j, &i) in idx.iter().enumerate() {
             leaves[(t + j) * stride] = i;
         }
@@ -88,8 +88,7 @@ fn walk<const LE: bool>(rules: Rules, tree: &Tree, xs: &[f64], w: usize, leaves:
     let n = leaves.len();
     let mut r = 0;
     while r + LANES <= n {
-        let idx =
-            lockstep::<LANES>(tree.max_depth, |j, i| advance::<LE>(rules, tree, i, &xs[(r + j) * w..(r + j + 1) * w]));
+        let idx = lockstep::<LANES>(tree.max_depth, |j, i| advance::<LE>(rules, tree, i, xs, (r + j) * w, w));
         leaves[r..r + LANES].copy_from_slice(&idx);
         r += LANES;
     }
@@ -118,15 +117,25 @@ fn lockstep<const N: usize>(depth: usize, step: impl Fn(usize, u32) -> u32) -> [
     idx
 }
 
-/// The next node from node `i` for row `x`; `i` itself when the walk ends
-/// there (a leaf, or a stop for lack of a route).
+/// The next node from node `i` for the row at `xs[at..at + w]`; `i`
+/// itself when the walk ends there (a leaf, or a stop for lack of a
+/// route). A plain numeric split is tested first, on its own: it is most
+/// nodes of a big forest, and testing the flags first cost 7% of its walk.
 #[inline(always)]
-fn advance<const LE: bool>(rules: Rules, tree: &Tree, i: u32, x: &[f64]) -> u32 {
+fn advance<const LE: bool>(rules: Rules, tree: &Tree, i: u32, xs: &[f64], at: usize, w: usize) -> u32 {
     let n = &tree.nodes[i as usize];
     let f = n.feature;
+    if f & (LEAF | CAT | MASK | ROUTE) == 0 {
+        // a plain numeric split: the slot in the low bits alone
+        debug_assert!((f as usize) < w);
+        let v = xs[at + f as usize];
+        let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
+        return n.left + right as u32;
+    }
     if f & LEAF != 0 {
         return i;
     }
+    let x = &xs[at..at + w];
     if f & CAT == 0 {
         let v = x[(f & FMASK) as usize];
         if f & MASK != 0 {
