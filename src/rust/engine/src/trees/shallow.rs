@@ -20,6 +20,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::trees::layout::{Tree, CAT, FMASK, LEAF, MASK};
 use crate::trees::walk::Rules;
@@ -167,18 +168,18 @@ impl Shallow {
         odd: &[usize],
         leaves: &mut [u32],
     ) {
-        self.dispatch(rules, Job::Rows { t, xs: wide, out: Out::Leaves(&mut *leaves) });
+        self.dispatch(rules, Job::Rows { t, xs: wide, leaves: &mut *leaves });
         let w = self.width;
         for &r in odd {
             leaves[r] = rules.walk_one(tree, &xs[r * w..(r + 1) * w]);
         }
     }
 
-    /// Add tree `t`'s value for every row of `wide` (widened rows) to
-    /// `acc`, a row's own entry. A row with a missing value gets a wrong
-    /// sum here, to be redone by `sum_trees`.
-    pub fn sum_rows(&self, rules: Rules, t: usize, wide: &[f64], acc: &mut [f64]) {
-        self.dispatch(rules, Job::Rows { t, xs: wide, out: Out::Sum(acc) });
+    /// Add the values of `trees`, in tree order, for every row of `wide`
+    /// (widened rows) to `acc`, a row's own entry. A row with a missing
+    /// value gets a wrong sum here, to be redone by `sum_trees`.
+    pub fn sum_rows(&self, rules: Rules, trees: Range<usize>, wide: &[f64], acc: &mut [f64]) {
+        self.dispatch(rules, Job::Sum { trees, xs: wide, acc });
     }
 
     /// Trees `0..used` for the one row `x` (as loaded): tree `t`'s node
@@ -245,12 +246,16 @@ impl Shallow {
     fn run<const LE: bool, const S: usize>(&self, job: Job) {
         let w = self.width();
         match job {
-            Job::Rows { t, xs, out } => {
-                let Some((splits, nodes, values)) = self.tree::<S>(t) else { return };
-                match out {
-                    Out::Leaves(leaves) => rows::<LE, S>(splits, xs, w, leaves.len(), |r, p| leaves[r] = nodes[p]),
-                    Out::Sum(acc) => rows::<LE, S>(splits, xs, w, acc.len(), |r, p| acc[r] += values[p]),
-                }
+            Job::Rows { t, xs, leaves } => {
+                let Some((splits, nodes, _)) = self.tree::<S>(t) else { return };
+                rows::<LE, S>(splits, xs, w, leaves.len(), |r, p| leaves[r] = nodes[p]);
+            }
+            Job::Sum { trees, xs, acc } => {
+                let span = trees.start * S..trees.end * S;
+                let (Some(splits), Some(values)) = (self.splits.get(span.clone()), self.values.get(span)) else {
+                    return;
+                };
+                sum_rows::<LE, S>(splits, values, xs, w, acc);
             }
             Job::Trees { used, x, out, stride } => {
                 // a row that fits a fixed array is read without bounds checks
@@ -289,9 +294,11 @@ impl Shallow {
     }
 }
 
-/// What to walk: one tree for many rows, or many trees for one row.
+/// What to walk: one tree for many rows, several trees' sum for many
+/// rows, or many trees for one row.
 enum Job<'a> {
-    Rows { t: usize, xs: &'a [f64], out: Out<'a> },
+    Rows { t: usize, xs: &'a [f64], leaves: &'a mut [u32] },
+    Sum { trees: Range<usize>, xs: &'a [f64], acc: &'a mut [f64] },
     Trees { used: usize, x: &'a [f64], out: Out<'a>, stride: usize },
 }
 
@@ -332,6 +339,75 @@ fn rows<const LE: bool, const S: usize>(
         let x = &xs[r * w..(r + 1) * w];
         emit(r, (descend::<LE, S>(splits, &|slot| x[slot as usize]) + 1) & (S - 1));
     }
+}
+
+/// The padded trees of `splits` and `values` for the first `acc.len()`
+/// rows of `xs` (`w` slots a row), each row's values added to its entry
+/// in tree order. Rows go in lockstep through one tree after another,
+/// their sums kept in registers until the last tree. A row that fits
+/// `ROW_SLOTS` is copied to a fixed array first: a slot is then read
+/// without a bounds check or an address sum.
+#[inline(always)]
+fn sum_rows<const LE: bool, const S: usize>(splits: &[Split], values: &[f64], xs: &[f64], w: usize, acc: &mut [f64]) {
+    let padded = || {
+        splits
+            .chunks_exact(S)
+            .zip(values.chunks_exact(S))
+            .filter_map(|(s, v)| Some((s.try_into().ok()?, v.try_into().ok()?)))
+    };
+    let n = acc.len();
+    let mut r = 0;
+    if w <= ROW_SLOTS {
+        let mut rows = [[0.0; ROW_SLOTS]; LANES];
+        while r + LANES <= n {
+            for (j, row) in rows.iter_mut().enumerate() {
+                row[..w].copy_from_slice(&xs[(r + j) * w..(r + j + 1) * w]);
+            }
+            let sums = &mut acc[r..r + LANES];
+            sums.copy_from_slice(&lanes_sum::<LE, S>(padded(), sums, |j, slot| {
+                rows[j][slot as usize & (ROW_SLOTS - 1)]
+            }));
+            r += LANES;
+        }
+    } else {
+        while r + LANES <= n {
+            let rows = &xs[r * w..(r + LANES) * w];
+            let sums = &mut acc[r..r + LANES];
+            sums.copy_from_slice(&lanes_sum::<LE, S>(padded(), sums, |j, slot| rows[j * w + slot as usize]));
+            r += LANES;
+        }
+    }
+    for (r, sum) in acc.iter_mut().enumerate().skip(r) {
+        let x = &xs[r * w..(r + 1) * w];
+        for (splits, values) in padded() {
+            let (splits, values): (&[Split; S], &[f64; S]) = (splits, values);
+            *sum += values[(descend::<LE, S>(splits, &|slot| x[slot as usize]) + 1) & (S - 1)];
+        }
+    }
+}
+
+/// `LANES` rows, whose slots `read(lane, slot)` gives, through the padded
+/// trees in lockstep: `start` plus each lane's values, in tree order.
+#[inline(always)]
+fn lanes_sum<'a, const LE: bool, const S: usize>(
+    trees: impl Iterator<Item = (&'a [Split; S], &'a [f64; S])>,
+    start: &[f64],
+    read: impl Fn(usize, u32) -> f64,
+) -> [f64; LANES] {
+    let mut sum: [f64; LANES] = std::array::from_fn(|j| start[j]);
+    for (splits, values) in trees {
+        let mut idx = [0usize; LANES];
+        for _ in 0..S.trailing_zeros() {
+            for (j, i) in idx.iter_mut().enumerate() {
+                let s = splits[*i & (S - 1)];
+                *i = 2 * *i + 1 + right::<LE>(s, read(j, s.slot));
+            }
+        }
+        for (sum, &i) in sum.iter_mut().zip(&idx) {
+            *sum += values[(i + 1) & (S - 1)];
+        }
+    }
+    sum
 }
 
 /// Trees `0..used` for one row, in lockstep: `emit(tree, its parts, bottom

@@ -342,3 +342,79 @@ fn malformed_trees_are_refused() {
     }
     assert!(Model::from_doc(d).is_err());
 }
+
+/// A boosted sum of `n_trees` depth-2 trees on `width` numeric inputs,
+/// splits and values drawn from `next`.
+fn wide_sum_doc(width: usize, n_trees: usize, next: &mut impl FnMut() -> f64) -> ModelDoc {
+    let mut d = doc(MissingRule::Error);
+    let names: Vec<String> = (0..width).map(|k| format!("x{k}")).collect();
+    d.inputs = names.iter().map(|n| InputSpec { name: n.clone(), kind: InputType::Numeric, levels: None }).collect();
+    let t = d.trees.as_mut().unwrap();
+    t.features = names
+        .iter()
+        .map(|n| FeatureSpec {
+            input: n.clone(),
+            kind: FeatureKind::Numeric,
+            levels: None,
+            code_offset: None,
+            unseen: None,
+        })
+        .collect();
+    t.aggregation =
+        Aggregation::Sum { init: vec![0.25], n_classes: 1, transform: "identity".into(), default_n_trees: n_trees };
+    t.trees = (0..n_trees)
+        .map(|_| {
+            let mut feature: Vec<i32> = (0..3).map(|_| (next() * width as f64) as i32).collect();
+            feature.extend([-1; 4]);
+            TreeSpec {
+                feature,
+                threshold: (0..7).map(|k| if k < 3 { next() } else { 0.0 }).collect(),
+                left: vec![1, 3, 5, -1, -1, -1, -1],
+                right: vec![2, 4, 6, -1, -1, -1, -1],
+                missing: None,
+                value: (0..7).map(|_| next() - 0.5).collect(),
+                probs: None,
+                matrix: None,
+                categories: None,
+                surrogates: None,
+            }
+        })
+        .collect();
+    d
+}
+
+#[test]
+fn shallow_sums_of_narrow_and_wide_rows_follow_the_trees_in_order() {
+    let mut state = 7u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    // 20 slots fit the fixed row array of the lockstep sum; 70 do not
+    for width in [20, 70] {
+        let d = wide_sum_doc(width, 150, &mut next);
+        let rows = 37;
+        let cols: Vec<Vec<f64>> = (0..width).map(|_| (0..rows).map(|_| next()).collect()).collect();
+        let t = d.trees.as_ref().unwrap();
+        let m = Model::from_doc(d.clone()).unwrap();
+        let mut fr = Frame::new();
+        for (k, c) in cols.iter().enumerate() {
+            fr.push(&t.features[k].input, Column::Real(c));
+        }
+        let job = m.prepare(&fr, &PredictOptions::default()).unwrap();
+        let mut out = vec![0.0; rows];
+        job.run(vec![OutBuf::Real(&mut out)], 1).unwrap();
+        for (r, got) in out.iter().enumerate() {
+            let mut want = 0.25;
+            for tree in &t.trees {
+                let mut i = 0;
+                while tree.feature[i] >= 0 {
+                    let x = cols[tree.feature[i] as usize][r];
+                    i = if x < tree.threshold[i] { tree.left[i] } else { tree.right[i] } as usize;
+                }
+                want += tree.value[i];
+            }
+            assert_eq!(got.to_bits(), want.to_bits(), "width {width}, row {r}");
+        }
+    }
+}
