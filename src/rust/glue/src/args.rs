@@ -36,10 +36,9 @@ const R_NAMES: &[(&str, PredictOption, &str)] = &[
 ];
 
 /// The one string of `x`, not NA.
-fn single(x: &Robj, what: &str) -> Result<SEXP> {
+fn single(x: SEXP, what: &str) -> Result<SEXP> {
     let bad = || Error::bad_argument(format!("{what} must be a single string"));
     unsafe {
-        let x = x.get();
         if TYPEOF(x) != SEXPTYPE::STRSXP || Rf_xlength(x) != 1 {
             return Err(bad());
         }
@@ -56,6 +55,12 @@ fn single(x: &Robj, what: &str) -> Result<SEXP> {
 /// refused. (extendr's `as_str` would hand out any bytes unchecked as a
 /// `&str`, and NA as "NA".)
 pub fn string(x: &Robj, what: &str) -> Result<String> {
+    string_of(unsafe { x.get() }, what)
+}
+
+/// As `string`, for an argument R protects (a `.Call` argument): an
+/// `Robj` would enter it in extendr's table of protected objects.
+pub fn string_of(x: SEXP, what: &str) -> Result<String> {
     let c = single(x, what)?;
     char_str(c).map(str::to_string).map_err(|e| Error::bad_argument(format!("{what}: {e}")))
 }
@@ -63,7 +68,7 @@ pub fn string(x: &Robj, what: &str) -> Result<String> {
 /// A single string's bytes, for text that is parsed (JSON): UTF-8 where
 /// the string has an encoding, as is otherwise. The parser checks them.
 pub fn text_bytes(x: &Robj, what: &str) -> Result<&'static [u8]> {
-    Ok(char_bytes(single(x, what)?))
+    Ok(char_bytes(single(unsafe { x.get() }, what)?))
 }
 
 /// A thread count; NULL is the default.

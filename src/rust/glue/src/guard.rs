@@ -13,10 +13,15 @@ use super::sexp::strings;
 
 /// Run `f`, turning an error or a panic into the error list.
 pub fn guard(f: impl FnOnce() -> Result<Robj>) -> Robj {
+    attempt(f).unwrap_or_else(|e| e)
+}
+
+/// `f`'s value, or the error list for its error or panic.
+pub fn attempt<T>(f: impl FnOnce() -> Result<T>) -> std::result::Result<T, Robj> {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => error_object(e.kind(), &e.to_string(), None),
-        Err(panic) => error_object("internal", &panic_message(panic), None),
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => Err(error_object(e.kind(), &e.to_string(), None)),
+        Err(panic) => Err(error_object("internal", &panic_message(panic), None)),
     }
 }
 

@@ -16,17 +16,45 @@
 use std::os::raw::c_void;
 
 use extendr_api::prelude::*;
-use extendr_ffi::{R_MakeExternalPtr, R_NilValue, Rf_install, SEXP};
-use fastpredict_engine::{Error, PredictOptions, Result};
+use extendr_ffi::{
+    R_MakeExternalPtr, R_NilValue, R_xlen_t, Rf_allocVector, Rf_install, Rf_protect, Rf_unprotect, REAL, SEXP, SEXPTYPE,
+};
+use fastpredict_engine::{Error, OutBuf, PredictOptions, Result};
 
-use super::guard::guard;
+use super::guard::attempt;
 use super::{args, interrupt, newdata, output, pointer, INTERRUPT_POLL};
 
 /// `.Call(routine, model$ptr, newdata, type, threads, options)`.
 extern "C" fn predict_routine(model: SEXP, newdata: SEXP, type_: SEXP, threads: SEXP, options: SEXP) -> SEXP {
-    let out = guard(|| unsafe { predict(model, newdata, type_, threads, options) });
     // the result is returned to R, which owns it from here
-    unsafe { out.get() }
+    match attempt(|| unsafe { predict(model, newdata, type_, threads, options) }) {
+        Ok(Answer::Plain(x)) => x,
+        Ok(Answer::Object(r)) | Err(r) => unsafe { r.get() },
+    }
+}
+
+/// A prediction: a plain double vector, made and filled here, or any
+/// other R object `output` made.
+enum Answer {
+    Plain(SEXP),
+    Object(Robj),
+}
+
+/// A short double vector on R's protection stack for as long as it
+/// lives: cheaper than an `Robj`, which enters extendr's table of
+/// protected objects (and leaves it again).
+struct Protected(SEXP);
+
+impl Protected {
+    fn reals(len: usize) -> Protected {
+        unsafe { Protected(Rf_protect(Rf_allocVector(SEXPTYPE::REALSXP, len as R_xlen_t))) }
+    }
+}
+
+impl Drop for Protected {
+    fn drop(&mut self) {
+        unsafe { Rf_unprotect(1) }
+    }
 }
 
 /// The routine as an external pointer tagged "native symbol", the form
@@ -46,12 +74,12 @@ pub fn routine() -> Robj {
 ///
 /// # Safety
 /// The arguments must be live R objects for the call's duration.
-unsafe fn predict(model: SEXP, newdata: SEXP, type_: SEXP, threads: SEXP, options: SEXP) -> Result<Robj> {
+unsafe fn predict(model: SEXP, newdata: SEXP, type_: SEXP, threads: SEXP, options: SEXP) -> Result<Answer> {
     let m = unsafe { pointer::model_of(model)? };
     let slow = |x: SEXP| unsafe { Robj::from_sexp(x) };
     let nil = unsafe { R_NilValue };
     let mut opts = if options == nil { PredictOptions::default() } else { args::options(m, &slow(options))? };
-    opts.type_ = if type_ == nil { None } else { Some(args::string(&slow(type_), "type")?) };
+    opts.type_ = if type_ == nil { None } else { Some(args::string_of(type_, "type")?) };
     let threads = if threads == nil { fastpredict_engine::default_threads() } else { args::threads(&slow(threads))? };
     let wanted: Vec<&str> = m.inputs().iter().map(|i| i.name.as_str()).collect();
     // a library that reads a sparse matrix's absent entries as missing
@@ -68,9 +96,15 @@ unsafe fn predict(model: SEXP, newdata: SEXP, type_: SEXP, threads: SEXP, option
     };
     let job = m.prepare(frame, &opts)?;
     let shape = job.shape();
+    let mut poll = || interrupt::pending().then_some(Error::Interrupted);
+    if let Some(len) = output::plain_reals(&shape, job.nrows()) {
+        let out = Protected::reals(len);
+        let buf = if len > 0 { unsafe { std::slice::from_raw_parts_mut(REAL(out.0), len) } } else { &mut [] };
+        job.run_watched(vec![OutBuf::Real(buf)], threads, INTERRUPT_POLL, &mut poll)?;
+        return Ok(Answer::Plain(out.0));
+    }
     let out = output::alloc(&shape, job.nrows())?;
     let bufs = unsafe { output::buffers(&out, &shape) };
-    let mut poll = || interrupt::pending().then_some(Error::Interrupted);
     job.run_watched(bufs, threads, INTERRUPT_POLL, &mut poll)?;
-    output::finish(out, &shape)
+    output::finish(out, &shape).map(Answer::Object)
 }

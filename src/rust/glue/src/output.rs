@@ -6,7 +6,7 @@ use extendr_ffi::{
 };
 use fastpredict_engine::{ArrayShape, OutBuf, OutputShape, Part, Result, ValueKind};
 
-use super::sexp::{alloc_vector, strings};
+use super::sexp::{alloc_vector, strings, PLAIN_ALLOC};
 
 /// One array: a double vector, a factor, or a matrix/array with its
 /// dimnames and class. Allocated once; the engine writes into it. (Text
@@ -102,6 +102,15 @@ pub fn finish(out: Robj, shape: &OutputShape) -> Result<Robj> {
             Ok(out)
         }
     }
+}
+
+/// The length of a prediction of `shape` that is a plain double vector
+/// (no attributes) short enough to allocate without catching R's error.
+pub fn plain_reals(shape: &OutputShape, nrows: usize) -> Option<usize> {
+    let OutputShape::Array(a) = shape else { return None };
+    let named = a.dimnames.iter().flatten().any(Option::is_some);
+    let plain = a.values == ValueKind::Real && if a.drop { !named } else { a.dim.is_none() };
+    Some(a.len(nrows)).filter(|&n| plain && n <= PLAIN_ALLOC)
 }
 
 /// The R object for a prediction of `shape`: the array, or a named list of

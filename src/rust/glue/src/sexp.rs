@@ -121,7 +121,7 @@ pub unsafe fn dim(x: SEXP) -> Option<Vec<usize>> {
 /// Vectors up to this length are allocated directly: catching R's error
 /// costs about as much as a whole single-row prediction, and R cannot fail
 /// to allocate so little short of being out of memory altogether.
-const PLAIN_ALLOC: usize = 1 << 16;
+pub const PLAIN_ALLOC: usize = 1 << 16;
 
 /// A new R vector, or an error if R cannot allocate it (an output of
 /// millions of rows times many columns).
