@@ -68,15 +68,22 @@
 #'   predict_fast(tree, iris[c(1, 51, 101), ], type = "class")
 #' }
 predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
-  if (!inherits(model, "fp_model")) model <- fp_compile(model) else if (!is.list(model)) fp_assert_model(model)
   if (missing(newdata)) fp_abort("bad_argument", "newdata is missing: give a data.frame or a named list of columns")
   # The per-row hot path: straight to the engine's .Call routine on R's C
-  # API (fp_routine, set when the package loads); .subset2() skips the `$`
-  # method lookup over the class vector. Errors come back as a classed
-  # list. A family's hook is called only when there are extra arguments,
-  # or an error.
-  res <- .Call(fp_routine, .subset2(model, "ptr"), newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
-  if (is.list(res) && inherits(res, "fastpredict_rust_error")) fp_check(fp_explain_error(model, res)) else res
+  # API (fp_routine, set when the package loads), which also checks that
+  # the model is a compiled one (inherits() here cost 0.16 us of a 2.3 us
+  # call). Errors come back as a classed list. A family's hook is called
+  # only when there are extra arguments, or an error.
+  res <- .Call(fp_routine, model, newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
+  if (is.list(res) && inherits(res, "fastpredict_rust_error")) fp_predict_failed(res, model, newdata, type, ..., threads = threads) else res
+}
+
+# A fitted model is compiled on the fly and predicted; otherwise the
+# routine's error, explained.
+fp_predict_failed <- function(res, model, newdata, type, ..., threads) {
+  if (!inherits(model, "fp_model")) return(predict_fast(fp_compile(model), newdata, type, ..., threads = threads))
+  fp_assert_model(model)
+  fp_check(fp_explain_error(model, res))
 }
 
 #' @rdname predict_fast

@@ -24,7 +24,7 @@ use fastpredict_engine::{Error, OutBuf, PredictOptions, Result};
 use super::guard::attempt;
 use super::{args, interrupt, newdata, output, pointer, INTERRUPT_POLL};
 
-/// `.Call(routine, model$ptr, newdata, type, threads, options)`.
+/// `.Call(routine, model, newdata, type, threads, options)`.
 extern "C" fn predict_routine(model: SEXP, newdata: SEXP, type_: SEXP, threads: SEXP, options: SEXP) -> SEXP {
     // the result is returned to R, which owns it from here
     match attempt(|| unsafe { predict(model, newdata, type_, threads, options) }) {
@@ -75,7 +75,7 @@ pub fn routine() -> Robj {
 /// # Safety
 /// The arguments must be live R objects for the call's duration.
 unsafe fn predict(model: SEXP, newdata: SEXP, type_: SEXP, threads: SEXP, options: SEXP) -> Result<Answer> {
-    let m = unsafe { pointer::model_of(model)? };
+    let m = unsafe { pointer::model_in(model)? };
     let slow = |x: SEXP| unsafe { Robj::from_sexp(x) };
     let nil = unsafe { R_NilValue };
     let mut opts = if options == nil { PredictOptions::default() } else { args::options(m, &slow(options))? };

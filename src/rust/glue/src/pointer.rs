@@ -7,10 +7,13 @@ use std::ffi::CStr;
 
 use extendr_api::prelude::*;
 use extendr_ffi::{
-    R_ClearExternalPtr, R_ExternalPtrAddr, R_ExternalPtrTag, R_MakeExternalPtr, R_NilValue, R_RegisterCFinalizerEx,
-    Rboolean, Rf_install, SEXP, SEXPTYPE, TYPEOF,
+    R_ClearExternalPtr, R_ExternalPtrAddr, R_ExternalPtrTag, R_MakeExternalPtr, R_NamesSymbol, R_NilValue,
+    R_RegisterCFinalizerEx, Rboolean, Rf_getAttrib, Rf_install, Rf_xlength, SEXP, SEXPTYPE, STRING_ELT, TYPEOF,
+    VECTOR_ELT,
 };
 use fastpredict_engine::{Error, Model, Result};
+
+use super::sexp::{char_bytes, inherits};
 
 const TAG: &CStr = c"fastpredict_model";
 
@@ -43,6 +46,24 @@ pub fn wrap_model(m: Model) -> Robj {
 pub fn model_ref(x: &Robj) -> Result<&Model> {
     // SAFETY: `x` keeps the pointer, and with it the model, alive
     unsafe { model_of(x.get()) }
+}
+
+/// The model of `x`, an `fp_model`: a list of that class whose element
+/// `ptr` is one of our pointers.
+///
+/// # Safety
+/// `x` must be a live R object, kept alive for as long as the result is used.
+pub unsafe fn model_in<'a>(x: SEXP) -> Result<&'a Model> {
+    unsafe {
+        if TYPEOF(x) != SEXPTYPE::VECSXP || !inherits(x, "fp_model") {
+            return Err(Error::bad_argument("model must be an fp_model (see fp_compile())"));
+        }
+        let names = Rf_getAttrib(x, R_NamesSymbol);
+        let named = TYPEOF(names) == SEXPTYPE::STRSXP;
+        let n = if named { Rf_xlength(names).min(Rf_xlength(x)) } else { 0 };
+        let ptr = (0..n).find(|&i| char_bytes(STRING_ELT(names, i)) == b"ptr").map_or(R_NilValue, |i| VECTOR_ELT(x, i));
+        model_of(ptr)
+    }
 }
 
 /// As `model_ref`, for a bare `SEXP`.
