@@ -393,24 +393,46 @@ impl DesignTerm {
         Ok(DesignTerm { parts, live })
     }
 
-    /// The value of the term's column `k` for a row whose factors (by
-    /// variable) have the given level codes and whose numeric columns
-    /// `num(variable, column)` reads: the product over the term's variables.
-    #[inline]
-    pub fn value(&self, k: usize, level: &dyn Fn(usize) -> Option<usize>, num: &dyn Fn(usize, usize) -> f64) -> f64 {
+    /// The term's column `k` for a block of rows, into `out`: per row the
+    /// product over the term's variables, in their order, of a factor's
+    /// coding weight for its level code (`level(variable, row)`) or a
+    /// numeric column (`num(variable, column)`, the block's values); NA
+    /// where a factor's level is missing.
+    pub fn fill<'s>(
+        &self,
+        k: usize,
+        out: &mut [f64],
+        level: impl Fn(usize, usize) -> Option<usize>,
+        num: impl Fn(usize, usize) -> &'s [f64],
+    ) {
+        out.fill(1.0);
         let mut rest = k;
-        let mut x = 1.0;
+        let mut missing = false;
         for p in &self.parts {
             let idx = rest % p.ncols;
             rest /= p.ncols;
-            x *= match &p.coding {
-                Some(c) => match level(p.var) {
-                    Some(l) => c.weight(l, idx, p.ncols),
-                    None => return NA_REAL,
-                },
-                None => num(p.var, idx),
-            };
+            match &p.coding {
+                Some(c) => {
+                    for (r, x) in out.iter_mut().enumerate() {
+                        match level(p.var, r) {
+                            Some(l) => *x *= c.weight(l, idx, p.ncols),
+                            None => missing = true,
+                        }
+                    }
+                }
+                None => {
+                    for (x, v) in out.iter_mut().zip(num(p.var, idx)) {
+                        *x *= v;
+                    }
+                }
+            }
         }
-        x
+        if missing {
+            for (r, x) in out.iter_mut().enumerate() {
+                if self.parts.iter().any(|p| p.coding.is_some() && level(p.var, r).is_none()) {
+                    *x = NA_REAL;
+                }
+            }
+        }
     }
 }

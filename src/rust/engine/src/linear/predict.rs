@@ -134,7 +134,8 @@ impl LinearCall<'_> {
         let mut eta = vec![0.0; cap];
         // the design columns of the block, column-major: column c at c * cap
         let mut x = vec![0.0; m.beta.len() * cap];
-        let mut xr = vec![0.0; inf.rank()];
+        // a row's (row of Rinv, value) pairs
+        let mut entries = Vec::with_capacity(inf.rank());
         let mut start = rows.start;
         while start < rows.end {
             let end = (start + step).min(rows.end);
@@ -143,13 +144,14 @@ impl LinearCall<'_> {
             let at = start - rows.start;
             if e.terms {
                 for k in 0..end - start {
-                    self.write_terms_row(e, inf, &x, cap, k, (at + k, start + k), &mut xr, block);
+                    self.write_terms_row(e, inf, &x, cap, k, (at + k, start + k), &mut entries, block);
                 }
             } else {
                 self.eta(&mut s, bound, start..end, &mut eta[..end - start]);
                 for k in 0..end - start {
-                    let entries = inf.pivot.iter().enumerate().map(|(l, &c)| (l, x[c * cap + k]));
-                    let ip = variance(&inf.r_inverse, e.res_var, entries, &mut xr);
+                    entries.clear();
+                    entries.extend(inf.pivot.iter().enumerate().map(|(l, &c)| (l, x[c * cap + k])));
+                    let ip = variance(&inf.r_inverse, inf.rank(), e.res_var, &entries);
                     self.write_fit_row(e, eta[k], ip, (at + k, start + k), block);
                 }
             }
@@ -173,11 +175,8 @@ impl LinearCall<'_> {
         };
         for dt in &m.design {
             for &(kk, c) in &dt.live {
-                for (k, r) in rows.clone().enumerate() {
-                    let level = |var: usize| level_code(var, r);
-                    let num = |v: usize, col: usize| s.col(m, bound, &rows, v, col)[k];
-                    x[c * cap + k] = dt.value(kk, &level, &num);
-                }
+                let level = |var: usize, k: usize| level_code(var, rows.start + k);
+                dt.fill(kk, &mut x[c * cap..c * cap + n], level, |v, col| s.col(m, bound, &rows, v, col));
             }
         }
     }
@@ -214,7 +213,7 @@ impl LinearCall<'_> {
         cap: usize,
         k: usize,
         row: (usize, usize),
-        xr: &mut [f64],
+        entries: &mut Vec<(usize, f64)>,
         block: &mut RowBlock,
     ) {
         let m = self.model;
@@ -228,8 +227,10 @@ impl LinearCall<'_> {
             let fit = dt.live.iter().fold(0.0, |acc, &(_, c)| acc + m.beta[c].unwrap_or(0.0) * centred(c));
             block.real(i)[bk] = fit;
             if e.se_fit || e.interval.is_some() {
-                let entries = dt.live.iter().map(|&(_, c)| (inf.unpivot[c], centred(c)));
-                let ip = if dt.live.is_empty() { 0.0 } else { variance(&inf.r_inverse, e.res_var, entries, xr) };
+                entries.clear();
+                entries.extend(dt.live.iter().map(|&(_, c)| (inf.unpivot[c], centred(c))));
+                let ip =
+                    if dt.live.is_empty() { 0.0 } else { variance(&inf.r_inverse, inf.rank(), e.res_var, entries) };
                 block.real(nt + i)[bk] = ip.sqrt();
                 if let Some(interval) = e.interval {
                     let hwid = e.tfrac * half_width(interval, ip, e.pred_var(r));
@@ -242,16 +243,15 @@ impl LinearCall<'_> {
 }
 
 /// `rowSums((x %*% Rinv)^2 * res.var)` for one row given as (row of Rinv,
-/// value) pairs, summed in BLAS's order.
-fn variance(rinv: &[f64], res_var: f64, entries: impl Iterator<Item = (usize, f64)>, xr: &mut [f64]) -> f64 {
-    let p = xr.len();
-    xr.fill(0.0);
-    for (l, v) in entries {
-        for (j, acc) in xr.iter_mut().enumerate() {
-            *acc += rinv[l + j * p] * v;
-        }
-    }
-    xr.iter().fold(0.0, |ip, v| ip + res_var * (v * v))
+/// value) pairs, summed in BLAS's order: each column of `x %*% Rinv` over
+/// the pairs in order, then the squares in column order. A column's sum
+/// stays in a register (kept in memory across the pairs, its stores and
+/// reloads were most of a standard error's time).
+fn variance(rinv: &[f64], p: usize, res_var: f64, entries: &[(usize, f64)]) -> f64 {
+    rinv.chunks_exact(p.max(1)).take(p).fold(0.0, |ip, col| {
+        let v = entries.iter().fold(0.0, |acc, &(l, x)| acc + col[l] * x);
+        ip + res_var * (v * v)
+    })
 }
 
 fn half_width(interval: Interval, ip: f64, pred_var: f64) -> f64 {
