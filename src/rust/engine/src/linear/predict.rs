@@ -68,11 +68,7 @@ impl Call for LinearCall<'_> {
             let start = rows.start + chunk * BLOCK;
             let r = start..start + out.len();
             s.gather(m, bound, r.clone());
-            out.fill(m.intercept);
-            for t in &m.terms {
-                s.add_term(m, t, &self.codes, bound, r.clone(), out);
-            }
-            add_offsets(m, bound, r, out);
+            self.fit(&mut s, bound, r, (m.intercept, &m.terms), out);
             if self.response {
                 for v in out.iter_mut() {
                     *v = m.link.inverse(*v);
@@ -101,12 +97,7 @@ impl LinearCall<'_> {
             for (c, (intercept, terms)) in
                 std::iter::once(first).chain(resp.rest.iter().map(|(i, t)| (*i, t))).enumerate()
             {
-                let out = &mut block.real(c)[at.clone()];
-                out.fill(intercept);
-                for t in terms {
-                    s.add_term(m, t, &self.codes, bound, r.clone(), out);
-                }
-                add_offsets(m, bound, r.clone(), out);
+                self.fit(&mut s, bound, r.clone(), (intercept, terms), &mut block.real(c)[at.clone()]);
             }
             start = end;
         }
@@ -114,12 +105,36 @@ impl LinearCall<'_> {
 
     /// The fitted values (link scale) of `rows` into `eta`.
     fn eta(&self, s: &mut Scratch, bound: &Bound, rows: Range<usize>, eta: &mut [f64]) {
+        self.fit(s, bound, rows, (self.model.intercept, &self.model.terms), eta);
+    }
+
+    /// `intercept`, `terms` and the offsets for `rows` into `out`, from `s`
+    /// gathered for `rows`; a row that comes out NaN is computed again on
+    /// its own, strictly (see `then`), so that which NaN it is does not
+    /// depend on where it falls in the block.
+    fn fit(&self, s: &mut Scratch, bound: &Bound, rows: Range<usize>, fit: (f64, &[Term]), out: &mut [f64]) {
         let m = self.model;
-        eta.fill(m.intercept);
-        for t in &m.terms {
-            s.add_term(m, t, &self.codes, bound, rows.clone(), eta);
+        let (intercept, terms) = fit;
+        out.fill(intercept);
+        for t in terms {
+            s.add_term::<false>(m, t, &self.codes, bound, rows.clone(), out);
         }
-        add_offsets(m, bound, rows, eta);
+        add_offsets::<false>(m, bound, rows.clone(), out);
+        if !out.iter().fold(false, |any, v| any | v.is_nan()) {
+            return;
+        }
+        let mut one = Scratch::new(m, 1);
+        for (k, r) in rows.enumerate() {
+            if out[k].is_nan() {
+                let o = std::slice::from_mut(&mut out[k]);
+                one.gather(m, bound, r..r + 1);
+                o[0] = intercept;
+                for t in terms {
+                    one.add_term::<true>(m, t, &self.codes, bound, r..r + 1, o);
+                }
+                add_offsets::<true>(m, bound, r..r + 1, o);
+            }
+        }
     }
 
     /// Standard errors, intervals or per-term predictions, from the rows of
@@ -368,7 +383,7 @@ impl Scratch {
     }
 
     /// Add term `t` for `rows` into `out`.
-    fn add_term(
+    fn add_term<const STRICT: bool>(
         &mut self,
         m: &LinearModel,
         t: &Term,
@@ -383,12 +398,14 @@ impl Scratch {
                 let b = t.table[j];
                 if let [(v, c)] = combo.as_slice() {
                     for (o, x) in out.iter_mut().zip(self.col(m, bound, &rows, *v, *c)) {
-                        *o += b * x;
+                        *o = then::<STRICT>(*o, b * x, |o, x| o + x);
                     }
                 } else {
                     for (k, o) in out.iter_mut().enumerate() {
-                        let p = combo.iter().fold(1.0, |p, (v, c)| p * self.col(m, bound, &rows, *v, *c)[k]);
-                        *o += b * p;
+                        let p = combo.iter().fold(1.0, |p, (v, c)| {
+                            then::<STRICT>(p, self.col(m, bound, &rows, *v, *c)[k], |p, x| p * x)
+                        });
+                        *o = then::<STRICT>(*o, b * p, |o, x| o + x);
                     }
                 }
             }
@@ -398,14 +415,16 @@ impl Scratch {
         let lc = &self.lc[..rows.len()];
         if ncombos == 1 && t.combos[0].is_empty() {
             for (o, &l) in out.iter_mut().zip(lc) {
-                *o += t.table[l];
+                *o = then::<STRICT>(*o, t.table[l], |o, x| o + x);
             }
             return;
         }
         for (j, combo) in t.combos.iter().enumerate() {
             for (k, o) in out.iter_mut().enumerate() {
-                let p = combo.iter().fold(1.0, |p, (v, c)| p * self.col(m, bound, &rows, *v, *c)[k]);
-                *o += t.contribution(lc[k] * ncombos + j, p);
+                let p = combo
+                    .iter()
+                    .fold(1.0, |p, (v, c)| then::<STRICT>(p, self.col(m, bound, &rows, *v, *c)[k], |p, x| p * x));
+                *o = then::<STRICT>(*o, t.contribution(lc[k] * ncombos + j, p), |o, x| o + x);
             }
         }
     }
@@ -442,15 +461,30 @@ fn in_place<'b>(var: &Var, bound: &Bound<'b, '_>) -> Option<&'b [f64]> {
     }
 }
 
-fn add_offsets(m: &LinearModel, bound: &Bound, rows: Range<usize>, out: &mut [f64]) {
+/// `op(a, b)`; strictly, `a` itself when it is NaN. With two NaNs the
+/// hardware keeps the payload of whichever operand the compiler put first,
+/// which differs between a vectorised loop and its scalar tail, so R's NA
+/// could come out as NaN for some rows of a block only. A row that comes
+/// out NaN is computed again alone and strictly (`Scratch::fit`): the
+/// first NaN of each sum and product stays, wherever the row falls.
+#[inline(always)]
+fn then<const STRICT: bool>(a: f64, b: f64, op: impl Fn(f64, f64) -> f64) -> f64 {
+    if STRICT && a.is_nan() {
+        a
+    } else {
+        op(a, b)
+    }
+}
+
+fn add_offsets<const STRICT: bool>(m: &LinearModel, bound: &Bound, rows: Range<usize>, out: &mut [f64]) {
     if m.offsets.is_empty() {
         return;
     }
     for (k, r) in rows.enumerate() {
         let mut off = 0.0;
         for e in &m.offsets {
-            off += e.eval(bound, r);
+            off = then::<STRICT>(off, e.eval(bound, r), |o, x| o + x);
         }
-        out[k] += off;
+        out[k] = then::<STRICT>(out[k], off, |o, x| o + x);
     }
 }
