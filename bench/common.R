@@ -51,7 +51,7 @@ limit_linear <- function(bytes, threads = fp_threads()) {
 # leaf depth levels a row, over the threads (ns a row).
 limit_trees <- function(model, threads = fp_threads()) {
   facts <- model$info$facts
-  tree_bytes <- 16 * facts$n_nodes / facts$n_trees
+  tree_bytes <- facts$node_bytes * facts$n_nodes / facts$n_trees
   per_level <- if (tree_bytes <= 4096) 2 else LOAD_NS[[which(tree_bytes <= as.numeric(names(LOAD_NS)))[1]]] / 10
   facts$n_trees * facts$mean_leaf_depth * per_level / min(threads, 2L)
 }

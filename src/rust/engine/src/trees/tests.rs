@@ -418,3 +418,129 @@ fn shallow_sums_of_narrow_and_wide_rows_follow_the_trees_in_order() {
         }
     }
 }
+
+/// A forest too deep for the shallow walk, whose splits read a number at
+/// thresholds that share values and neighbours, and a 40-level factor by
+/// full partitions (mask splits, codes above 32 among them) and by sets
+/// that leave codes out; with missing-value children.
+fn deep_forest_doc(le: bool, next: &mut impl FnMut() -> f64) -> ModelDoc {
+    let mut d = doc(MissingRule::Route);
+    let levels: Vec<String> = (0..40).map(|k| format!("l{k}")).collect();
+    d.inputs[1].levels = Some(levels.clone());
+    let t = d.trees.as_mut().unwrap();
+    t.features[1].levels = Some(levels);
+    t.split = if le { SplitRule::Le } else { SplitRule::Lt };
+    let cuts = [0.5, -0.0, 0.0, 1.0, f64::MAX, -f64::MAX, 1e300, 0.5 + f64::EPSILON / 2.0, 0.25];
+    let n_trees = 6;
+    t.aggregation =
+        Aggregation::Sum { init: vec![0.0], n_classes: 1, transform: "identity".into(), default_n_trees: n_trees };
+    t.trees = (0..n_trees)
+        .map(|k| {
+            let mut tree = TreeSpec {
+                feature: Vec::new(),
+                threshold: Vec::new(),
+                left: Vec::new(),
+                right: Vec::new(),
+                missing: Some(Vec::new()),
+                value: Vec::new(),
+                probs: None,
+                matrix: None,
+                categories: Some(Vec::new()),
+                surrogates: None,
+            };
+            // nodes in the order made, each with its depth
+            let mut open = vec![(0usize, 0usize)];
+            let push = |tree: &mut TreeSpec| {
+                tree.feature.push(-1);
+                tree.threshold.push(0.0);
+                tree.left.push(-1);
+                tree.right.push(-1);
+                tree.missing.as_mut().unwrap().push(-1);
+                tree.value.push(((tree.value.len() + 1) * 1000usize.pow(k as u32 % 3)) as f64);
+                tree.value.len() - 1
+            };
+            push(&mut tree);
+            while let Some((i, depth)) = open.pop() {
+                if depth >= 10 || (depth > 2 && next() < 0.25) {
+                    continue;
+                }
+                let (l, r) = (push(&mut tree), push(&mut tree));
+                tree.left[i] = l as i32;
+                tree.right[i] = r as i32;
+                if next() < 0.3 {
+                    let sets = tree.categories.as_mut().unwrap();
+                    let mut set = CategorySet { left: Vec::new(), right: Vec::new() };
+                    let gaps = next() < 0.3;
+                    for code in 0..40 {
+                        match next() {
+                            u if gaps && u < 0.1 => {}
+                            u if u < 0.5 => set.left.push(code),
+                            _ => set.right.push(code),
+                        }
+                    }
+                    sets.push(set);
+                    tree.feature[i] = 1;
+                    tree.threshold[i] = (sets.len() - 1) as f64;
+                } else {
+                    tree.feature[i] = 0;
+                    tree.threshold[i] = cuts[(next() * cuts.len() as f64) as usize];
+                }
+                if next() < 0.2 {
+                    let m = push(&mut tree);
+                    tree.missing.as_mut().unwrap()[i] = m as i32;
+                }
+                open.extend([(l, depth + 1), (r, depth + 1)]);
+            }
+            tree
+        })
+        .collect();
+    d
+}
+
+#[test]
+fn compact_forest_walks_reach_the_nodes_of_the_general_walk() {
+    let mut state = 11u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let up = |x: f64| if x == 0.0 { f64::from_bits(1) } else { f64::from_bits(x.to_bits() + 1) };
+    let down = |x: f64| f64::from_bits(x.to_bits() - 1);
+    let xs = [
+        0.5,
+        up(0.5),
+        down(0.5),
+        0.5 + f64::EPSILON / 2.0,
+        -0.0,
+        0.0,
+        up(0.0),
+        -f64::from_bits(1),
+        1.0,
+        down(1.0),
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1e300,
+        f64::MAX,
+        0.25,
+        f64::NAN,
+        NA_REAL,
+    ];
+    for le in [true, false] {
+        let d = deep_forest_doc(le, &mut next);
+        let spec = d.trees.as_ref().unwrap();
+        let inputs = crate::frame::bind::Inputs::new(d.inputs.clone()).unwrap();
+        let tm = TreeModel::new(spec, &inputs).unwrap();
+        assert!(tm.shallow.is_none() && tm.compact.is_some());
+        let m = Model::from_doc(d.clone()).unwrap();
+        let rows = 300;
+        let x: Vec<f64> = (0..rows).map(|_| xs[(next() * xs.len() as f64) as usize]).collect();
+        let names: Vec<String> = (0..40).map(|k| format!("l{k}")).collect();
+        let f: Vec<Option<&str>> = (0..rows).map(|_| names.get((next() * 42.0) as usize).map(|s| s.as_str())).collect();
+        let all = predict(&m, &x, f.clone()).unwrap();
+        // one row walks its trees on the general walk
+        for (r, v) in all.iter().enumerate() {
+            let alone = predict(&m, &x[r..r + 1], vec![f[r]]).unwrap()[0];
+            assert_eq!(v.to_bits(), alone.to_bits(), "le {le}, row {r}: x {}, f {:?}", x[r], f[r]);
+        }
+    }
+}

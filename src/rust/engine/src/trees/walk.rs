@@ -47,6 +47,17 @@ impl Rules {
         }
     }
 
+    /// The next node from node `i` for the one row `x` (`i` itself where
+    /// the walk ends).
+    #[inline(never)]
+    pub fn advance_one(self, tree: &Tree, i: u32, x: &[f64]) -> u32 {
+        if self.le {
+            advance::<true>(self, tree, i, x, 0, x.len())
+        } else {
+            advance::<false>(self, tree, i, x, 0, x.len())
+        }
+    }
+
     /// The node one row `x` stops at.
     pub fn walk_one(self, tree: &Tree, x: &[f64]) -> u32 {
         if self.le {
@@ -101,7 +112,7 @@ fn walk<const LE: bool>(rules: Rules, tree: &Tree, xs: &[f64], w: usize, leaves:
 /// of a lane: until every walk has ended, and never longer than `depth`
 /// (which saves a pass on shallow trees). The nodes they stop at.
 #[inline(always)]
-fn lockstep<const N: usize>(depth: usize, step: impl Fn(usize, u32) -> u32) -> [u32; N] {
+pub(super) fn lockstep<const N: usize>(depth: usize, step: impl Fn(usize, u32) -> u32) -> [u32; N] {
     let mut idx = [0u32; N];
     for _ in 0..depth {
         let mut moved = false;
