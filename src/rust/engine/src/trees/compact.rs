@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use crate::trees::layout::{Tree, CAT, FMASK, LEAF, MASK, ROUTE};
-use crate::trees::walk::{lockstep, Rules};
+use crate::trees::walk::Rules;
 
 /// A node's word: the slot in the low bits, a kind, the left child in the
 /// high bits.
@@ -39,6 +39,9 @@ const NAN_BIN: u32 = u32::MAX;
 const MAX_CUTS: usize = NAN_BIN as usize - 1;
 /// Rows walked together through one tree.
 const LANES: usize = 8;
+/// Steps between tests for the end of a walk: a walk that has ended stays
+/// at its node, so a few steps too many cost less than a test each step.
+const CHECK_EVERY: usize = 4;
 
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
@@ -164,7 +167,21 @@ impl Compact {
         let n = leaves.len();
         let mut r = 0;
         while r + LANES <= n {
-            let idx = lockstep::<LANES>(tree.max_depth, |j, i| step(i, (r + j) * w));
+            let mut idx = [0u32; LANES];
+            for _ in 0..tree.max_depth.div_ceil(CHECK_EVERY) {
+                for _ in 1..CHECK_EVERY {
+                    for (j, i) in idx.iter_mut().enumerate() {
+                        *i = step(*i, (r + j) * w);
+                    }
+                }
+                let before = idx;
+                for (j, i) in idx.iter_mut().enumerate() {
+                    *i = step(*i, (r + j) * w);
+                }
+                if idx == before {
+                    break;
+                }
+            }
             leaves[r..r + LANES].copy_from_slice(&idx);
             r += LANES;
         }
