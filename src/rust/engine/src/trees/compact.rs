@@ -22,6 +22,10 @@ use crate::trees::walk::Rules;
 /// high bits.
 const SLOT_BITS: u32 = 8;
 const SLOT: u32 = (1 << SLOT_BITS) - 1;
+/// The slots a node can name: a row read as this many needs no bounds
+/// check per step.
+const ROW: usize = 1 << SLOT_BITS;
+static NO_ROW: [u32; ROW] = [0; ROW];
 const KIND: u32 = 3 << SLOT_BITS;
 /// A routed numeric split: compact unless the value is missing.
 const ROUTED: u32 = 2 << SLOT_BITS;
@@ -121,7 +125,8 @@ impl Compact {
     /// The block of rows `xs` (`w` slots a row) with its bins; a slot no
     /// compact split reads has bin 0.
     pub fn bin<'a>(&self, rules: Rules, xs: &'a [f64], w: usize) -> Binned<'a> {
-        let mut bins = vec![0u32; xs.len()];
+        // padded so that every row has a full slot range after it
+        let mut bins = vec![0u32; xs.len() + ROW];
         for s in (0..w).filter(|&s| self.codes[s]) {
             for (b, &v) in bins.iter_mut().skip(s).step_by(w).zip(xs.iter().skip(s).step_by(w)) {
                 // the code a mask split reads; any other to the general walk
@@ -148,13 +153,12 @@ impl Compact {
         let nodes = &self.trees[t][..];
         let Binned { xs, bins, w } = block;
         let w = *w;
-        let step = |i: u32, at: usize| -> u32 {
+        let step = |i: u32, row: &[u32; ROW], at: usize| -> u32 {
             let n = nodes[i as usize];
+            let b = row[(n.word & SLOT) as usize];
             if n.word & KIND == 0 {
-                let b = bins[at + (n.word & SLOT) as usize];
                 return (n.word >> LEFT_SHIFT) + u32::from(b > n.key);
             }
-            let b = bins[at + (n.word & SLOT) as usize];
             let left = n.word >> LEFT_SHIFT;
             if n.word & KIND == MASKED && b != NAN_BIN {
                 return left + (n.key >> b & 1);
@@ -166,17 +170,25 @@ impl Compact {
         };
         let n = leaves.len();
         let mut r = 0;
-        while r + LANES <= n {
+        'groups: while r + LANES <= n {
+            let mut rows = [&NO_ROW; LANES];
+            for (j, row) in rows.iter_mut().enumerate() {
+                // (the bins are padded for this; without, the general walk)
+                match bins.get((r + j) * w..).and_then(|b| b.first_chunk()) {
+                    Some(b) => *row = b,
+                    None => break 'groups,
+                }
+            }
             let mut idx = [0u32; LANES];
             for _ in 0..tree.max_depth.div_ceil(CHECK_EVERY) {
                 for _ in 1..CHECK_EVERY {
                     for (j, i) in idx.iter_mut().enumerate() {
-                        *i = step(*i, (r + j) * w);
+                        *i = step(*i, rows[j], (r + j) * w);
                     }
                 }
                 let before = idx;
                 for (j, i) in idx.iter_mut().enumerate() {
-                    *i = step(*i, (r + j) * w);
+                    *i = step(*i, rows[j], (r + j) * w);
                 }
                 if idx == before {
                     break;
