@@ -186,11 +186,14 @@ impl Compact {
                         *i = step(*i, rows[j], (r + j) * w);
                     }
                 }
-                let before = idx;
+                // (lane by lane: comparing the arrays whole waits on their stores)
+                let mut moved = false;
                 for (j, i) in idx.iter_mut().enumerate() {
-                    *i = step(*i, rows[j], (r + j) * w);
+                    let next = step(*i, rows[j], (r + j) * w);
+                    moved |= next != *i;
+                    *i = next;
                 }
-                if idx == before {
+                if !moved {
                     break;
                 }
             }
