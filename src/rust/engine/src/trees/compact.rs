@@ -72,10 +72,9 @@ pub(super) struct Compact {
 }
 
 impl Compact {
-    /// The compact layout of `trees` (`width` slots a row), if it fits:
-    /// a slot number in 8 bits, a child in 22, a feature's distinct
-    /// thresholds in 32. Its
-    /// sorts run on the pool this is called from.
+    /// The compact layout of `trees` (`width` slots a row), if it fits: a
+    /// slot number in 8 bits, a child in 22, a feature's distinct
+    /// thresholds in 32. Its sorts run on the pool this is called from.
     pub fn new(trees: &[Tree], width: usize) -> Option<Compact> {
         if width > SLOT as usize + 1 || trees.iter().any(|t| t.nodes.len() >= 1 << (32 - LEFT_SHIFT)) {
             return None;
