@@ -383,13 +383,18 @@ fn wide_sum_doc(width: usize, n_trees: usize, next: &mut impl FnMut() -> f64) ->
     d
 }
 
-#[test]
-fn shallow_sums_of_narrow_and_wide_rows_follow_the_trees_in_order() {
-    let mut state = 7u64;
-    let mut next = move || {
+/// Uniform draws in [0, 1) from a linear congruential stream.
+fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    }
+}
+
+#[test]
+fn shallow_sums_of_narrow_and_wide_rows_follow_the_trees_in_order() {
+    let mut next = uniform(7);
     // 20 slots fit the fixed row array of the lockstep sum; 70 do not
     for width in [20, 70] {
         let d = wide_sum_doc(width, 150, &mut next);
@@ -499,11 +504,7 @@ fn deep_forest_doc(le: bool, next: &mut impl FnMut() -> f64) -> ModelDoc {
 
 #[test]
 fn compact_forest_walks_reach_the_nodes_of_the_general_walk() {
-    let mut state = 11u64;
-    let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform(11);
     let up = |x: f64| if x == 0.0 { f64::from_bits(1) } else { f64::from_bits(x.to_bits() + 1) };
     let down = |x: f64| f64::from_bits(x.to_bits() - 1);
     let xs = [
