@@ -130,35 +130,31 @@ pub(super) fn lockstep<const N: usize>(depth: usize, step: impl Fn(usize, u32) -
 
 /// The next node from node `i` for the row at `xs[at..at + w]`; `i`
 /// itself when the walk ends there (a leaf, or a stop for lack of a
-/// route). A plain numeric split is tested first, on its own: it is most
-/// nodes of a big forest, and testing the flags first cost 7% of its walk.
+/// route). A numeric split is tested first, on its own: most nodes are
+/// numeric, and a routed one (rpart's, gbm's) leaves only for a missing
+/// value.
 #[inline(always)]
 fn advance<const LE: bool>(rules: Rules, tree: &Tree, i: u32, xs: &[f64], at: usize, w: usize) -> u32 {
     let n = &tree.nodes[i as usize];
     let f = n.feature;
-    if f & (LEAF | CAT | MASK | ROUTE) == 0 {
-        // a plain numeric split: the slot in the low bits alone
-        debug_assert!((f as usize) < w);
-        let v = xs[at + f as usize];
-        let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
-        return n.left + right as u32;
+    if f & (LEAF | CAT | MASK) == 0 {
+        // a numeric split: the slot in the low bits alone, unless routed
+        let v = xs[at + (f & FMASK) as usize];
+        if f & ROUTE == 0 || !v.is_nan() {
+            let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
+            return n.left + right as u32;
+        }
     }
     if f & LEAF != 0 {
         return i;
     }
     let x = &xs[at..at + w];
-    if f & CAT == 0 {
+    if f & (CAT | MASK) == MASK {
+        // a level code (false for a missing one)
         let v = x[(f & FMASK) as usize];
-        if f & MASK != 0 {
-            // a level code (false for a missing one)
-            if v >= 0.0 {
-                let left = n.threshold.to_bits() >> (v as u32) & 1 == 1;
-                return n.left + u32::from(!left);
-            }
-        } else if f & ROUTE == 0 || !v.is_nan() {
-            // a routed node leaves the fast path only for a missing value
-            let right = if LE { !(v <= n.threshold) } else { !(v < n.threshold) };
-            return n.left + right as u32;
+        if v >= 0.0 {
+            let left = n.threshold.to_bits() >> (v as u32) & 1 == 1;
+            return n.left + u32::from(!left);
         }
     }
     advance_slow::<LE>(rules, tree, i, n, x)
