@@ -81,13 +81,15 @@ impl Compact {
         }
         let numeric = |f: u32| f & (LEAF | CAT | MASK) == 0;
         let mut cuts = vec![Vec::new(); width];
-        // (a numeric split's threshold is finite: the layout checks it)
-        for n in trees.iter().flat_map(|t| &t.nodes).filter(|n| numeric(n.feature)) {
-            cuts[(n.feature & FMASK) as usize].push(n.threshold);
-        }
         let mut codes = vec![false; width];
-        for n in trees.iter().flat_map(|t| &t.nodes).filter(|n| n.feature & (LEAF | MASK) == MASK) {
-            codes[(n.feature & FMASK) as usize] = true;
+        for n in trees.iter().flat_map(|t| &t.nodes) {
+            let slot = (n.feature & FMASK) as usize;
+            if numeric(n.feature) {
+                // (finite: the layout checks a numeric split's threshold)
+                cuts[slot].push(n.threshold);
+            } else if n.feature & (LEAF | MASK) == MASK {
+                codes[slot] = true;
+            }
         }
         if cuts.iter().zip(&codes).any(|(c, &coded)| coded && !c.is_empty()) {
             return None;

@@ -112,7 +112,7 @@ fn walk<const LE: bool>(rules: Rules, tree: &Tree, xs: &[f64], w: usize, leaves:
 /// of a lane: until every walk has ended, and never longer than `depth`
 /// (which saves a pass on shallow trees). The nodes they stop at.
 #[inline(always)]
-pub(super) fn lockstep<const N: usize>(depth: usize, step: impl Fn(usize, u32) -> u32) -> [u32; N] {
+fn lockstep<const N: usize>(depth: usize, step: impl Fn(usize, u32) -> u32) -> [u32; N] {
     let mut idx = [0u32; N];
     for _ in 0..depth {
         let mut moved = false;
