@@ -147,6 +147,20 @@ impl<'a> FactorCodes<'a> {
         }
     }
 
+    /// `f(k, code)` for the `k`-th row of `rows`, in order; the variant is
+    /// matched once, not per row.
+    #[inline]
+    pub fn each(&self, rows: std::ops::Range<usize>, mut f: impl FnMut(usize, u32)) {
+        match self {
+            FactorCodes::Table { codes, offset, table } => {
+                for (k, &c) in codes[rows].iter().enumerate() {
+                    f(k, if c == NA_INTEGER { NA_CODE } else { table[(c + offset) as usize] });
+                }
+            }
+            FactorCodes::Owned(v) => v[rows].iter().enumerate().for_each(|(k, &c)| f(k, c)),
+        }
+    }
+
     #[inline]
     pub fn get(&self, r: usize) -> u32 {
         match self {
@@ -167,6 +181,13 @@ impl<'a> FactorCodes<'a> {
 /// uses a level marked unseen.
 fn check_table_codes(codes: &[i32], offset: i32, table: &[u32], names: &[&str], column: &str) -> Result<()> {
     let any_unseen = table.contains(&UNSEEN_CODE);
+    // the common case in one branch-free pass (it vectorises); the loop
+    // below finds the row to name
+    let len = table.len() as u32;
+    let fits = codes.iter().fold(true, |ok, &c| ok & ((c == NA_INTEGER) | ((c.wrapping_add(offset) as u32) < len)));
+    if fits && !any_unseen {
+        return Ok(());
+    }
     for &c in codes {
         if c == NA_INTEGER {
             continue;

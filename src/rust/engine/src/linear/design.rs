@@ -43,6 +43,12 @@ pub(super) struct Unfolded {
 }
 
 impl Term {
+    /// No factor, and each numeric combination a single column: the term
+    /// only adds columns scaled by their coefficients.
+    pub fn is_plain(&self) -> bool {
+        self.factors.is_empty() && self.combos.iter().all(|c| c.len() == 1)
+    }
+
     /// Contribution of table entry `e` for the numeric product `p`.
     #[inline]
     pub fn contribution(&self, e: usize, p: f64) -> f64 {

@@ -115,9 +115,26 @@ impl LinearCall<'_> {
     fn fit(&self, s: &mut Scratch, bound: &Bound, rows: Range<usize>, fit: (f64, &[Term]), out: &mut [f64]) {
         let m = self.model;
         let (intercept, terms) = fit;
-        out.fill(intercept);
-        for t in terms {
-            s.add_term::<false>(m, t, &self.codes, bound, rows.clone(), out);
+        // the intercept is written by the first pass over `out`
+        let mut base = Some(intercept);
+        let mut t = 0;
+        while t < terms.len() {
+            // a run of terms that each only scale columns is added a few
+            // columns a pass, in the same order as term by term
+            let run = terms[t..].iter().take_while(|t| t.is_plain()).count();
+            if run > 0 {
+                s.add_plain(m, bound, &rows, &terms[t..t + run], base.take(), out);
+                t += run;
+            } else {
+                if let Some(b) = base.take() {
+                    out.fill(b);
+                }
+                s.add_term::<false>(m, &terms[t], &self.codes, bound, rows.clone(), out);
+                t += 1;
+            }
+        }
+        if let Some(b) = base {
+            out.fill(b);
         }
         add_offsets::<false>(m, bound, rows.clone(), out);
         if !out.iter().fold(false, |any, v| any | v.is_nan()) {
@@ -382,6 +399,36 @@ impl Scratch {
         }
     }
 
+    /// Add plain terms (see `Term::is_plain`) for `rows` into `out`, four
+    /// columns a pass: `out` is read and written once per four columns
+    /// rather than once per column.
+    /// `base`, if given, is what `out` starts from, in place of its values.
+    fn add_plain(
+        &self,
+        m: &LinearModel,
+        bound: &Bound,
+        rows: &Range<usize>,
+        terms: &[Term],
+        mut base: Option<f64>,
+        out: &mut [f64],
+    ) {
+        let mut group: [(f64, &[f64]); 4] = [(0.0, &[]); 4];
+        let mut n = 0;
+        for t in terms {
+            for (combo, &b) in t.combos.iter().zip(&t.table) {
+                if let [(v, c)] = combo.as_slice() {
+                    group[n] = (b, self.col(m, bound, rows, *v, *c));
+                    n += 1;
+                    if n == group.len() {
+                        add_columns(out, base.take(), &group);
+                        n = 0;
+                    }
+                }
+            }
+        }
+        add_columns(out, base, &group[..n]);
+    }
+
     /// Add term `t` for `rows` into `out`.
     fn add_term<const STRICT: bool>(
         &mut self,
@@ -411,6 +458,17 @@ impl Scratch {
             }
             return;
         }
+        if let ([(slot, _)], [combo]) = (t.factors.as_slice(), t.combos.as_slice()) {
+            if combo.is_empty() {
+                // a factor's main effect: one lookup a row, its level or NA
+                let na = t.n_level_combos;
+                codes[*slot].each(rows, |k, c| {
+                    let e = if c == NA_CODE { na } else { c as usize };
+                    out[k] = then::<STRICT>(out[k], t.table[e], |o, x| o + x);
+                });
+                return;
+            }
+        }
         self.level_combos(t, codes, rows.clone());
         let lc = &self.lc[..rows.len()];
         if ncombos == 1 && t.combos[0].is_empty() {
@@ -436,16 +494,56 @@ impl Scratch {
         lc.fill(0);
         let mut stride = 1;
         for &(slot, nl) in &t.factors {
-            let fc = &codes[slot];
-            for (k, r) in rows.clone().enumerate() {
-                let c = fc.get(r);
+            codes[slot].each(rows.clone(), |k, c| {
                 lc[k] = if c == NA_CODE || lc[k] == t.n_level_combos {
                     t.n_level_combos
                 } else {
                     lc[k] + c as usize * stride
                 };
-            }
+            });
             stride *= nl;
+        }
+    }
+}
+
+/// `out = base + b * x + ...` for each (b, x) of `cols` in turn, every
+/// sum rounded as it would be column by column; `base` is `out` itself
+/// unless given.
+fn add_columns(out: &mut [f64], base: Option<f64>, cols: &[(f64, &[f64])]) {
+    match base {
+        Some(b) => sum_columns(out, cols, |_| b),
+        None => sum_columns(out, cols, |o| o),
+    }
+}
+
+#[inline(always)]
+fn sum_columns(out: &mut [f64], cols: &[(f64, &[f64])], base: impl Fn(f64) -> f64) {
+    let n = out.len();
+    match *cols {
+        [] => out.iter_mut().for_each(|o| *o = base(*o)),
+        [(a, x)] => {
+            let x = &x[..n];
+            for k in 0..n {
+                out[k] = base(out[k]) + a * x[k];
+            }
+        }
+        [(a, x), (b, y)] => {
+            let (x, y) = (&x[..n], &y[..n]);
+            for k in 0..n {
+                out[k] = base(out[k]) + a * x[k] + b * y[k];
+            }
+        }
+        [(a, x), (b, y), (c, z)] => {
+            let (x, y, z) = (&x[..n], &y[..n], &z[..n]);
+            for k in 0..n {
+                out[k] = base(out[k]) + a * x[k] + b * y[k] + c * z[k];
+            }
+        }
+        [(a, x), (b, y), (c, z), (d, w), ..] => {
+            let (x, y, z, w) = (&x[..n], &y[..n], &z[..n], &w[..n]);
+            for k in 0..n {
+                out[k] = base(out[k]) + a * x[k] + b * y[k] + c * z[k] + d * w[k];
+            }
         }
     }
 }

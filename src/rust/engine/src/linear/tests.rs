@@ -99,3 +99,81 @@ fn inconsistent_terms_are_refused() {
     spec.terms[1].columns = vec![2];
     assert!(LinearModel::new(&spec, &inputs).is_err());
 }
+
+/// y ~ x1 + ... + xj + f + ... + xk: columns are added a few at a time,
+/// and every row must round as the term-by-term sum in the model's order.
+#[test]
+fn plain_terms_added_together_round_as_term_by_term() {
+    let contr = vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![0.0, 1.0]];
+    let levels: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    // magnitudes far apart, so any other order of the sums rounds differently
+    let value = |i: usize, r: usize| ((i * 31 + r * 17) as f64).sin() * 10f64.powi(((i + r) % 9) as i32 * 2 - 8);
+    let rows = 37;
+    for k in 1..=9 {
+        for at in [0, k / 2, k] {
+            let mut variables: Vec<VariableSpec> = (0..k)
+                .map(|i| VariableSpec::Numeric { label: format!("x{i}"), expr: Expr::input(&format!("x{i}")) })
+                .collect();
+            variables.push(VariableSpec::Factor {
+                label: "f".into(),
+                input: "f".into(),
+                levels: levels.clone(),
+                contrasts: Some(contr.clone()),
+            });
+            let beta: Vec<f64> = (0..k + 3).map(|c| value(100 + c, c)).collect();
+            let plain = |i: usize| TermSpec {
+                label: format!("x{i}"),
+                factors: vec![TermFactor { variable: i, coding: None }],
+                columns: vec![1 + i + usize::from(i >= at) * 2],
+            };
+            let mut terms: Vec<TermSpec> = (0..at).map(plain).collect();
+            terms.push(TermSpec {
+                label: "f".into(),
+                factors: vec![TermFactor { variable: k, coding: Some(Coding::Contrasts) }],
+                columns: vec![1 + at, 2 + at],
+            });
+            terms.extend((at..k).map(plain));
+            let spec = LinearSpec {
+                family: "gaussian".into(),
+                link: "identity".into(),
+                types: vec!["response".into()],
+                default_type: "response".into(),
+                intercept: true,
+                coefficients: beta.iter().map(|&b| Some(b)).collect(),
+                coefficient_names: (0..k + 3).map(|c| format!("b{c}")).collect(),
+                variables,
+                terms,
+                offsets: vec![],
+                inference: None,
+                responses: None,
+            };
+            let mut specs: Vec<InputSpec> =
+                (0..k).map(|i| InputSpec { name: format!("x{i}"), kind: InputType::Numeric, levels: None }).collect();
+            specs.push(InputSpec { name: "f".into(), kind: InputType::Factor, levels: Some(levels.clone()) });
+            let inputs = Inputs::new(specs).unwrap();
+            let m = LinearModel::new(&spec, &inputs).unwrap();
+            let xs: Vec<Vec<f64>> = (0..k).map(|i| (0..rows).map(|r| value(i, r)).collect()).collect();
+            let names: Vec<String> = (0..k).map(|i| format!("x{i}")).collect();
+            let mut fr = Frame::new();
+            for (name, x) in names.iter().zip(&xs) {
+                fr.push(name, Column::Real(x));
+            }
+            fr.push("f", Column::Str((0..rows).map(|r| Some(["a", "b", "c"][r % 3])).collect()));
+            let out = run(&m, &inputs, &fr);
+            for (r, got) in out.iter().enumerate() {
+                let factor = [0.0, beta[1 + at], beta[2 + at]][r % 3];
+                let mut want = beta[0];
+                for i in 0..k {
+                    if i == at {
+                        want += factor;
+                    }
+                    want += beta[1 + i + usize::from(i >= at) * 2] * xs[i][r];
+                }
+                if at == k {
+                    want += factor;
+                }
+                assert_eq!(got.to_bits(), want.to_bits(), "k {k}, factor at {at}, row {r}");
+            }
+        }
+    }
+}

@@ -30,6 +30,35 @@ fn unused_unseen_level_is_fine_used_one_is_not() {
 }
 
 #[test]
+fn codes_outside_the_levels_are_refused_wherever_they_fall() {
+    let lv = levels(&["a", "b"]);
+    let ok = |codes: &[i32]| {
+        FactorCodes::new(&Column::Factor { codes, levels: vec!["a", "b"] }, "f", &lv, Unseen::Error).map(|_| ())
+    };
+    // long enough for the vectorised check's main loop and its tail
+    let mut codes: Vec<i32> = (0..37).map(|i| [1, 2, NA_INTEGER][i % 3]).collect();
+    let fc =
+        FactorCodes::new(&Column::Factor { codes: &codes, levels: vec!["a", "b"] }, "f", &lv, Unseen::Error).unwrap();
+    let mut seen = vec![];
+    fc.each(3..9, |k, c| seen.push((k, c)));
+    assert_eq!(seen, (3..9).enumerate().map(|(k, r)| (k, fc.get(r))).collect::<Vec<_>>());
+    for (at, bad) in [(0, 0), (36, 3), (17, -1), (20, i32::MAX), (5, i32::MIN + 1)] {
+        let keep = codes[at];
+        codes[at] = bad;
+        assert!(
+            matches!(ok(&codes), Err(Error::BadArgument { detail }) if detail.contains(&format!("code {bad},"))),
+            "{bad}"
+        );
+        codes[at] = keep;
+    }
+    let tf = levels(&["FALSE", "TRUE"]);
+    let logical = |x: &[i32]| FactorCodes::new(&Column::Logical(x), "l", &tf, Unseen::Error).map(|_| ());
+    assert!(logical(&[0, 1, NA_INTEGER, 1]).is_ok());
+    assert!(logical(&[0, 1, 2]).is_err());
+    assert!(logical(&[-1, 0]).is_err());
+}
+
+#[test]
 fn numbers_match_levels_like_as_character() {
     let lv = levels(&["4", "6", "8", "0.1", "1e+05"]);
     let x = [6.0, 0.1, 100000.0, 0.1 + 1e-17, f64::NAN];
