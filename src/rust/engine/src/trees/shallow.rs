@@ -285,10 +285,8 @@ impl Shallow {
                 trees_of_row::<LE, S, _>(trees, used, &read, |t, (_, nodes, _), p| leaves[t * stride] = nodes[p])
             }
             Out::Sum(acc) => {
-                // the sum in a local: its chain of adds stays in a register
-                let mut sum = acc[0];
-                trees_of_row::<LE, S, _>(trees, used, &read, |_, (_, _, values), p| sum += values[p]);
-                acc[0] = sum;
+                let n = used.min(self.splits.len() / S).min(self.values.len() / S);
+                acc[0] = sum_of_row::<LE, S>(&self.splits[..n * S], &self.values[..n * S], acc[0], &read);
             }
         }
     }
@@ -440,6 +438,41 @@ fn trees_of_row<'a, const LE: bool, const S: usize, F: Fn(usize) -> Option<Padde
             emit(t, g, (descend::<LE, S>(g.0, read) + 1) & (S - 1));
         }
     }
+}
+
+/// `sum` plus the values one row reaches in the padded trees of `splits`
+/// and `values`, added in tree order. `LANES` trees go in lockstep, each
+/// indexed from the group's start (one base, not a pointer a tree, so the
+/// lanes' state fits in registers); the sum's chain of adds stays in a
+/// register.
+#[inline(always)]
+fn sum_of_row<const LE: bool, const S: usize>(
+    splits: &[Split],
+    values: &[f64],
+    mut sum: f64,
+    read: &impl Fn(u32) -> f64,
+) -> f64 {
+    let mut groups = splits.chunks_exact(LANES * S).zip(values.chunks_exact(LANES * S));
+    for (gs, gv) in &mut groups {
+        let (gs, gv) = (&gs[..LANES * S], &gv[..LANES * S]);
+        let mut idx = [0usize; LANES];
+        for _ in 0..S.trailing_zeros() {
+            for (j, i) in idx.iter_mut().enumerate() {
+                let s = gs[j * S + (*i & (S - 1))];
+                *i = 2 * *i + 1 + right::<LE>(s, read(s.slot));
+            }
+        }
+        for (j, &i) in idx.iter().enumerate() {
+            sum += gv[j * S + ((i + 1) & (S - 1))];
+        }
+    }
+    let done = splits.len() / (LANES * S) * LANES * S;
+    for (s, v) in splits[done..].chunks_exact(S).zip(values[done..].chunks_exact(S)) {
+        if let (Ok(s), Ok(v)) = (<&[Split; S]>::try_from(s), <&[f64; S]>::try_from(v)) {
+            sum += v[(descend::<LE, S>(s, read) + 1) & (S - 1)];
+        }
+    }
+    sum
 }
 
 /// One row down one padded tree: its bottom position, `S - 1 ..= 2S - 2`
