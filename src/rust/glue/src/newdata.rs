@@ -379,6 +379,13 @@ unsafe fn table_rows(data: SEXP) -> usize {
 
 /// The columns of `data` named in `wanted`; missing ones are left out so
 /// that the engine reports them.
+/// `a == b`, with the lengths and last bytes compared before the bytes:
+/// column names often share a length and a first letter ("x1", "x2"), and
+/// a call for one row compares a few dozen of them.
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
+}
+
 unsafe fn frame_from_r<'w>(data: SEXP, wanted: impl Iterator<Item = &'w str>) -> Result<Frame<'static>> {
     if TYPEOF(data) != SEXPTYPE::VECSXP {
         return Err(Error::bad_argument("newdata must be a data.frame, a named list of columns, or a numeric matrix"));
@@ -407,7 +414,7 @@ unsafe fn frame_from_r<'w>(data: SEXP, wanted: impl Iterator<Item = &'w str>) ->
     for w in wanted {
         let found = match &index {
             Some(m) => m.get(w).copied(),
-            None => names.iter().position(|n| *n == Some(w)),
+            None => names.iter().position(|n| n.is_some_and(|n| same_name(n, w))),
         };
         if let Some(i) = found {
             let name = names[i].unwrap_or_default();

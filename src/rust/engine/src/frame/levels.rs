@@ -104,7 +104,13 @@ impl<'a> FactorCodes<'a> {
             Column::Factor { codes, levels: data_levels } => {
                 // Unused data levels are no error (R drops them first), so
                 // mark them and fail only if a row uses one.
-                let table: Vec<u32> = data_levels.iter().map(|l| levels.code(l).unwrap_or(missing)).collect();
+                // levels in the model's order (the usual case) need no lookup
+                let code = |i: usize, l: &str| match levels.names.get(i) {
+                    Some(n) if n == l => Some(i as u32),
+                    _ => levels.code(l),
+                };
+                let table: Vec<u32> =
+                    data_levels.iter().enumerate().map(|(i, l)| code(i, l).unwrap_or(missing)).collect();
                 check_table_codes(codes, -1, &table, data_levels, column)?;
                 Ok(FactorCodes::Table { codes, offset: -1, table })
             }
