@@ -11,6 +11,11 @@ fn factor_levels_match_by_name_not_position() {
     let col = Column::Factor { codes: &codes, levels: vec!["c", "a"] };
     let fc = FactorCodes::new(&col, "f", &lv, Unseen::Error).unwrap();
     assert_eq!((0..4).map(|r| fc.get(r)).collect::<Vec<_>>(), vec![2, 0, NA_CODE, 0]);
+    // some levels where the model has them, some moved, one unknown
+    let codes = [1, 2, 3, 4, 2];
+    let col = Column::Factor { codes: &codes, levels: vec!["a", "c", "b", "zz"] };
+    let fc = FactorCodes::new(&col, "f", &lv, Unseen::Missing).unwrap();
+    assert_eq!((0..5).map(|r| fc.get(r)).collect::<Vec<_>>(), vec![0, 2, 1, NA_CODE, 2]);
 }
 
 #[test]
