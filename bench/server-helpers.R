@@ -101,9 +101,13 @@ answers <- function(u, timeout = 60) {
   }, error = function(e) FALSE))
 }
 
-wait_up <- function(u, p) {
+# `log`: the file the server's output goes to, shown if it exits.
+wait_up <- function(u, p, log) {
   for (i in 1:600) {
-    if (!p$is_alive()) stop("the server exited: ", paste(p$read_all_error_lines(), collapse = "\n"))
+    if (!p$is_alive()) {
+      stop("the server exited (status ", p$get_exit_status(), "): ",
+           paste(utils::tail(readLines(log, warn = FALSE), 20), collapse = "\n"))
+    }
     if (answers(u)) return(invisible())
     Sys.sleep(0.1)
   }
@@ -113,14 +117,15 @@ wait_up <- function(u, p) {
 # Plumber in its own R process, with or without the TCP_NODELAY shim.
 start_plumber <- function(work, script, shim = NULL) {
   port <- free_port()
+  log <- file.path(work, sprintf("plumber-%d.log", port))
   env <- Sys.getenv()
   env <- setNames(as.character(env), names(env))
   env <- env[names(env) != "LD_PRELOAD"]
   if (!is.null(shim)) env["LD_PRELOAD"] <- shim
   p <- processx::process$new(file.path(R.home("bin"), "Rscript"), c(script, file.path(work, "plumber-models.rds"), port),
-                             env = env, stdout = file.path(work, "plumber.log"), stderr = "2>&1")
+                             env = env, stdout = log, stderr = "2>&1")
   procs[[length(procs) + 1]] <<- p
-  wait_up(sprintf("http://127.0.0.1:%d/ping", port), p)
+  wait_up(sprintf("http://127.0.0.1:%d/ping", port), p, log)
   list(process = p, base = sprintf("http://127.0.0.1:%d/", port), path = function(name) name)
 }
 
@@ -138,10 +143,11 @@ settle_plumber <- function(pl, work, script, shim) {
 # fastpredict-server on the model directory, with its default settings.
 start_fastpredict <- function(work, bin, model_dir, flags = character()) {
   port <- free_port()
+  log <- file.path(work, sprintf("server-%d.log", port))
   p <- processx::process$new(bin, c("--models", model_dir, "--host", "127.0.0.1", "--port", port, flags),
-                             stdout = file.path(work, "server.log"), stderr = "2>&1")
+                             stdout = log, stderr = "2>&1")
   procs[[length(procs) + 1]] <<- p
-  wait_up(sprintf("http://127.0.0.1:%d/v2/health/ready", port), p)
+  wait_up(sprintf("http://127.0.0.1:%d/v2/health/ready", port), p, log)
   list(process = p, base = sprintf("http://127.0.0.1:%d/", port), path = function(name) paste0("models/", name, "/predict"))
 }
 
