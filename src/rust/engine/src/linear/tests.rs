@@ -8,15 +8,10 @@ use crate::output::{split_rows, OutBuf};
 fn spec_x_f() -> (LinearSpec, Inputs) {
     // y ~ x * f with f in {a, b, c}, treatment contrasts
     let contr = vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![0.0, 1.0]];
-    let spec = LinearSpec {
-        family: "gaussian".into(),
-        link: "identity".into(),
-        types: vec!["response".into()],
-        default_type: "response".into(),
-        intercept: true,
-        coefficients: vec![Some(1.0), Some(2.0), Some(10.0), None, Some(0.5), Some(-0.5)],
-        coefficient_names: ["(Intercept)", "x", "fb", "fc", "x:fb", "x:fc"].iter().map(|s| s.to_string()).collect(),
-        variables: vec![
+    let spec = gaussian_spec(
+        vec![Some(1.0), Some(2.0), Some(10.0), None, Some(0.5), Some(-0.5)],
+        ["(Intercept)", "x", "fb", "fc", "x:fb", "x:fc"].iter().map(|s| s.to_string()).collect(),
+        vec![
             VariableSpec::Numeric { label: "x".into(), expr: Expr::input("x") },
             VariableSpec::Factor {
                 label: "f".into(),
@@ -25,7 +20,7 @@ fn spec_x_f() -> (LinearSpec, Inputs) {
                 contrasts: Some(contr),
             },
         ],
-        terms: vec![
+        vec![
             TermSpec { label: "x".into(), factors: vec![TermFactor { variable: 0, coding: None }], columns: vec![1] },
             TermSpec {
                 label: "f".into(),
@@ -41,16 +36,36 @@ fn spec_x_f() -> (LinearSpec, Inputs) {
                 columns: vec![4, 5],
             },
         ],
-        offsets: vec![],
-        inference: None,
-        responses: None,
-    };
+    );
     let inputs = Inputs::new(vec![
         InputSpec { name: "x".into(), kind: InputType::Numeric, levels: None },
         InputSpec { name: "f".into(), kind: InputType::Factor, levels: Some(vec!["a".into(), "b".into(), "c".into()]) },
     ])
     .unwrap();
     (spec, inputs)
+}
+
+/// A gaussian model with an intercept, predicting the response.
+fn gaussian_spec(
+    coefficients: Vec<Option<f64>>,
+    coefficient_names: Vec<String>,
+    variables: Vec<VariableSpec>,
+    terms: Vec<TermSpec>,
+) -> LinearSpec {
+    LinearSpec {
+        family: "gaussian".into(),
+        link: "identity".into(),
+        types: vec!["response".into()],
+        default_type: "response".into(),
+        intercept: true,
+        coefficients,
+        coefficient_names,
+        variables,
+        terms,
+        offsets: vec![],
+        inference: None,
+        responses: None,
+    }
 }
 
 fn run(m: &LinearModel, inputs: &Inputs, fr: &Frame) -> Vec<f64> {
@@ -133,20 +148,12 @@ fn plain_terms_added_together_round_as_term_by_term() {
                 columns: vec![1 + at, 2 + at],
             });
             terms.extend((at..k).map(plain));
-            let spec = LinearSpec {
-                family: "gaussian".into(),
-                link: "identity".into(),
-                types: vec!["response".into()],
-                default_type: "response".into(),
-                intercept: true,
-                coefficients: beta.iter().map(|&b| Some(b)).collect(),
-                coefficient_names: (0..k + 3).map(|c| format!("b{c}")).collect(),
+            let spec = gaussian_spec(
+                beta.iter().map(|&b| Some(b)).collect(),
+                (0..k + 3).map(|c| format!("b{c}")).collect(),
                 variables,
                 terms,
-                offsets: vec![],
-                inference: None,
-                responses: None,
-            };
+            );
             let mut specs: Vec<InputSpec> =
                 (0..k).map(|i| InputSpec { name: format!("x{i}"), kind: InputType::Numeric, levels: None }).collect();
             specs.push(InputSpec { name: "f".into(), kind: InputType::Factor, levels: Some(levels.clone()) });
