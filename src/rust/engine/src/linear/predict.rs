@@ -401,8 +401,7 @@ impl Scratch {
 
     /// Add plain terms (see `Term::is_plain`) for `rows` into `out`, four
     /// columns a pass: `out` is read and written once per four columns
-    /// rather than once per column.
-    /// `base`, if given, is what `out` starts from, in place of its values.
+    /// rather than once per column. `base`, if given, is what `out` starts from, in place of its values.
     fn add_plain(
         &self,
         m: &LinearModel,
@@ -510,9 +509,10 @@ impl Scratch {
 /// sum rounded as it would be column by column; `base` is `out` itself
 /// unless given.
 fn add_columns(out: &mut [f64], base: Option<f64>, cols: &[(f64, &[f64])]) {
-    match base {
-        Some(b) => sum_columns(out, cols, |_| b),
-        None => sum_columns(out, cols, |o| o),
+    match (base, cols) {
+        (None, []) => {}
+        (Some(b), _) => sum_columns(out, cols, |_| b),
+        (None, _) => sum_columns(out, cols, |o| o),
     }
 }
 
