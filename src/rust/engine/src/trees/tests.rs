@@ -426,10 +426,11 @@ fn shallow_sums_of_narrow_and_wide_rows_follow_the_trees_in_order() {
 
 /// A forest too deep for the shallow walk, whose splits read a number at
 /// thresholds that share values and neighbours, and a 40-level factor by
-/// full partitions (mask splits, codes above 32 among them) and by sets
-/// that leave codes out; with missing-value children.
-fn deep_forest_doc(le: bool, next: &mut impl FnMut() -> f64) -> ModelDoc {
-    let mut d = doc(MissingRule::Route);
+/// full partitions (mask splits, codes above 32 among them); if `routed`,
+/// also by sets that leave codes out, and with missing-value children (else
+/// missing values are refused, and its trees may be all plain splits).
+fn deep_forest_doc(le: bool, routed: bool, next: &mut impl FnMut() -> f64) -> ModelDoc {
+    let mut d = doc(if routed { MissingRule::Route } else { MissingRule::Error });
     let levels: Vec<String> = (0..40).map(|k| format!("l{k}")).collect();
     d.inputs[1].levels = Some(levels.clone());
     let t = d.trees.as_mut().unwrap();
@@ -446,7 +447,7 @@ fn deep_forest_doc(le: bool, next: &mut impl FnMut() -> f64) -> ModelDoc {
                 threshold: Vec::new(),
                 left: Vec::new(),
                 right: Vec::new(),
-                missing: Some(Vec::new()),
+                missing: routed.then(Vec::new),
                 value: Vec::new(),
                 probs: None,
                 matrix: None,
@@ -460,7 +461,9 @@ fn deep_forest_doc(le: bool, next: &mut impl FnMut() -> f64) -> ModelDoc {
                 tree.threshold.push(0.0);
                 tree.left.push(-1);
                 tree.right.push(-1);
-                tree.missing.as_mut().unwrap().push(-1);
+                if let Some(m) = tree.missing.as_mut() {
+                    m.push(-1);
+                }
                 tree.value.push(((tree.value.len() + 1) * 1000usize.pow(k as u32 % 3)) as f64);
                 tree.value.len() - 1
             };
@@ -475,7 +478,7 @@ fn deep_forest_doc(le: bool, next: &mut impl FnMut() -> f64) -> ModelDoc {
                 if next() < 0.3 {
                     let sets = tree.categories.as_mut().unwrap();
                     let mut set = CategorySet { left: Vec::new(), right: Vec::new() };
-                    let gaps = next() < 0.3;
+                    let gaps = next() < 0.3 && routed;
                     for code in 0..40 {
                         match next() {
                             u if gaps && u < 0.1 => {}
@@ -490,7 +493,7 @@ fn deep_forest_doc(le: bool, next: &mut impl FnMut() -> f64) -> ModelDoc {
                     tree.feature[i] = 0;
                     tree.threshold[i] = cuts[(next() * cuts.len() as f64) as usize];
                 }
-                if next() < 0.2 {
+                if routed && next() < 0.2 {
                     let m = push(&mut tree);
                     tree.missing.as_mut().unwrap()[i] = m as i32;
                 }
@@ -526,22 +529,25 @@ fn compact_forest_walks_reach_the_nodes_of_the_general_walk() {
         f64::NAN,
         NA_REAL,
     ];
-    for le in [true, false] {
-        let d = deep_forest_doc(le, &mut next);
+    // (the last two values are missing)
+    for (le, routed) in [(true, true), (false, true), (true, false)] {
+        let d = deep_forest_doc(le, routed, &mut next);
         let spec = d.trees.as_ref().unwrap();
         let inputs = crate::frame::bind::Inputs::new(d.inputs.clone()).unwrap();
         let tm = TreeModel::new(spec, &inputs).unwrap();
         assert!(tm.shallow.is_none() && tm.compact.is_some());
         let m = Model::from_doc(d.clone()).unwrap();
         let rows = 300;
-        let x: Vec<f64> = (0..rows).map(|_| xs[(next() * xs.len() as f64) as usize]).collect();
+        let (values, codes) = if routed { (xs.len(), 42.0) } else { (xs.len() - 2, 40.0) };
+        let x: Vec<f64> = (0..rows).map(|_| xs[(next() * values as f64) as usize]).collect();
         let names: Vec<String> = (0..40).map(|k| format!("l{k}")).collect();
-        let f: Vec<Option<&str>> = (0..rows).map(|_| names.get((next() * 42.0) as usize).map(|s| s.as_str())).collect();
+        let f: Vec<Option<&str>> =
+            (0..rows).map(|_| names.get((next() * codes) as usize).map(|s| s.as_str())).collect();
         let all = predict(&m, &x, f.clone()).unwrap();
         // one row walks its trees on the general walk
         for (r, v) in all.iter().enumerate() {
             let alone = predict(&m, &x[r..r + 1], vec![f[r]]).unwrap()[0];
-            assert_eq!(v.to_bits(), alone.to_bits(), "le {le}, row {r}: x {}, f {:?}", x[r], f[r]);
+            assert_eq!(v.to_bits(), alone.to_bits(), "le {le}, routed {routed}, row {r}: x {}, f {:?}", x[r], f[r]);
         }
     }
 }
