@@ -40,8 +40,10 @@ LOAD_NS <- c(`16384` = 1.7, `65536` = 5.4, `1048576` = 12.7, `4194304` = 35.7, `
 
 # A linear model reads every input column once: `bytes` a row at the
 # machine's bandwidth is its floor (ns a row) when the columns come from
-# memory. This VM reports a 504 MB L3, and a batch of 1e6 rows (92 MB)
-# stays in it from one call to the next, so a run can pass 100%.
+# memory. Where a VM reports a 504 MB L3 (the one measured), a batch of
+# 1e6 rows (92 MB) stays in it from one call to the next, so a run can
+# pass 100%; where it reports 32 MB, the batch comes from memory, whose
+# bandwidth may differ from the figures above (see `machine_note()`).
 limit_linear <- function(bytes, threads = fp_threads()) {
   bytes / BANDWIDTH[[min(threads, 2L)]] * 1e9
 }
@@ -66,6 +68,13 @@ fmt_time <- function(us) {
 
 machine_note <- function() {
   options(width = 200)
-  cat(sprintf("R %s, fastpredict %s, %d cores, threads = %d\n\n", getRversion(),
+  cat(sprintf("R %s, fastpredict %s, %d cores, threads = %d\n", getRversion(),
               utils::packageVersion("fastpredict"), parallel::detectCores(), fp_threads()))
+  # the VMs here differ in their caches, which move the figures
+  if (nzchar(Sys.which("lscpu"))) {
+    l <- system2("lscpu", stdout = TRUE)
+    pick <- function(key) trimws(sub("^[^:]*:", "", grep(paste0("^", key, ":"), l, value = TRUE)[1]))
+    cat(sprintf("CPU %s, L2 %s, L3 %s\n", pick("Model name"), pick("L2 cache"), pick("L3 cache")))
+  }
+  cat("\n")
 }
