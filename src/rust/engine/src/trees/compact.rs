@@ -160,6 +160,11 @@ impl Compact {
         Some(Compact { cuts, codes, masks, trees: nodes, plain, masked })
     }
 
+    /// Slots a row's bins take, `w` of the row's own and the masks'.
+    pub fn bin_width(&self, w: usize) -> usize {
+        w + self.masks.len()
+    }
+
     /// The block of rows `xs` (`w` slots a row) with its bins; a slot no
     /// compact split reads has bin 0.
     pub fn bin<'a>(&self, rules: Rules, xs: &'a [f64], w: usize) -> Binned<'a> {
