@@ -69,6 +69,8 @@ struct Node {
 pub(super) struct Binned<'a> {
     xs: &'a [f64],
     w: usize,
+    /// Bins a row: `w`, then one a mask with a slot.
+    width: usize,
     /// The bins of each group of `LANES` rows, slot by slot with the lanes
     /// side by side, so that the walk reaches every lane's bin from one base.
     bins: Vec<u32>,
@@ -169,7 +171,7 @@ impl Compact {
     /// compact split reads has bin 0.
     pub fn bin<'a>(&self, rules: Rules, xs: &'a [f64], w: usize) -> Binned<'a> {
         let n = xs.len().checked_div(w).unwrap_or(0);
-        let width = w + self.masks.len();
+        let width = self.bin_width(w);
         let at = |k: usize, s: usize| (k / LANES * width + s) * LANES + k % LANES;
         // padded so that every group has a full slot range after it
         let mut bins = vec![0u32; n.div_ceil(LANES) * width * LANES + GROUP];
@@ -202,16 +204,14 @@ impl Compact {
             }
         }
         let odd = odd.iter().enumerate().filter(|(_, &o)| o).map(|(k, _)| k).collect();
-        Binned { xs, w, bins, odd }
+        Binned { xs, w, width, bins, odd }
     }
 
     /// Walk tree `t` for every row of the block: the same nodes as
     /// `Rules::walk` on the doubles.
     pub fn walk(&self, rules: Rules, t: usize, tree: &Tree, block: &Binned, leaves: &mut [u32]) {
         let nodes = &self.trees[t][..];
-        let Binned { xs, w, bins, odd } = block;
-        let w = *w;
-        let width = w + self.masks.len();
+        let &Binned { xs, w, width, ref bins, ref odd } = block;
         let row = |k: usize| &xs[k * w..(k + 1) * w];
         let n = leaves.len();
         let mut r = 0;
