@@ -49,6 +49,15 @@ impl Term {
         self.factors.is_empty() && self.combos.iter().all(|c| c.len() == 1)
     }
 
+    /// The factor slot of a factor's main effect: one factor and no numeric
+    /// column, so one table value a level.
+    pub fn main_effect(&self) -> Option<usize> {
+        match (self.factors.as_slice(), self.combos.as_slice()) {
+            ([(slot, _)], [combo]) if combo.is_empty() => Some(*slot),
+            _ => None,
+        }
+    }
+
     /// Contribution of table entry `e` for the numeric product `p`.
     #[inline]
     pub fn contribution(&self, e: usize, p: f64) -> f64 {

@@ -68,6 +68,13 @@ impl Link {
 }
 
 impl Link {
+    /// `inverse` of each value in place; nothing to do for the identity.
+    pub fn inverse_all(&self, values: &mut [f64]) {
+        if *self != Link::Identity {
+            values.iter_mut().for_each(|v| *v = self.inverse(*v));
+        }
+    }
+
     /// `make.link(link)$mu.eta`: d mu / d eta, with R's clamping, for the
     /// standard error of a response-scale prediction.
     #[inline]

@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::frame::bind::{Bound, NumView};
 use crate::frame::levels::{FactorCodes, NA_CODE};
+use crate::frame::NA_INTEGER;
 use crate::linear::design::Term;
 use crate::linear::expr::r_pow;
 use crate::linear::inference::{Extra, Inference, Interval};
@@ -70,9 +71,7 @@ impl Call for LinearCall<'_> {
             s.gather(m, bound, r.clone());
             self.fit(&mut s, bound, r, (m.intercept, &m.terms), out);
             if self.response {
-                for v in out.iter_mut() {
-                    *v = m.link.inverse(*v);
-                }
+                m.link.inverse_all(out);
             }
         }
     }
@@ -119,11 +118,12 @@ impl LinearCall<'_> {
         let mut base = Some(intercept);
         let mut t = 0;
         while t < terms.len() {
-            // a run of terms that each only scale columns is added a few
-            // columns a pass, in the same order as term by term
-            let run = terms[t..].iter().take_while(|t| t.is_plain()).count();
+            // a run of terms that each only scale columns or look up a
+            // factor's level is added a few a pass, in the same order as
+            // term by term
+            let run = terms[t..].iter().take_while(|t| t.is_plain() || t.main_effect().is_some()).count();
             if run > 0 {
-                s.add_plain(m, bound, &rows, &terms[t..t + run], base.take(), out);
+                s.add_plain(m, bound, &rows, &terms[t..t + run], &self.codes, base.take(), out);
                 t += run;
             } else {
                 if let Some(b) = base.take() {
@@ -399,33 +399,59 @@ impl Scratch {
         }
     }
 
-    /// Add plain terms (see `Term::is_plain`) for `rows` into `out`, four
-    /// columns a pass: `out` is read and written once per four columns
-    /// rather than once per column. `base`, if given, is what `out` starts from, in place of its values.
+    /// Add plain terms (see `Term::is_plain`) and factor main effects for
+    /// `rows` into `out`, up to eight columns and then a main effect a
+    /// pass: `out` is read and written once per pass rather than once per
+    /// column, and the inputs of a pass stream from memory side by side.
+    /// `base`, if given, is what `out` starts from, in place of its values.
+    #[allow(clippy::too_many_arguments)]
     fn add_plain(
         &self,
         m: &LinearModel,
         bound: &Bound,
         rows: &Range<usize>,
         terms: &[Term],
+        codes: &[FactorCodes],
         mut base: Option<f64>,
         out: &mut [f64],
     ) {
-        let mut group: [(f64, &[f64]); 4] = [(0.0, &[]); 4];
+        let mut group: [(f64, &[f64]); 8] = [(0.0, &[]); 8];
         let mut n = 0;
         for t in terms {
+            if let Some(slot) = t.main_effect() {
+                // the term's table: a value a level, then the NA row's
+                let (values, na) = t.table.split_at(t.n_level_combos);
+                let na = na[0];
+                let level = |c: u32| values.get(c as usize).copied().unwrap_or(na);
+                match &codes[slot] {
+                    FactorCodes::Table { codes, offset, table } => {
+                        let codes = &codes[rows.clone()];
+                        let code = |k: usize| match codes[k] {
+                            NA_INTEGER => NA_CODE,
+                            c => table.get(c.wrapping_add(*offset) as usize).copied().unwrap_or(NA_CODE),
+                        };
+                        add_columns(out, base.take(), &group[..n], |k, s| s + level(code(k)));
+                    }
+                    FactorCodes::Owned(v) => {
+                        let codes = &v[rows.clone()];
+                        add_columns(out, base.take(), &group[..n], |k, s| s + level(codes[k]));
+                    }
+                }
+                n = 0;
+                continue;
+            }
             for (combo, &b) in t.combos.iter().zip(&t.table) {
                 if let [(v, c)] = combo.as_slice() {
                     group[n] = (b, self.col(m, bound, rows, *v, *c));
                     n += 1;
                     if n == group.len() {
-                        add_columns(out, base.take(), &group);
+                        add_columns(out, base.take(), &group, |_, s| s);
                         n = 0;
                     }
                 }
             }
         }
-        add_columns(out, base, &group[..n]);
+        add_columns(out, base, &group[..n], |_, s| s);
     }
 
     /// Add term `t` for `rows` into `out`.
@@ -505,46 +531,52 @@ impl Scratch {
     }
 }
 
-/// `out = base + b * x + ...` for each (b, x) of `cols` in turn, every
-/// sum rounded as it would be column by column; `base` is `out` itself
-/// unless given.
-fn add_columns(out: &mut [f64], base: Option<f64>, cols: &[(f64, &[f64])]) {
-    match (base, cols) {
-        (None, []) => {}
-        (Some(b), _) => sum_columns(out, cols, |_| b),
-        (None, _) => sum_columns(out, cols, |o| o),
+/// `out = last(base + b * x + ...)` for each (b, x) of `cols` in turn,
+/// every sum rounded as it would be column by column; `base` is `out`
+/// itself unless given. `last(k, sum)` finishes row `k` (a main effect's
+/// lookup, or nothing).
+#[inline(always)]
+fn add_columns(out: &mut [f64], base: Option<f64>, cols: &[(f64, &[f64])], last: impl Fn(usize, f64) -> f64) {
+    match base {
+        Some(b) => sum_columns(out, cols, |_| b, last),
+        None => sum_columns(out, cols, |o| o, last),
     }
 }
 
 #[inline(always)]
-fn sum_columns(out: &mut [f64], cols: &[(f64, &[f64])], base: impl Fn(f64) -> f64) {
+fn sum_columns(out: &mut [f64], cols: &[(f64, &[f64])], base: impl Fn(f64) -> f64, last: impl Fn(usize, f64) -> f64) {
+    match cols.len() {
+        0 => sum_n::<0>(out, cols, base, last),
+        1 => sum_n::<1>(out, cols, base, last),
+        2 => sum_n::<2>(out, cols, base, last),
+        3 => sum_n::<3>(out, cols, base, last),
+        4 => sum_n::<4>(out, cols, base, last),
+        5 => sum_n::<5>(out, cols, base, last),
+        6 => sum_n::<6>(out, cols, base, last),
+        7 => sum_n::<7>(out, cols, base, last),
+        _ => sum_n::<8>(out, cols, base, last),
+    }
+}
+
+/// `sum_columns` over the first `N` of `cols`, in one pass; `N` fixed so
+/// that the sum over columns unrolls inside the loop over rows, which
+/// vectorises.
+#[inline(always)]
+fn sum_n<const N: usize>(
+    out: &mut [f64],
+    cols: &[(f64, &[f64])],
+    base: impl Fn(f64) -> f64,
+    last: impl Fn(usize, f64) -> f64,
+) {
     let n = out.len();
-    match *cols {
-        [] => out.iter_mut().for_each(|o| *o = base(*o)),
-        [(a, x)] => {
-            let x = &x[..n];
-            for k in 0..n {
-                out[k] = base(out[k]) + a * x[k];
-            }
+    let a: [f64; N] = std::array::from_fn(|j| cols[j].0);
+    let x: [&[f64]; N] = std::array::from_fn(|j| &cols[j].1[..n]);
+    for k in 0..n {
+        let mut s = base(out[k]);
+        for j in 0..N {
+            s += a[j] * x[j][k];
         }
-        [(a, x), (b, y)] => {
-            let (x, y) = (&x[..n], &y[..n]);
-            for k in 0..n {
-                out[k] = base(out[k]) + a * x[k] + b * y[k];
-            }
-        }
-        [(a, x), (b, y), (c, z)] => {
-            let (x, y, z) = (&x[..n], &y[..n], &z[..n]);
-            for k in 0..n {
-                out[k] = base(out[k]) + a * x[k] + b * y[k] + c * z[k];
-            }
-        }
-        [(a, x), (b, y), (c, z), (d, w), ..] => {
-            let (x, y, z, w) = (&x[..n], &y[..n], &z[..n], &w[..n]);
-            for k in 0..n {
-                out[k] = base(out[k]) + a * x[k] + b * y[k] + c * z[k] + d * w[k];
-            }
-        }
+        out[k] = last(k, s);
     }
 }
 
