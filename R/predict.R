@@ -72,16 +72,22 @@ predict_fast <- function(model, newdata, type = NULL, ..., threads = NULL) {
   # The per-row hot path: straight to the engine's .Call routine on R's C
   # API (fp_routine, set when the package loads), which also checks that
   # the model is a compiled one (inherits() here cost 0.16 us of a 2.3 us
-  # call). Errors come back as a classed list. A family's hook is called
-  # only when there are extra arguments, or an error.
-  res <- .Call(fp_routine, model, newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
-  if (is.list(res) && inherits(res, "fastpredict_rust_error")) fp_predict_failed(res, model, newdata, type, ..., threads = threads) else res
+  # call). On failure the routine calls fp_predict_failed() and returns its
+  # value. A family's hook is called only when there are extra arguments,
+  # or an error.
+  .Call(fp_routine, model, newdata, type, threads, if (...length()) fp_predict_args(model, list(...), newdata))
 }
 
-# A fitted model is compiled on the fly and predicted; otherwise the
+# Called by predict_fast()'s routine with the error list of a failed
+# prediction and the routine's arguments (`options`: the extra arguments,
+# which for a model that is not an fp_model are list(...) as given): a
+# fitted model is compiled on the fly and predicted; otherwise the
 # routine's error, explained.
-fp_predict_failed <- function(res, model, newdata, type, ..., threads) {
-  if (!inherits(model, "fp_model")) return(predict_fast(fp_compile(model), newdata, type, ..., threads = threads))
+fp_predict_failed <- function(res, model, newdata, type, threads, options) {
+  if (!inherits(model, "fp_model")) {
+    args <- c(list(fp_compile(model), newdata, type), options, list(threads = threads))
+    return(do.call(predict_fast, args))
+  }
   fp_assert_model(model)
   fp_check(fp_explain_error(model, res))
 }
