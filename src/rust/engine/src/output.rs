@@ -249,11 +249,22 @@ pub(crate) fn split_rows<'o>(
     nrows: usize,
     task_rows: usize,
 ) -> Result<Vec<RowBlock<'o>>> {
-    let arrays = shape.parts();
+    // a single array (most predictions) needs no list of its parts
+    let (single, list);
+    let arrays: &[&ArrayShape] = match shape {
+        OutputShape::Array(a) => {
+            single = [a];
+            &single
+        }
+        OutputShape::List(_) => {
+            list = shape.parts();
+            &list
+        }
+    };
     if parts.len() != arrays.len() {
         return Err(Error::internal(format!("{} output parts for a shape of {}", parts.len(), arrays.len())));
     }
-    for (p, a) in parts.iter().zip(&arrays) {
+    for (p, a) in parts.iter().zip(arrays) {
         let int = a.values.is_codes();
         if p.len() != a.len(nrows) || int != matches!(p, OutBuf::Int(_)) {
             return Err(Error::internal("an output buffer does not match the prediction's shape"));

@@ -338,11 +338,15 @@ unsafe fn column(name: &str, x: SEXP) -> Result<Column<'static>> {
     }
     if Rf_isFactor(x) != extendr_ffi::Rboolean::FALSE {
         let lv = Rf_getAttrib(x, R_LevelsSymbol);
-        let levels = if TYPEOF(lv) == SEXPTYPE::STRSXP { strs(lv)? } else { vec![] };
-        let levels = levels
-            .into_iter()
-            .map(|l| l.ok_or_else(|| Error::bad_argument(format!("factor column '{name}' has an NA level"))))
-            .collect::<Result<Vec<_>>>()?;
+        let nl = if TYPEOF(lv) == SEXPTYPE::STRSXP { Rf_xlength(lv) as usize } else { 0 };
+        let mut levels = Vec::with_capacity(nl);
+        for i in 0..nl {
+            let c = STRING_ELT(lv, i as _);
+            if c == R_NaString {
+                return Err(Error::bad_argument(format!("factor column '{name}' has an NA level")));
+            }
+            levels.push(char_str(c).map_err(Error::bad_argument)?);
+        }
         return Ok(Column::Factor { codes: slice(INTEGER(x), n), levels });
     }
     // Classed vectors (Date, POSIXct, difftime, ...) are not plain numbers.

@@ -4,6 +4,7 @@
 //! dereferenced.
 
 use std::ffi::CStr;
+use std::sync::OnceLock;
 
 use extendr_api::prelude::*;
 use extendr_ffi::{
@@ -18,8 +19,10 @@ use super::sexp::{char_bytes, inherits};
 const TAG: &CStr = c"fastpredict_model";
 
 fn tag() -> SEXP {
-    // a symbol is created once and never collected
-    unsafe { Rf_install(TAG.as_ptr()) }
+    // a symbol is created once and never collected, so its address is kept
+    // (looking it up hashed its name on every prediction)
+    static SYMBOL: OnceLock<usize> = OnceLock::new();
+    *SYMBOL.get_or_init(|| unsafe { Rf_install(TAG.as_ptr()) } as usize) as SEXP
 }
 
 extern "C" fn finalize(x: SEXP) {

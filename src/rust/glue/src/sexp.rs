@@ -59,7 +59,14 @@ pub fn char_str(c: SEXP) -> std::result::Result<&'static str, String> {
         if Rf_getCharCE(c) == cetype_t::CE_BYTES {
             return Err("a string has the \"bytes\" encoding, which has no text to compare".to_string());
         }
-        CStr::from_ptr(Rf_translateCharUTF8(c)).to_str().map_err(|_| "a string is not valid UTF-8".to_string())
+        let p = Rf_translateCharUTF8(c);
+        // untranslated (ASCII or UTF-8 already), its length is R's
+        let bytes = if p == R_CHAR(c) {
+            std::slice::from_raw_parts(p as *const u8, Rf_xlength(c) as usize)
+        } else {
+            CStr::from_ptr(p).to_bytes()
+        };
+        std::str::from_utf8(bytes).map_err(|_| "a string is not valid UTF-8".to_string())
     }
 }
 

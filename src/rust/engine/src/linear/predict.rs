@@ -306,20 +306,22 @@ struct Scratch {
 
 impl Scratch {
     /// Buffers for the variables some term reads (the others are never
-    /// evaluated).
+    /// evaluated), and for what the model's terms need beside them: a
+    /// spline's row, level combinations. A one-row call makes a scratch
+    /// each time, so the buffers nothing needs are not allocated.
     fn new(m: &LinearModel, stride: usize) -> Scratch {
         let used = |i: usize| m.used[i];
-        let widest = m.vars.iter().enumerate().filter(|(i, _)| used(*i)).map(|(_, v)| v.ncols()).max().unwrap_or(0);
-        let spline = m
-            .vars
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Var::Spline { spline, .. } if used(i) => spline.scratch_len(),
-                _ => 0,
-            })
-            .max()
-            .unwrap_or(0);
+        let (mut row, mut spline) = (0, 0);
+        for (i, v) in m.vars.iter().enumerate() {
+            if let Var::Spline { spline: sp, .. } = v {
+                if used(i) {
+                    row = row.max(v.ncols());
+                    spline = spline.max(sp.scratch_len());
+                }
+            }
+        }
+        let rest = m.responses.iter().flat_map(|r| r.rest.iter().flat_map(|(_, terms)| terms));
+        let combos = m.terms.iter().chain(rest).any(|t| !t.factors.is_empty() && t.main_effect().is_none());
         let mut at = Vec::with_capacity(m.vars.len() + 1);
         at.push(0);
         for (i, v) in m.vars.iter().enumerate() {
@@ -330,8 +332,8 @@ impl Scratch {
             stride,
             values: vec![0.0; at.last().copied().unwrap_or(0)],
             at,
-            lc: vec![0; stride],
-            row: vec![0.0; widest],
+            lc: vec![0; if combos { stride } else { 0 }],
+            row: vec![0.0; row],
             spline: vec![0.0; spline],
         }
     }
