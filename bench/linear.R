@@ -41,6 +41,14 @@ bench_case("1e6 rows", predict(fit_big, big), predict_fast(mb, big), 10, 40, ite
            rows = n, limit_ns = limit_linear(row_bytes))
 bench_case("1e6 rows, 1 thread", predict(fit_big, big), predict_fast(mb, big, threads = 1), 10, 40, iterations = 10,
            rows = n, limit_ns = limit_linear(row_bytes, threads = 1))
+# Each call returns a new 8 MB vector. Between two garbage collections R
+# gives each one memory that has not been touched yet, and the first write
+# to each page faults: on the VM of 2026-12 that cost about 1 us a page,
+# 2 ms a call. R's own cost of such a vector, alone, for scale:
+alloc <- bench::mark(numeric(n), min_time = 1, min_iterations = 10, check = FALSE, memory = FALSE,
+                     filter_gc = FALSE, time_unit = "us")
+cat(sprintf("for scale, R allocating and zeroing the output alone, numeric(1e6): %s (median)\n",
+            fmt_time(as.numeric(alloc$median))))
 
 # Standard errors and intervals (predict.lm / predict.glm compute them in R
 # from the QR factor; fastpredict from the stored one).
