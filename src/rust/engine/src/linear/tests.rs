@@ -124,7 +124,8 @@ fn plain_terms_added_together_round_as_term_by_term() {
     // magnitudes far apart, so any other order of the sums rounds differently
     let value = |i: usize, r: usize| ((i * 31 + r * 17) as f64).sin() * 10f64.powi(((i + r) % 9) as i32 * 2 - 8);
     let rows = 37;
-    for k in 1..=9 {
+    // up to two passes of eight columns and then some
+    for k in 1..=17 {
         for at in [0, k / 2, k] {
             let mut variables: Vec<VariableSpec> = (0..k)
                 .map(|i| VariableSpec::Numeric { label: format!("x{i}"), expr: Expr::input(&format!("x{i}")) })
