@@ -160,7 +160,7 @@ impl<'a> FactorCodes<'a> {
         match self {
             FactorCodes::Table { codes, offset, table } => {
                 for (k, &c) in codes[rows].iter().enumerate() {
-                    f(k, if c == NA_INTEGER { NA_CODE } else { table[(c + offset) as usize] });
+                    f(k, table_code(c, *offset, table));
                 }
             }
             FactorCodes::Owned(v) => v[rows].iter().enumerate().for_each(|(k, &c)| f(k, c)),
@@ -170,16 +170,21 @@ impl<'a> FactorCodes<'a> {
     #[inline]
     pub fn get(&self, r: usize) -> u32 {
         match self {
-            FactorCodes::Table { codes, offset, table } => {
-                let c = codes[r];
-                if c == NA_INTEGER {
-                    NA_CODE
-                } else {
-                    table[(c + offset) as usize]
-                }
-            }
+            FactorCodes::Table { codes, offset, table } => table_code(codes[r], *offset, table),
             FactorCodes::Owned(v) => v[r],
         }
+    }
+}
+
+/// The model's level code of input code `c` through `table` (`NA_CODE`
+/// for a missing one). The codes were checked against the table when it
+/// was made, so no branch to a panic is needed.
+#[inline]
+pub(crate) fn table_code(c: i32, offset: i32, table: &[u32]) -> u32 {
+    if c == NA_INTEGER {
+        NA_CODE
+    } else {
+        table.get(c.wrapping_add(offset) as usize).copied().unwrap_or(NA_CODE)
     }
 }
 

@@ -58,6 +58,13 @@ impl Term {
         }
     }
 
+    /// A main effect's value for level code `c` (the NA row's, the last,
+    /// for `NA_CODE`).
+    #[inline]
+    pub fn level_value(&self, c: u32) -> f64 {
+        self.table[(c as usize).min(self.n_level_combos)]
+    }
+
     /// Contribution of table entry `e` for the numeric product `p`.
     #[inline]
     pub fn contribution(&self, e: usize, p: f64) -> f64 {

@@ -53,6 +53,9 @@ pub struct LinearModel {
     used: Vec<bool>,
     /// Per factor slot: whether some term reads its codes.
     used_slots: Vec<bool>,
+    /// Whether some term crosses a factor with another factor or a column,
+    /// and so reads a row's level combination.
+    level_combos: bool,
     terms: Vec<Term>,
     offsets: Vec<CExpr>,
     n_coefficients: usize,
@@ -112,11 +115,13 @@ impl LinearModel {
             }
         }
         let mut used_slots = vec![false; nslots];
+        let mut level_combos = false;
         let rest_terms = responses.iter().flat_map(|r| r.rest.iter().flat_map(|(_, t)| t));
         for t in terms.iter().chain(rest_terms) {
             for &(slot, _) in &t.factors {
                 used_slots[slot] = true;
             }
+            level_combos |= !t.factors.is_empty() && t.main_effect().is_none();
         }
         let row_cost = columns.len() * (1 + terms.iter().map(|t| t.combos.len().max(1)).sum::<usize>());
         let inference = spec.inference.as_ref().map(|i| Inference::new(i, method, ncoef, beta, &lim)).transpose()?;
@@ -141,6 +146,7 @@ impl LinearModel {
             vars,
             used,
             used_slots,
+            level_combos,
             terms,
             offsets,
             n_coefficients: ncoef,

@@ -6,8 +6,7 @@ use std::ops::Range;
 use std::sync::atomic::AtomicBool;
 
 use crate::frame::bind::{Bound, NumView};
-use crate::frame::levels::{FactorCodes, NA_CODE};
-use crate::frame::NA_INTEGER;
+use crate::frame::levels::{table_code, FactorCodes, NA_CODE};
 use crate::linear::design::Term;
 use crate::linear::expr::r_pow;
 use crate::linear::inference::{Extra, Inference, Interval};
@@ -320,8 +319,6 @@ impl Scratch {
                 }
             }
         }
-        let rest = m.responses.iter().flat_map(|r| r.rest.iter().flat_map(|(_, terms)| terms));
-        let combos = m.terms.iter().chain(rest).any(|t| !t.factors.is_empty() && t.main_effect().is_none());
         let mut at = Vec::with_capacity(m.vars.len() + 1);
         at.push(0);
         for (i, v) in m.vars.iter().enumerate() {
@@ -332,7 +329,7 @@ impl Scratch {
             stride,
             values: vec![0.0; at.last().copied().unwrap_or(0)],
             at,
-            lc: vec![0; if combos { stride } else { 0 }],
+            lc: vec![0; if m.level_combos { stride } else { 0 }],
             row: vec![0.0; row],
             spline: vec![0.0; spline],
         }
@@ -421,18 +418,16 @@ impl Scratch {
         let mut n = 0;
         for t in terms {
             if let Some(slot) = t.main_effect() {
-                // the term's table: a value a level, then the NA row's
+                // `Term::level_value` with the NA row read once, and the
+                // variant matched here, not per row
                 let (values, na) = t.table.split_at(t.n_level_combos);
                 let na = na[0];
                 let level = |c: u32| values.get(c as usize).copied().unwrap_or(na);
                 match &codes[slot] {
                     FactorCodes::Table { codes, offset, table } => {
                         let codes = &codes[rows.clone()];
-                        let code = |k: usize| match codes[k] {
-                            NA_INTEGER => NA_CODE,
-                            c => table.get(c.wrapping_add(*offset) as usize).copied().unwrap_or(NA_CODE),
-                        };
-                        add_columns(out, base.take(), &group[..n], |k, s| s + level(code(k)));
+                        let last = |k: usize, s: f64| s + level(table_code(codes[k], *offset, table));
+                        add_columns(out, base.take(), &group[..n], last);
                     }
                     FactorCodes::Owned(v) => {
                         let codes = &v[rows.clone()];
@@ -485,16 +480,10 @@ impl Scratch {
             }
             return;
         }
-        if let ([(slot, _)], [combo]) = (t.factors.as_slice(), t.combos.as_slice()) {
-            if combo.is_empty() {
-                // a factor's main effect: one lookup a row, its level or NA
-                let na = t.n_level_combos;
-                codes[*slot].each(rows, |k, c| {
-                    let e = if c == NA_CODE { na } else { c as usize };
-                    out[k] = then::<STRICT>(out[k], t.table[e], |o, x| o + x);
-                });
-                return;
-            }
+        if let Some(slot) = t.main_effect() {
+            // one lookup a row, its level or NA
+            codes[slot].each(rows, |k, c| out[k] = then::<STRICT>(out[k], t.level_value(c), |o, x| o + x));
+            return;
         }
         self.level_combos(t, codes, rows.clone());
         let lc = &self.lc[..rows.len()];
